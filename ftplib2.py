@@ -1,0 +1,1372 @@
+"""An FTP client: a drop-in replacement for the standard library's ftplib.
+
+Change ``from ftplib import FTP`` to ``from ftplib2 import FTP`` and a program
+keeps working: the classes, methods, arguments, defaults, return values and
+exceptions are those of ftplib.  What changes is underneath: replies are
+parsed by a bounded, incremental parser that does no I/O (`ReplyParser`), every
+transfer goes through one data-connection path that keeps the control
+connection in step whatever happens, and a few long-standing ftplib bugs are
+fixed (see the migration page of the documentation).
+
+The file reads in the order data flows: constants and exceptions, the reply
+parser, the reply helpers (parse227 and friends), the control connection, the
+FTP and FTP_TLS classes, and finally the command-line client.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import errno
+import re
+import socket
+import struct
+import sys
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from types import TracebackType
+from typing import Any, BinaryIO, Self
+
+try:
+    import ssl
+except ImportError:  # pragma: no cover - Python built without OpenSSL
+    ssl = None  # type: ignore[assignment]
+
+__all__ = [
+    "FTP",
+    "Reply",
+    "ReplyParser",
+    "all_errors",
+    "error_perm",
+    "error_proto",
+    "error_reply",
+    "error_temp",
+]
+
+MSG_OOB = 0x1
+"""The flag that sends ABOR as urgent (out-of-band) data."""
+
+FTP_PORT = 21
+"""The default FTP control port."""
+
+MAXLINE = 8192
+"""The longest line, in bytes, accepted on the control or a data connection."""
+
+CRLF = "\r\n"
+B_CRLF = b"\r\n"
+
+_GLOBAL_DEFAULT_TIMEOUT = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------
+# Exceptions and replies
+# --------------------------------------------------------------------------
+
+
+def _reply_code(text: object) -> str | None:
+    if isinstance(text, str) and len(text) >= 3 and text[:3].isdigit():
+        return text[:3]
+    return None
+
+
+class Error(Exception):
+    """Base class of the module's FTP errors.
+
+    ``args[0]`` is the server's reply text, as in ftplib; ``code`` and
+    ``lines`` give it in parsed form.
+    """
+
+    @property
+    def code(self) -> str | None:
+        """The three-digit reply code that caused the error, or None."""
+        return _reply_code(self.args[0]) if self.args else None
+
+    @property
+    def lines(self) -> list[str]:
+        """The lines of the reply that caused the error (empty if none)."""
+        if self.args and isinstance(self.args[0], str):
+            return self.args[0].split("\n")
+        return []
+
+
+class error_reply(Error):
+    """An unexpected reply: a code the command does not allow."""
+
+
+class error_temp(Error):
+    """A 4xx reply: transient failure, the command may succeed later."""
+
+
+class error_perm(Error):
+    """A 5xx reply: permanent failure."""
+
+
+class error_proto(Error):
+    """A reply or data stream that breaks the protocol."""
+
+
+class _DecodeError(error_proto, UnicodeDecodeError):
+    """Undecodable text on a data connection, under ``errors='strict'``.
+
+    Both an `error_proto` (so within `all_errors`) and, for code written
+    against ftplib, a `UnicodeDecodeError`.
+    """
+
+
+if ssl is not None:
+    all_errors: tuple[type[BaseException], ...] = (Error, OSError, EOFError, ssl.SSLError)
+    _SSLSocket: type | None = ssl.SSLSocket
+else:  # pragma: no cover
+    all_errors = (Error, OSError, EOFError)
+    _SSLSocket = None
+
+
+class Reply(str):
+    """A server reply: the text ftplib returns, plus its parsed parts.
+
+    A `Reply` is a `str` (lines joined by ``"\\n"``, as ftplib returns them),
+    so existing code keeps working; ``code`` and ``lines`` save re-parsing.
+    """
+
+    __slots__ = ()
+
+    @property
+    def code(self) -> str:
+        """The three-character reply code, such as ``"226"``."""
+        return self[:3]
+
+    @property
+    def lines(self) -> list[str]:
+        """The reply's lines, without line endings."""
+        return self.split("\n")
+
+
+# --------------------------------------------------------------------------
+# The reply parser: bytes in, replies out, no I/O
+# --------------------------------------------------------------------------
+
+_CODE_RE = re.compile(r"[1-5][0-9][0-9](?:[ -]|$)")
+
+
+class _LineSplitter:
+    """Cut a byte stream into lines at LF, refusing lines over a bound.
+
+    Only the unfinished last line is kept and checked here; consumers check
+    the finished lines as they take them, so that replies before an
+    over-long line are still delivered in order.
+    """
+
+    __slots__ = ("maxline", "tail")
+
+    def __init__(self, maxline: int) -> None:
+        self.maxline = maxline
+        self.tail = b""
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """Return the lines `data` completes (with any CR, without LF)."""
+        if self.tail:
+            data = self.tail + data
+        lines = data.split(b"\n")
+        self.tail = lines.pop()
+        if len(self.tail) > self.maxline + 1:
+            raise error_proto(f"line longer than {self.maxline} bytes")
+        return lines
+
+    def check(self, raw: bytes) -> bytes:
+        """Return `raw` without its CR, or raise if it is too long."""
+        if raw[-1:] == b"\r":
+            raw = raw[:-1]
+        if len(raw) > self.maxline:
+            raise error_proto(f"line longer than {self.maxline} bytes")
+        return raw
+
+
+class ReplyParser:
+    """Incremental parser of RFC 959 replies; it does no I/O.
+
+    Feed it bytes as they arrive, in chunks of any size, and take complete
+    replies out::
+
+        parser = ReplyParser()
+        parser.feed(b"230-Welcome\\r\\n230 Logged in\\r\\n")
+        parser.next_reply()   # Reply('230-Welcome\\n230 Logged in')
+
+    ``next_reply()`` returns None until a whole reply is there.  A line longer
+    than `maxline` bytes, a reply of more than `max_lines` lines or
+    `max_bytes` bytes, or a first line that does not start with a reply code
+    (three digits, the first 1-5, then a space, a hyphen or the end of the
+    line) raises `error_proto`.  Lines are decoded with `encoding` and
+    `errors`; the default ``surrogateescape`` never fails and keeps the
+    original bytes recoverable.
+    """
+
+    def __init__(
+        self,
+        *,
+        encoding: str = "utf-8",
+        errors: str = "surrogateescape",
+        maxline: int = MAXLINE,
+        max_lines: int = 10000,
+        max_bytes: int = 1 << 20,
+    ) -> None:
+        self.encoding = encoding
+        self.errors = errors
+        self.max_lines = max_lines
+        self.max_bytes = max_bytes
+        self._splitter = _LineSplitter(maxline)
+        self._ready: collections.deque[bytes] = collections.deque()
+        self._lines: list[str] = []
+        self._size = 0
+
+    @property
+    def maxline(self) -> int:
+        """The longest line accepted, in bytes, line ending excluded."""
+        return self._splitter.maxline
+
+    @maxline.setter
+    def maxline(self, value: int) -> None:
+        self._splitter.maxline = value
+
+    @property
+    def buffered(self) -> bytes:
+        """The bytes fed but not yet taken out as lines."""
+        return b"".join(line + b"\n" for line in self._ready) + self._splitter.tail
+
+    def feed(self, data: bytes) -> None:
+        """Add bytes received from the server."""
+        self._ready.extend(self._splitter.feed(data))
+
+    def next_line(self) -> str | None:
+        """Take the next complete line, decoded and without CR LF, or None."""
+        if not self._ready:
+            return None
+        raw = self._splitter.check(self._ready.popleft())
+        return raw.decode(self.encoding, self.errors)
+
+    def flush(self) -> str:
+        """Take the unterminated rest of the input (at end of stream)."""
+        raw = self._splitter.check(self._splitter.tail)
+        self._splitter.tail = b""
+        return raw.decode(self.encoding, self.errors)
+
+    def add_line(self, line: str, *, lenient: bool = False) -> Reply | None:
+        """Add one line to the reply being assembled; return it when complete.
+
+        With `lenient`, a first line that is not a proper reply but starts
+        with a digit 1-5 is taken as a one-line reply, which is how ftplib
+        reads a server's greeting.
+        """
+        lines = self._lines
+        if not lines:
+            if not _CODE_RE.match(line):
+                if not (lenient and line[:1] in ("1", "2", "3", "4", "5")):
+                    raise error_proto(f"malformed reply: {line[:200]!r}")
+                return Reply(line)
+            if line[3:4] != "-":
+                return Reply(line)
+            self._size = 0
+        elif line[:3] == lines[0][:3] and line[3:4] in (" ", ""):
+            lines.append(line)
+            self._lines = []
+            return Reply("\n".join(lines))
+        lines.append(line)
+        self._size += len(line) + 1
+        if len(lines) >= self.max_lines or self._size > self.max_bytes:
+            self._lines = []
+            raise error_proto(f"reply longer than {self.max_lines} lines or {self.max_bytes} bytes")
+        return None
+
+    def next_reply(self) -> Reply | None:
+        """Take the next complete reply out of the fed bytes, or None."""
+        while (line := self.next_line()) is not None:
+            reply = self.add_line(line)
+            if reply is not None:
+                return reply
+        return None
+
+    def reset(self) -> None:
+        """Forget any partly assembled reply and unread input."""
+        self._ready.clear()
+        self._splitter.tail = b""
+        self._lines = []
+
+
+# --------------------------------------------------------------------------
+# Reply helpers (pure functions, as in ftplib)
+# --------------------------------------------------------------------------
+
+_150_RE = re.compile(r"\((\d+) bytes\)", re.IGNORECASE | re.ASCII)
+_227_RE = re.compile(r"(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)", re.ASCII)
+
+
+def parse150(resp: str) -> int | None:
+    """Return the size announced in a 150 reply ("(1234 bytes)"), or None.
+
+    Raises `error_reply` if the reply is not a 150.
+    """
+    if resp[:3] != "150":
+        raise error_reply(resp)
+    m = _150_RE.search(resp.split("\n", 1)[0])
+    return int(m.group(1)) if m else None
+
+
+def _port_number(text: str, resp: str) -> int:
+    if not (text.isdigit() and text.isascii() and len(text) <= 5):
+        raise error_proto(resp)
+    port = int(text)
+    if not 0 < port < 65536:
+        raise error_proto(resp)
+    return port
+
+
+def parse227(resp: str) -> tuple[str, int]:
+    """Return ``(host, port)`` from a 227 reply to PASV.
+
+    Raises `error_reply` if the reply is not a 227, and `error_proto` if the
+    six numbers are missing or out of range.
+    """
+    if resp[:3] != "227":
+        raise error_reply(resp)
+    m = _227_RE.search(resp)
+    if not m:
+        raise error_proto(resp)
+    numbers = [int(n) for n in m.groups()]
+    if any(n > 255 for n in numbers):
+        raise error_proto(resp)
+    host = ".".join(map(str, numbers[:4]))
+    port = _port_number(str(numbers[4] * 256 + numbers[5]), resp)
+    return host, port
+
+
+def parse229(resp: str, peer: Any) -> tuple[str, int]:
+    """Return ``(host, port)`` from a 229 reply to EPSV.
+
+    The host is that of `peer` (the control connection's peer address), as
+    RFC 2428 says.  Raises `error_reply` if the reply is not a 229 and
+    `error_proto` if it is malformed or the port is out of range.
+    """
+    if resp[:3] != "229":
+        raise error_reply(resp)
+    left = resp.find("(")
+    right = resp.find(")", left + 1)
+    if left < 0 or right < 0 or right - left < 2:
+        raise error_proto(resp)
+    inner = resp[left + 1 : right]
+    parts = inner.split(inner[0])
+    if len(parts) != 5:
+        raise error_proto(resp)
+    return peer[0], _port_number(parts[3], resp)
+
+
+def parse257(resp: str) -> str:
+    """Return the directory name quoted in a 257 reply (MKD, PWD).
+
+    Doubled quotes inside the name stand for one quote (RFC 959).  Returns
+    '' when the reply quotes no name; raises `error_reply` if it is not a 257.
+    """
+    if resp[:3] != "257":
+        raise error_reply(resp)
+    if resp[3:5] != ' "':
+        return ""
+    name = []
+    i, n = 5, len(resp)
+    while i < n:
+        c = resp[i]
+        i += 1
+        if c == '"':
+            if resp[i : i + 1] != '"':
+                break
+            i += 1
+        name.append(c)
+    return "".join(name)
+
+
+def print_line(line: str) -> None:
+    """Print a line: the default callback of `FTP.retrlines`."""
+    print(line)
+
+
+# --------------------------------------------------------------------------
+# The control connection
+# --------------------------------------------------------------------------
+
+
+class _ControlFile:
+    """The read side of the control connection, where ftplib has ``FTP.file``.
+
+    ``readline()`` behaves like that of the text file ftplib uses, but lines
+    come from a `ReplyParser` fed from the socket, so they are bounded and
+    never raise UnicodeDecodeError.
+    """
+
+    def __init__(self, sock: socket.socket, parser: ReplyParser) -> None:
+        self._sock: socket.socket | None = sock
+        self._parser = parser
+
+    def readline(self, size: int = -1) -> str:
+        parser = self._parser
+        if size > 0:
+            parser.maxline = size - 1
+        while (line := parser.next_line()) is None:
+            if self._sock is None:
+                raise ValueError("I/O operation on closed file")
+            data = self._sock.recv(8192)
+            if not data:
+                return parser.flush()
+            parser.feed(data)
+        return line + "\n"
+
+    def close(self) -> None:
+        self._sock = None
+
+
+def _reset_connection(conn: socket.socket) -> None:
+    """Close `conn` with a TCP reset, so the peer sees an abort, not an end."""
+    with contextlib.suppress(OSError):
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
+
+
+# --------------------------------------------------------------------------
+# The client
+# --------------------------------------------------------------------------
+
+
+class FTP:
+    """An FTP client connection, as ftplib's `FTP`.
+
+    With `host`, connects (``connect(host)``); with `user` too, logs in
+    (``login(user, passwd, acct)``).  If either fails the socket is closed
+    before the exception propagates.  `timeout` applies to every blocking
+    operation; `source_address` is the local ``(host, port)`` to bind.
+    `encoding` encodes commands and decodes replies and text listings;
+    `errors` is the decoding policy for text read from data connections
+    (``'strict'`` as in ftplib, ``'surrogateescape'`` recommended: a name that
+    is not valid in `encoding` then survives a round trip).
+    """
+
+    debugging = 0
+    host = ""
+    port = FTP_PORT
+    maxline = MAXLINE
+    sock: socket.socket | None = None
+    file: Any = None
+    welcome: str | None = None
+    passiveserver = True
+    trust_server_pasv_ipv4_address = False
+    max_reply_lines = 10000
+    """The most lines accepted in one reply."""
+    max_reply_size = 1 << 20
+    """The most bytes accepted in one reply."""
+
+    def __init__(
+        self,
+        host: str = "",
+        user: str = "",
+        passwd: str = "",
+        acct: str = "",
+        timeout: float | None = _GLOBAL_DEFAULT_TIMEOUT,
+        source_address: tuple[str, int] | None = None,
+        *,
+        encoding: str = "utf-8",
+        errors: str = "strict",
+    ) -> None:
+        self.encoding = encoding
+        self.errors = errors
+        self.source_address = source_address
+        self.timeout = timeout
+        self.af = socket.AF_INET
+        self.lastresp = ""
+        self._parser = self._new_parser()
+        self._lenient = False
+        self._type: str | None = None
+        self._awaiting_final = False
+        self._last_reply = Reply("")
+        self._prot_p = False
+        if host:
+            try:
+                self.connect(host)
+                if user:
+                    self.login(user, passwd, acct)
+            except BaseException:
+                self.close()
+                raise
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Send QUIT and close; an exception from the body is never replaced."""
+        if self.sock is None:
+            return
+        try:
+            self.quit()
+        except (OSError, EOFError):
+            pass
+        except Error:
+            if exc_type is None:
+                raise
+        finally:
+            self.close()
+
+    def _new_parser(self) -> ReplyParser:
+        return ReplyParser(
+            encoding=self.encoding,
+            maxline=self.maxline,
+            max_lines=self.max_reply_lines,
+            max_bytes=self.max_reply_size,
+        )
+
+    # -- connection --------------------------------------------------------
+
+    def connect(
+        self,
+        host: str = "",
+        port: int = 0,
+        timeout: float | None = -999,
+        source_address: tuple[str, int] | None = None,
+    ) -> str:
+        """Connect to `host` and return the server's welcome (greeting).
+
+        Leading ``120`` replies (service ready in n minutes) are waited out;
+        the welcome is the final reply.  On failure the socket is closed.
+        """
+        if host != "":
+            self.host = host
+        if port > 0:
+            self.port = port
+        if timeout != -999:
+            self.timeout = timeout
+        if self.timeout is not None and not self.timeout:
+            raise ValueError("Non-blocking socket (timeout=0) is not supported")
+        if source_address is not None:
+            self.source_address = source_address
+        if self.sock is not None:
+            self.close()
+        sys.audit("ftplib.connect", self, self.host, self.port)
+        self.sock = socket.create_connection(
+            (self.host, self.port), self.timeout, source_address=self.source_address
+        )
+        try:
+            self.af = self.sock.family
+            self._parser = self._new_parser()
+            self.file = _ControlFile(self.sock, self._parser)
+            self._lenient = True
+            try:
+                resp = self.getresp()
+                while resp[:3] == "120":
+                    resp = self.getresp()
+            finally:
+                self._lenient = False
+        except BaseException:
+            self.close()
+            raise
+        self.welcome = resp
+        return resp
+
+    def getwelcome(self) -> str | None:
+        """Return the welcome message the server sent on connecting."""
+        if self.debugging:
+            print("*welcome*", self.sanitize(self.welcome or ""))
+        return self.welcome
+
+    def set_debuglevel(self, level: int) -> None:
+        """Set the debug level: 0 silent, 1 replies, 2 every line, 3 data lines."""
+        self.debugging = level
+
+    debug = set_debuglevel
+
+    def set_pasv(self, val: bool) -> None:
+        """Use passive mode (PASV/EPSV) if `val` is true, else active (PORT/EPRT)."""
+        self.passiveserver = val
+
+    def sanitize(self, s: str) -> str:
+        """Return `s` for debug output, with the password of a PASS masked."""
+        if s[:5].upper() == "PASS ":
+            i = len(s.rstrip("\r\n"))
+            s = s[:5] + "*" * (i - 5) + s[i:]
+        return repr(s)
+
+    # -- the control connection's lines and replies ------------------------
+
+    def putline(self, line: str) -> None:
+        """Send one line, adding CRLF.  CR, LF or NUL in `line` raise ValueError."""
+        if "\r" in line or "\n" in line or "\0" in line:
+            raise ValueError("an illegal newline or NUL character should not be contained")
+        sys.audit("ftplib.sendcmd", self, line)
+        if line[:4].upper() in ("TYPE", "REIN"):
+            self._type = None
+        line += CRLF
+        if self.debugging > 1:
+            print("*put*", self.sanitize(line))
+        if self.sock is None:
+            raise OSError(errno.ENOTCONN, "not connected")
+        self.sock.sendall(line.encode(self.encoding, "surrogateescape"))
+
+    def putcmd(self, line: str) -> None:
+        """Send one command line."""
+        if self.debugging:
+            print("*cmd*", self.sanitize(line))
+        self.putline(line)
+
+    def getline(self) -> str:
+        """Read one line of the control connection, without CR LF.
+
+        Raises EOFError if the server closed the connection and `Error` if
+        the line is longer than `maxline`.
+        """
+        if self.file is None:
+            raise OSError(errno.ENOTCONN, "not connected")
+        line = self.file.readline(self.maxline + 1)
+        if len(line) > self.maxline:
+            raise error_proto(f"got more than {self.maxline} bytes")
+        if self.debugging > 1:
+            print("*get*", self.sanitize(line))
+        if not line:
+            raise EOFError
+        if line[-2:] == CRLF:
+            line = line[:-2]
+        elif line[-1:] in CRLF:
+            line = line[:-1]
+        return line
+
+    def getmultiline(self) -> Reply:
+        """Read one whole reply, single- or multi-line, and return it.
+
+        A malformed reply raises `error_proto` and closes the connection, as
+        does the server closing it (EOFError): the stream is out of step.
+        """
+        parser = self._parser
+        try:
+            reply = None
+            while reply is None:
+                reply = parser.add_line(self.getline(), lenient=self._lenient)
+        except (error_proto, EOFError):
+            self.close()
+            raise
+        return reply
+
+    def getresp(self) -> Reply:
+        """Read a reply; return it if 1xx-3xx, else raise the matching error."""
+        resp = self.getmultiline()
+        if self.debugging:
+            print("*resp*", self.sanitize(resp))
+        self.lastresp = resp[:3]
+        self._last_reply = resp
+        c = resp[:1]
+        self._awaiting_final = c == "1"
+        if c in ("1", "2", "3"):
+            return resp
+        if c == "4":
+            raise error_temp(resp)
+        if c == "5":
+            raise error_perm(resp)
+        raise error_proto(resp)
+
+    def voidresp(self) -> Reply:
+        """Read a reply and raise `error_reply` unless it is 2xx."""
+        resp = self.getresp()
+        if resp[:1] != "2":
+            raise error_reply(resp)
+        return resp
+
+    def sendcmd(self, cmd: str) -> Reply:
+        """Send a command and return the reply (1xx-3xx; 4xx/5xx raise)."""
+        self.putcmd(cmd)
+        return self.getresp()
+
+    def voidcmd(self, cmd: str) -> Reply:
+        """Send a command and return the reply; raise unless it is 2xx."""
+        self.putcmd(cmd)
+        return self.voidresp()
+
+    def abort(self) -> Reply:
+        """Abort a transfer in progress (ABOR) and return the final reply.
+
+        Both replies an aborted transfer produces (426, then 226) are read,
+        or the one 225/226 when none was running, so the next command gets
+        its own reply.  Raises `error_proto` on any other reply.
+        """
+        pending = self._awaiting_final
+        line = b"ABOR" + B_CRLF
+        if self.debugging > 1:
+            print("*put urgent*", self.sanitize(line.decode()))
+        if self.sock is None:
+            raise OSError(errno.ENOTCONN, "not connected")
+        if _SSLSocket is not None and isinstance(self.sock, _SSLSocket):
+            self.sock.sendall(line)  # no urgent data inside TLS
+        else:
+            self.sock.sendall(line, MSG_OOB)
+        resp = self.getmultiline()
+        if resp[:3] not in ("426", "225", "226"):
+            raise error_proto(resp)
+        if pending or resp[:3] == "426":
+            resp = self.getmultiline()
+            if resp[:3] not in ("225", "226"):
+                raise error_proto(resp)
+        self.lastresp = resp[:3]
+        self._last_reply = resp
+        self._awaiting_final = False
+        return resp
+
+    # -- data connections --------------------------------------------------
+
+    def sendport(self, host: str, port: int) -> Reply:
+        """Send PORT with an IPv4 `host` and `port`; return the reply."""
+        numbers = host.split(".") + [str(port >> 8), str(port & 0xFF)]
+        return self.voidcmd("PORT " + ",".join(numbers))
+
+    def sendeprt(self, host: str, port: int) -> Reply:
+        """Send EPRT (RFC 2428) with `host` and `port`; return the reply."""
+        if self.af == socket.AF_INET:
+            proto = 1
+        elif self.af == socket.AF_INET6:
+            proto = 2
+        else:
+            raise error_proto("unsupported address family")
+        return self.voidcmd(f"EPRT |{proto}|{host}|{port}|")
+
+    def makeport(self) -> socket.socket:
+        """Listen on a new port, announce it (PORT or EPRT), return the socket."""
+        local = self.sock.getsockname()  # type: ignore[union-attr]
+        sock = socket.create_server((local[0], 0, *local[2:]), family=self.af, backlog=1)
+        try:
+            port = sock.getsockname()[1]
+            if self.af == socket.AF_INET:
+                self.sendport(local[0], port)
+            else:
+                self.sendeprt(local[0], port)
+            if self.timeout is not _GLOBAL_DEFAULT_TIMEOUT:
+                sock.settimeout(self.timeout)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    def makepasv(self) -> tuple[str, int]:
+        """Ask for a passive data port (PASV, or EPSV off IPv4); return (host, port).
+
+        The host a 227 reply names is ignored in favour of the control
+        connection's peer unless `trust_server_pasv_ipv4_address` is set.
+        """
+        peer = self.sock.getpeername()  # type: ignore[union-attr]
+        if self.af == socket.AF_INET:
+            untrusted_host, port = parse227(self.sendcmd("PASV"))
+            host = untrusted_host if self.trust_server_pasv_ipv4_address else peer[0]
+            return host, port
+        return parse229(self.sendcmd("EPSV"), peer)
+
+    def _send_transfer_command(self, cmd: str, rest: int | str | None) -> Reply:
+        if rest is not None:
+            self.sendcmd(f"REST {rest}")
+        resp = self.sendcmd(cmd)
+        # Some servers send a 200 before the 150: skip it, as ftplib does.
+        if resp[:1] == "2":
+            resp = self.getresp()
+        if resp[:1] != "1":
+            raise error_reply(resp)
+        return resp
+
+    def ntransfercmd(
+        self, cmd: str, rest: int | str | None = None
+    ) -> tuple[socket.socket, int | None]:
+        """Open a data connection and send `cmd`; return ``(conn, size)``.
+
+        `size` is the byte count a 150 reply announces, or None.  With
+        `rest`, a REST command first asks the server to start at that offset.
+        """
+        if self.passiveserver:
+            host, port = self.makepasv()
+            conn = socket.create_connection(
+                (host, port), self.timeout, source_address=self.source_address
+            )
+            try:
+                resp = self._send_transfer_command(cmd, rest)
+            except BaseException:
+                conn.close()
+                raise
+        else:
+            with self.makeport() as listener:
+                resp = self._send_transfer_command(cmd, rest)
+                try:
+                    conn, _ = listener.accept()
+                except BaseException:
+                    self._resync_after_transfer()
+                    raise
+            if self.timeout is not _GLOBAL_DEFAULT_TIMEOUT:
+                conn.settimeout(self.timeout)
+        if self._prot_p:
+            conn = self._secure_data_connection(conn)
+        size = parse150(resp) if resp[:3] == "150" else None
+        return conn, size
+
+    def _secure_data_connection(self, conn: socket.socket) -> socket.socket:
+        # TLS on the data connection resumes the control connection's session:
+        # servers such as vsftpd (require_ssl_reuse) refuse it otherwise.
+        try:
+            return self.context.wrap_socket(  # type: ignore[attr-defined]
+                conn, server_hostname=self.host, session=getattr(self.sock, "session", None)
+            )
+        except BaseException:
+            _reset_connection(conn)
+            self._resync_after_transfer()
+            raise
+
+    def transfercmd(self, cmd: str, rest: int | str | None = None) -> socket.socket:
+        """Like `ntransfercmd`, but return only the data connection."""
+        return self.ntransfercmd(cmd, rest)[0]
+
+    def _resync_after_transfer(self) -> None:
+        """Read the final reply of a broken transfer, or give up the connection."""
+        if not self._awaiting_final or self.sock is None:
+            return
+        try:
+            self.getresp()
+        except (error_reply, error_temp, error_perm):
+            pass  # the reply was read: the control connection is in step
+        except all_errors:
+            self.close()
+
+    @contextlib.contextmanager
+    def _transfer(self, cmd: str, rest: int | str | None = None) -> Iterator[socket.socket]:
+        """The one data-connection path every transfer method goes through.
+
+        On success the connection is shut down cleanly (TLS close_notify
+        included).  On any exception, the callback's or the network's, it is
+        reset and the transfer's final reply read, so the next command gets
+        its own reply; the exception then propagates.
+        """
+        conn = self.transfercmd(cmd, rest)
+        try:
+            yield conn
+            if _SSLSocket is not None and isinstance(conn, _SSLSocket):
+                conn.unwrap()
+        except BaseException:
+            _reset_connection(conn)
+            self._resync_after_transfer()
+            raise
+        conn.close()
+
+    def _end_transfer(self) -> Reply:
+        # The final reply may already be read: by abort() in a callback.
+        if self._awaiting_final:
+            return self.voidresp()
+        return self._last_reply
+
+    def _set_type(self, type_: str) -> None:
+        """Send TYPE only when it changes."""
+        if self._type != type_:
+            self.voidcmd("TYPE " + type_)
+            self._type = type_
+
+    def retrbinary(
+        self,
+        cmd: str,
+        callback: Callable[[bytes], object],
+        blocksize: int = 8192,
+        rest: int | str | None = None,
+    ) -> Reply:
+        """Retrieve data in binary mode (TYPE I): call `callback` with each block.
+
+        Blocks are bytes objects of at most `blocksize` bytes.  `rest` is a
+        restart offset (REST).  Returns the final reply.
+        """
+        self._set_type("I")
+        with self._transfer(cmd, rest) as conn:
+            while data := conn.recv(blocksize):
+                callback(data)
+        return self._end_transfer()
+
+    def retrlines(self, cmd: str, callback: Callable[[str], object] | None = None) -> Reply:
+        """Retrieve data in ASCII mode (TYPE A): call `callback` with each line.
+
+        Lines are decoded with `encoding` and `errors` and passed without
+        their line ending; the default callback prints them.  Returns the
+        final reply.
+        """
+        if callback is None:
+            callback = print_line
+        self._set_type("A")
+        with self._transfer(cmd) as conn:
+            splitter = _LineSplitter(self.maxline)
+            while data := conn.recv(65536):
+                for raw in splitter.feed(data):
+                    callback(self._decode_line(splitter.check(raw)))
+            if splitter.tail:
+                callback(self._decode_line(splitter.check(splitter.tail)))
+        return self._end_transfer()
+
+    def _decode_line(self, raw: bytes) -> str:
+        try:
+            line = raw.decode(self.encoding, self.errors)
+        except UnicodeDecodeError as exc:
+            raise _DecodeError(exc.encoding, exc.object, exc.start, exc.end, exc.reason) from None
+        if self.debugging > 2:
+            print("*retr*", repr(line))
+        return line
+
+    def storbinary(
+        self,
+        cmd: str,
+        fp: BinaryIO,
+        blocksize: int = 8192,
+        callback: Callable[[bytes], object] | None = None,
+        rest: int | str | None = None,
+    ) -> Reply:
+        """Store a file in binary mode (TYPE I), reading `fp` until EOF.
+
+        `callback` is called with each block after it is sent; `rest` is a
+        restart offset (REST).  Returns the final reply.
+        """
+        self._set_type("I")
+        with self._transfer(cmd, rest) as conn:
+            while buf := fp.read(blocksize):
+                conn.sendall(buf)
+                if callback is not None:
+                    callback(buf)
+        return self._end_transfer()
+
+    def storlines(
+        self, cmd: str, fp: BinaryIO, callback: Callable[[bytes], object] | None = None
+    ) -> Reply:
+        """Store a file in ASCII mode (TYPE A), line by line from binary `fp`.
+
+        Each line is sent with a CRLF ending.  A text file raises TypeError,
+        a line over `maxline` bytes raises `Error`.  Returns the final reply.
+        """
+        self._set_type("A")
+        with self._transfer(cmd) as conn:
+            while line := fp.readline(self.maxline + 1):
+                if not isinstance(line, (bytes, bytearray)):
+                    raise TypeError("storlines() needs a file opened in binary mode")
+                if len(line) > self.maxline:
+                    raise error_proto(f"got more than {self.maxline} bytes")
+                if line[-2:] != B_CRLF:
+                    if line[-1:] in (b"\r", b"\n"):
+                        line = line[:-1]
+                    line = line + B_CRLF
+                conn.sendall(line)
+                if callback is not None:
+                    callback(line)
+        return self._end_transfer()
+
+    # -- commands ------------------------------------------------------------
+
+    def login(self, user: str = "", passwd: str = "", acct: str = "") -> Reply:
+        """Log in (USER, then PASS and ACCT as the server asks); return the reply.
+
+        With no user, logs in as ``anonymous`` with password ``anonymous@``.
+        """
+        if not user:
+            user = "anonymous"
+        if not passwd:
+            passwd = ""
+        if not acct:
+            acct = ""
+        if user == "anonymous" and passwd in ("", "-"):
+            passwd += "anonymous@"
+        resp = self.sendcmd("USER " + user)
+        if resp[:1] == "3":
+            resp = self.sendcmd("PASS " + passwd)
+        if resp[:1] == "3":
+            resp = self.sendcmd("ACCT " + acct)
+        if resp[:1] != "2":
+            raise error_reply(resp)
+        self._type = None
+        return resp
+
+    def acct(self, password: str) -> Reply:
+        """Send an ACCT command; return the reply."""
+        return self.voidcmd("ACCT " + password)
+
+    def nlst(self, *args: str) -> list[str]:
+        """Return the names in a directory (NLST), one per list item."""
+        cmd = "NLST" + "".join(" " + arg for arg in args)
+        files: list[str] = []
+        self.retrlines(cmd, files.append)
+        return files
+
+    def dir(self, *args: Any) -> None:
+        """List a directory (LIST).  A last non-string argument is the line callback."""
+        func = None
+        if args and not isinstance(args[-1], str):
+            args, func = args[:-1], args[-1]
+        cmd = "LIST" + "".join(" " + arg for arg in args if arg)
+        self.retrlines(cmd, func)
+
+    def mlsd(
+        self, path: str = "", facts: Iterable[str] = []
+    ) -> Iterator[tuple[str, dict[str, str]]]:
+        """List a directory in the standard format of MLSD (RFC 3659).
+
+        Yields ``(name, facts)`` with fact names lower-cased.  `facts` asks
+        the server for those facts first (OPTS MLST).
+        """
+        if facts:
+            self.sendcmd("OPTS MLST " + "".join(fact + ";" for fact in facts))
+        lines: list[str] = []
+        self.retrlines("MLSD " + path if path else "MLSD", lines.append)
+        for line in lines:
+            yield _parse_mlsx_line(line)
+
+    def rename(self, fromname: str, toname: str) -> Reply:
+        """Rename a file (RNFR, RNTO); return the reply to RNTO."""
+        resp = self.sendcmd("RNFR " + fromname)
+        if resp[:1] != "3":
+            raise error_reply(resp)
+        return self.voidcmd("RNTO " + toname)
+
+    def delete(self, filename: str) -> Reply:
+        """Delete a file (DELE); return the reply."""
+        resp = self.sendcmd("DELE " + filename)
+        if resp[:3] not in ("250", "200"):
+            raise error_reply(resp)
+        return resp
+
+    def cwd(self, dirname: str) -> Reply:
+        """Change the working directory (CWD; CDUP for "..")."""
+        if dirname == "..":
+            try:
+                return self.voidcmd("CDUP")
+            except error_perm as msg:
+                if msg.args[0][:3] != "500":
+                    raise
+        elif dirname == "":
+            dirname = "."
+        return self.voidcmd("CWD " + dirname)
+
+    def size(self, filename: str) -> int | None:
+        """Return the size of a file (SIZE), or None if the reply is not a 213.
+
+        After an ASCII transfer TYPE I is restored first: servers refuse SIZE
+        in ASCII mode.  A 213 reply without a number raises `error_proto`.
+        """
+        if self._type == "A":
+            self._set_type("I")
+        resp = self.sendcmd("SIZE " + filename)
+        if resp[:3] != "213":
+            return None
+        text = resp[3:].strip()
+        if not (text.isdigit() and text.isascii()):
+            raise error_proto(resp)
+        return int(text)
+
+    def mkd(self, dirname: str) -> str:
+        """Make a directory (MKD) and return its name as the server gives it."""
+        resp = self.voidcmd("MKD " + dirname)
+        return parse257(resp) if resp[:3] == "257" else ""
+
+    def rmd(self, dirname: str) -> Reply:
+        """Remove a directory (RMD); return the reply."""
+        return self.voidcmd("RMD " + dirname)
+
+    def pwd(self) -> str:
+        """Return the working directory (PWD)."""
+        resp = self.voidcmd("PWD")
+        return parse257(resp) if resp[:3] == "257" else ""
+
+    def quit(self) -> Reply:
+        """Send QUIT and close the connection, whatever the reply."""
+        try:
+            return self.voidcmd("QUIT")
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Close the connection without telling the server.  Safe to repeat."""
+        file, self.file = self.file, None
+        sock, self.sock = self.sock, None
+        self._type = None
+        self._awaiting_final = False
+        self._parser.reset()
+        if file is not None:
+            file.close()
+        if sock is not None:
+            sock.close()
+
+
+def _parse_mlsx_line(line: str) -> tuple[str, dict[str, str]]:
+    """Split an MLSD/MLST line into its name and lower-cased facts."""
+    facts_text, _, name = line.partition(" ")
+    facts: dict[str, str] = {}
+    for fact in facts_text.split(";"):
+        if fact:
+            key, _, value = fact.partition("=")
+            facts[key.lower()] = value
+    return name, facts
+
+
+if ssl is not None:
+
+    def _unverified_context() -> ssl.SSLContext:
+        # ftplib's default: encrypted but unauthenticated, kept for compatibility.
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+
+    class FTP_TLS(FTP):
+        """An FTP client with TLS (RFC 4217), as ftplib's `FTP_TLS`.
+
+        ``login()`` secures the control connection first (AUTH TLS);
+        ``prot_p()`` secures data connections, which then resume the
+        control connection's TLS session.  The default `context`, like
+        ftplib's, does not verify the server's certificate: pass
+        ``ssl.create_default_context()`` to verify it.
+        """
+
+        ssl_version = ssl.PROTOCOL_TLS_CLIENT
+
+        def __init__(
+            self,
+            host: str = "",
+            user: str = "",
+            passwd: str = "",
+            acct: str = "",
+            *,
+            context: ssl.SSLContext | None = None,
+            timeout: float | None = _GLOBAL_DEFAULT_TIMEOUT,
+            source_address: tuple[str, int] | None = None,
+            encoding: str = "utf-8",
+            errors: str = "strict",
+            keyfile: str | None = None,
+            certfile: str | None = None,
+        ) -> None:
+            if keyfile is not None or certfile is not None:
+                context = _legacy_context(context, keyfile, certfile)
+            self.context = context if context is not None else _unverified_context()
+            super().__init__(
+                host, user, passwd, acct, timeout, source_address,
+                encoding=encoding, errors=errors,
+            )  # fmt: skip
+
+        def login(
+            self, user: str = "", passwd: str = "", acct: str = "", secure: bool = True
+        ) -> Reply:
+            """Log in, first securing the control connection unless `secure` is false."""
+            if secure and not isinstance(self.sock, ssl.SSLSocket):
+                self.auth()
+            return super().login(user, passwd, acct)
+
+        def auth(self) -> Reply:
+            """Secure the control connection (AUTH TLS); return the reply.
+
+            Raises ValueError if it is already secure.  Any byte the server
+            sent after its reply and before the handshake is refused
+            (`error_proto`): it would be unauthenticated plain text.
+            """
+            if isinstance(self.sock, ssl.SSLSocket):
+                raise ValueError("Already using TLS")  # noqa: TRY004 - as ftplib
+            resp = self.voidcmd("AUTH TLS")
+            try:
+                if self._parser.buffered:
+                    raise error_proto("server sent data between AUTH TLS and the handshake")
+                self.sock = self.context.wrap_socket(self.sock, server_hostname=self.host)
+            except BaseException:
+                self.close()
+                raise
+            self.file = _ControlFile(self.sock, self._parser)
+            return resp
+
+        def ccc(self) -> Reply:
+            """Return the control connection to clear text (CCC); return the reply."""
+            if not isinstance(self.sock, ssl.SSLSocket):
+                raise ValueError("not using TLS")  # noqa: TRY004 - as ftplib
+            resp = self.voidcmd("CCC")
+            self.sock = self.sock.unwrap()
+            self.file = _ControlFile(self.sock, self._parser)
+            return resp
+
+        def prot_p(self) -> Reply:
+            """Secure data connections (PBSZ 0, PROT P); return the reply."""
+            self.voidcmd("PBSZ 0")
+            resp = self.voidcmd("PROT P")
+            self._prot_p = True
+            return resp
+
+        def prot_c(self) -> Reply:
+            """Use clear-text data connections (PROT C); return the reply."""
+            resp = self.voidcmd("PROT C")
+            self._prot_p = False
+            return resp
+
+    def _legacy_context(
+        context: ssl.SSLContext | None, keyfile: str | None, certfile: str | None
+    ) -> ssl.SSLContext:
+        # Python 3.11's ftplib still takes keyfile/certfile; 3.12 removed them.
+        if sys.version_info >= (3, 12):
+            raise TypeError("FTP_TLS() takes no keyfile or certfile: pass an SSLContext")
+        if context is not None:
+            raise ValueError("context and keyfile/certfile arguments are mutually exclusive")
+        warnings.warn(
+            "keyfile and certfile are deprecated, use a custom context instead",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        context = _unverified_context()
+        context.load_cert_chain(certfile, keyfile)  # type: ignore[arg-type]
+        return context
+
+    __all__.append("FTP_TLS")
+    all_errors = (Error, OSError, EOFError, ssl.SSLError)
+
+
+def ftpcp(source: FTP, sourcename: str, target: FTP, targetname: str = "", type: str = "I") -> None:
+    """Copy a file from one server to another without passing through here.
+
+    The target listens (PASV), the source connects to it (PORT), then STOR
+    and RETR run side by side (server-to-server, "FXP").
+    """
+    if not targetname:
+        targetname = sourcename
+    source.voidcmd("TYPE " + type)
+    target.voidcmd("TYPE " + type)
+    sourcehost, sourceport = parse227(source.sendcmd("PASV"))
+    target.sendport(sourcehost, sourceport)
+    treply = target.sendcmd("STOR " + targetname)
+    if treply[:3] not in ("125", "150"):
+        raise error_proto(treply)
+    sreply = source.sendcmd("RETR " + sourcename)
+    if sreply[:3] not in ("125", "150"):
+        raise error_proto(sreply)
+    source.voidresp()
+    target.voidresp()
+
+
+# --------------------------------------------------------------------------
+# Command-line client: python -m ftplib2
+# --------------------------------------------------------------------------
+
+_USAGE = """\
+usage: python -m ftplib2 [demo]
+       python -m ftplib2 [-d] [-r[file]] host [-l[dir]] [-d[dir]] [-p] [file] ...
+
+With no arguments (or 'demo'), run a demonstration session against a local
+server started for the purpose (needs pyftpdlib: pip install 'ftplib2[demo]').
+
+Otherwise, as 'python -m ftplib':
+  -d        raise the debug level (repeatable, before host)
+  -r[file]  read credentials from a netrc file (default ~/.netrc)
+  -l[dir]   list a directory         -d[dir]  change directory
+  -p        toggle passive mode      file     retrieve a file to stdout
+"""
+
+
+def test(argv: list[str] | None = None) -> int:
+    """The command-line client of ``python -m ftplib2`` (ftplib's ``test()``)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args == ["demo"]:
+        return _demo()
+    if args[0] in ("-h", "--help"):
+        print(_USAGE, end="")
+        return 0
+    debugging = 0
+    rcfile = None
+    while args and args[0] == "-d":
+        debugging += 1
+        args.pop(0)
+    if args and args[0][:2] == "-r":
+        rcfile = args.pop(0)[2:] or None
+    if not args:
+        print(_USAGE, end="", file=sys.stderr)
+        return 2
+    host = args.pop(0)
+    userid = passwd = acct = ""
+    try:
+        import netrc
+
+        auth = netrc.netrc(rcfile).authenticators(host)
+    except (OSError, netrc.NetrcParseError):
+        if rcfile is not None:
+            print("Could not open account file -- using anonymous login.", file=sys.stderr)
+    else:
+        if auth is not None:
+            userid, acct, passwd = auth[0], auth[1] or "", auth[2] or ""
+    with FTP(host) as ftp:
+        ftp.set_debuglevel(debugging)
+        ftp.login(userid, passwd, acct)
+        for arg in args:
+            if arg[:2] == "-l":
+                ftp.dir(arg[2:])
+            elif arg[:2] == "-d":
+                ftp.sendcmd("CWD " + arg[2:] if arg[2:] else "CWD")
+            elif arg == "-p":
+                ftp.set_pasv(not ftp.passiveserver)
+            else:
+                ftp.retrbinary("RETR " + arg, sys.stdout.buffer.write, 65536)
+                sys.stdout.buffer.flush()
+    return 0
+
+
+def _demo() -> int:
+    """Start a pyftpdlib server on loopback and show a short session against it."""
+    import hashlib
+    import io
+    import logging
+    import os
+    import secrets
+    import tempfile
+    import threading
+
+    try:
+        from pyftpdlib.authorizers import DummyAuthorizer
+        from pyftpdlib.handlers import FTPHandler
+        from pyftpdlib.servers import FTPServer
+    except ImportError:
+        print("the demo needs pyftpdlib: pip install 'ftplib2[demo]'", file=sys.stderr)
+        return 1
+    quiet = logging.getLogger("pyftpdlib")
+    quiet.addHandler(logging.NullHandler())  # keeps pyftpdlib from logging to stderr
+    quiet.propagate = False
+    password = secrets.token_hex(8)
+    with tempfile.TemporaryDirectory(prefix="ftplib2-demo-") as root:
+        authorizer = DummyAuthorizer()
+        authorizer.add_user("demo", password, root, perm="elradfmwMT")
+        handler = type("DemoHandler", (FTPHandler,), {"authorizer": authorizer})
+        server = FTPServer(("127.0.0.1", 0), handler)
+        stop = threading.Event()
+
+        def serve() -> None:
+            while not stop.is_set():
+                server.serve_forever(timeout=0.05, blocking=False, handle_exit=False)
+            server.close_all()
+
+        thread = threading.Thread(target=serve, name="ftplib2-demo-server", daemon=True)
+        thread.start()
+        host, port = server.address[:2]
+        print(f"started a pyftpdlib server on {host}:{port}, root {root}")
+        try:
+            payload = os.urandom(4 << 20)
+            with FTP() as ftp:
+                welcome = ftp.connect(host, port, timeout=10)
+                print(f"connect   -> {welcome}")
+                print(f"login     -> {ftp.login('demo', password)}")
+                print(f"mkd       -> {ftp.mkd('demo dir')}")
+                print(f"cwd       -> {ftp.cwd('demo dir')}")
+                reply = ftp.storbinary("STOR data.bin", io.BytesIO(payload))
+                print(f"upload    -> {reply} ({len(payload)} bytes)")
+                ftp.storlines("STOR notes.txt", io.BytesIO(b"ftplib2\nsays hello\n"))
+                for name, facts in ftp.mlsd():
+                    print(f"list      -> {name!r:14} {facts.get('type')} {facts.get('size')} bytes")
+                received = bytearray()
+                reply = ftp.retrbinary("RETR data.bin", received.extend)
+                print(f"download  -> {reply} ({len(received)} bytes)")
+                sent_hash = hashlib.sha256(payload).hexdigest()
+                got_hash = hashlib.sha256(received).hexdigest()
+                same = sent_hash == got_hash
+                print(f"checksum  -> sha256 {got_hash[:16]}... {'matches' if same else 'DIFFERS'}")
+                print(f"size      -> {ftp.size('data.bin')}")
+                print(f"quit      -> {ftp.quit()}")
+        finally:
+            stop.set()
+            thread.join()
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(test())
