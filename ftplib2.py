@@ -17,13 +17,20 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
+import datetime
 import errno
+import io
+import os
+import posixpath
 import re
 import socket
+import stat
 import struct
 import sys
+import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, BinaryIO, Self
 
@@ -34,6 +41,8 @@ except ImportError:  # pragma: no cover - Python built without OpenSSL
 
 __all__ = [
     "FTP",
+    "FTPS_PORT",
+    "Entry",
     "Reply",
     "ReplyParser",
     "all_errors",
@@ -41,6 +50,8 @@ __all__ = [
     "error_proto",
     "error_reply",
     "error_temp",
+    "parse_list_line",
+    "parse_mlsx_line",
 ]
 
 MSG_OOB = 0x1
@@ -48,6 +59,9 @@ MSG_OOB = 0x1
 
 FTP_PORT = 21
 """The default FTP control port."""
+
+FTPS_PORT = 990
+"""The default port of implicit FTPS (TLS from the first byte)."""
 
 MAXLINE = 8192
 """The longest line, in bytes, accepted on the control or a data connection."""
@@ -387,6 +401,221 @@ def print_line(line: str) -> None:
 
 
 # --------------------------------------------------------------------------
+# Listings: a LIST or MLSD line in, an Entry out (pure functions)
+# --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One directory entry, from an MLSD/MLST line or a LIST line.
+
+    `type` is ``'file'``, ``'dir'``, ``'link'`` or ``'other'``; `size` is an
+    int or None; `modify` an aware UTC datetime or None (a LIST date without
+    a year or zone is taken as UTC); `perm` the MLSD ``perm`` fact or the
+    Unix mode string; `target` a link's target; `unique` the MLSD ``unique``
+    fact; `facts` the lower-cased MLSD facts ({} for LIST); `raw` the line.
+    """
+
+    name: str
+    type: str = "other"
+    size: int | None = None
+    modify: datetime.datetime | None = None
+    perm: str | None = None
+    target: str | None = None
+    unique: str | None = None
+    facts: dict[str, str] = dataclasses.field(default_factory=dict, compare=False)
+    raw: str = dataclasses.field(default="", compare=False)
+
+
+def parse_mlsx_line(line: str) -> Entry:
+    """Parse one MLSD (or MLST) line, ``fact=value;...; name``, into an Entry.
+
+    The last fact counts even when the server omits its trailing ``;``.
+    Raises `error_proto` when the line has no facts/name separator.
+    """
+    facts_text, sep, name = line.partition(" ")
+    if not sep:
+        raise error_proto(f"malformed MLSD line: {line[:200]!r}")
+    facts = {}
+    for fact in facts_text.split(";"):
+        if fact:
+            key, _, value = fact.partition("=")
+            facts[key.lower()] = value
+    kind = facts.get("type", "").lower()
+    target = None
+    if kind in ("file", "dir"):
+        pass
+    elif kind in ("cdir", "pdir"):
+        kind = "dir"
+    elif kind.startswith("os.unix=slink"):
+        kind, target = "link", facts["type"].partition(":")[2] or None
+    elif kind.startswith("os.unix=symlink") or kind == "link":
+        kind = "link"
+    else:
+        kind = "other"
+    return Entry(
+        name=name,
+        type=kind,
+        size=_int_or_none(facts.get("size", facts.get("sizd"))),
+        modify=_parse_mlsx_time(facts.get("modify")),
+        perm=facts.get("perm"),
+        target=target,
+        unique=facts.get("unique"),
+        facts=facts,
+        raw=line,
+    )
+
+
+def _int_or_none(text: str | None) -> int | None:
+    if text is not None and text.isdigit() and text.isascii():
+        return int(text)
+    return None
+
+
+def _parse_mlsx_time(text: str | None) -> datetime.datetime | None:
+    """``YYYYMMDDHHMMSS[.sss]`` (RFC 3659 time-val, UTC) as an aware datetime."""
+    if not text:
+        return None
+    whole, _, fraction = text.partition(".")
+    if len(whole) != 14 or not whole.isdigit() or not (fraction.isdigit() or not fraction):
+        return None
+    try:
+        when = datetime.datetime.strptime(whole, "%Y%m%d%H%M%S")
+    except ValueError:
+        return None
+    micro = int((fraction + "000000")[:6]) if fraction else 0
+    return when.replace(microsecond=micro, tzinfo=datetime.UTC)
+
+
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
+_UNIX_RE = re.compile(
+    r"(?P<mode>[-bcdlpsDn?][-rwxsStTlL?]{9})[.+@]?\s+"
+    r"(?:.*?\s)??(?P<size>\d+|\d+,\s*\d+)\s+"
+    r"(?P<month>[A-Za-z]{3})\s+(?P<day>\d{1,2})\s+(?P<when>\d{1,2}:\d{2}|\d{4})\s(?P<name>.+)\Z",
+    re.ASCII,
+)
+_DOS_RE = re.compile(
+    r"(?P<month>\d{1,2})-(?P<day>\d{1,2})-(?P<year>\d{2}|\d{4})\s+"
+    r"(?P<hour>\d{1,2}):(?P<minute>\d{2})\s*(?P<ampm>[AaPp][Mm])?\s+"
+    r"(?P<size><DIR>|\d+)\s+(?P<name>.+)\Z",
+    re.ASCII,
+)
+_UNIX_TYPES = {"-": "file", "d": "dir", "l": "link"}
+
+
+def parse_list_line(line: str, now: datetime.datetime | None = None) -> Entry | None:
+    """Parse one LIST line, in Unix ``ls -l``, MS-DOS/IIS or EPLF form.
+
+    Returns None for lines that describe no entry (``total 42``, blank
+    lines) and raises `error_proto` for a line in none of the forms.  `now`
+    (default: the current UTC time) places Unix dates that carry no year.
+    """
+    if not line.strip() or line.startswith("total "):
+        return None
+    if line[:1] == "+":
+        return _parse_eplf(line)
+    m = _UNIX_RE.match(line)
+    if m:
+        return _unix_entry(m, line, now)
+    m = _DOS_RE.match(line)
+    if m:
+        return _dos_entry(m, line)
+    raise error_proto(f"unrecognised LIST line: {line[:200]!r}")
+
+
+def _unix_entry(m: re.Match[str], line: str, now: datetime.datetime | None) -> Entry:
+    mode, name = m["mode"], m["name"]
+    kind = _UNIX_TYPES.get(mode[0], "other")
+    target = None
+    if kind == "link" and " -> " in name:
+        name, target = name.split(" -> ", 1)
+    size = None if "," in m["size"] else int(m["size"])
+    return Entry(
+        name=name,
+        type=kind,
+        size=size,
+        modify=_unix_time(m["month"], int(m["day"]), m["when"], now),
+        perm=mode[1:],
+        target=target,
+        raw=line,
+    )
+
+
+def _unix_time(
+    month_name: str, day: int, when: str, now: datetime.datetime | None
+) -> datetime.datetime | None:
+    month = _MONTHS.get(month_name.lower())
+    if month is None:
+        return None
+    utc = datetime.UTC
+    try:
+        if ":" not in when:
+            return datetime.datetime(int(when), month, day, tzinfo=utc)
+        hour, minute = map(int, when.split(":"))
+        now = now or datetime.datetime.now(utc)
+        stamp = datetime.datetime(now.year, month, day, hour, minute, tzinfo=utc)
+        # ls shows the time instead of the year for the last six months: a
+        # date "in the future" belongs to last year.
+        if stamp > now + datetime.timedelta(days=2):
+            stamp = stamp.replace(year=now.year - 1)
+        return stamp
+    except ValueError:
+        return None
+
+
+def _dos_entry(m: re.Match[str], line: str) -> Entry:
+    year = int(m["year"])
+    if year < 100:
+        year += 2000 if year < 70 else 1900
+    hour = int(m["hour"])
+    if m["ampm"]:
+        hour = hour % 12 + (12 if m["ampm"].lower() == "pm" else 0)
+    try:
+        when = datetime.datetime(
+            year, int(m["month"]), int(m["day"]), hour, int(m["minute"]),
+            tzinfo=datetime.UTC,
+        )  # fmt: skip
+    except ValueError:
+        when = None
+    is_dir = m["size"] == "<DIR>"
+    return Entry(
+        name=m["name"],
+        type="dir" if is_dir else "file",
+        size=None if is_dir else int(m["size"]),
+        modify=when,
+        raw=line,
+    )
+
+
+def _parse_eplf(line: str) -> Entry:
+    """EPLF (http://cr.yp.to/ftp/list/eplf.html): ``+fact,fact,...<TAB>name``."""
+    facts_text, sep, name = line[1:].partition("\t")
+    if not sep:
+        raise error_proto(f"malformed EPLF line: {line[:200]!r}")
+    kind, size, when, unique, perm = "other", None, None, None, None
+    for fact in facts_text.split(","):
+        tag, value = fact[:1], fact[1:]
+        if tag == "/":
+            kind = "dir"
+        elif tag == "r":
+            kind = "file"
+        elif tag == "s":
+            size = _int_or_none(value)
+        elif tag == "m" and value.isdigit():
+            when = datetime.datetime.fromtimestamp(int(value), datetime.UTC)
+        elif tag == "i":
+            unique = value
+        elif tag == "u" and value[:1] == "p":
+            perm = value[1:]
+    return Entry(name=name, type=kind, size=size, modify=when, perm=perm, unique=unique, raw=line)
+
+
+# --------------------------------------------------------------------------
 # The control connection
 # --------------------------------------------------------------------------
 
@@ -402,6 +631,7 @@ class _ControlFile:
     def __init__(self, sock: socket.socket, parser: ReplyParser) -> None:
         self._sock: socket.socket | None = sock
         self._parser = parser
+        self.deadline: float | None = None  # time.monotonic() by which the reply must be whole
 
     def readline(self, size: int = -1) -> str:
         parser = self._parser
@@ -410,6 +640,8 @@ class _ControlFile:
         while (line := parser.next_line()) is None:
             if self._sock is None:
                 raise ValueError("I/O operation on closed file")
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                raise TimeoutError("the server's reply did not arrive in time")
             data = self._sock.recv(8192)
             if not data:
                 return parser.flush()
@@ -458,6 +690,13 @@ class FTP:
     """The most lines accepted in one reply."""
     max_reply_size = 1 << 20
     """The most bytes accepted in one reply."""
+    _implicit_tls = False
+    prefer_epsv = False
+    """Try EPSV before PASV on IPv4 (ftplib2 extension)."""
+    active_address: str | None = None
+    """The address announced by PORT/EPRT in active mode, for NAT (extension)."""
+    active_port_range: range | Sequence[int] | None = None
+    """The local ports active mode may listen on, for firewalls (extension)."""
 
     def __init__(
         self,
@@ -483,6 +722,8 @@ class FTP:
         self._awaiting_final = False
         self._last_reply = Reply("")
         self._prot_p = False
+        self._features: dict[str, str] | None = None
+        self._epsv_refused = False
         if host:
             try:
                 self.connect(host)
@@ -553,6 +794,8 @@ class FTP:
             (self.host, self.port), self.timeout, source_address=self.source_address
         )
         try:
+            if self._implicit_tls:  # FTPS on port 990: TLS from the first byte
+                self.sock = self.context.wrap_socket(self.sock, server_hostname=self.host)  # type: ignore[attr-defined]
             self.af = self.sock.family
             self._parser = self._new_parser()
             self.file = _ControlFile(self.sock, self._parser)
@@ -642,11 +885,16 @@ class FTP:
         does the server closing it (EOFError): the stream is out of step.
         """
         parser = self._parser
+        file = self.file
+        if isinstance(file, _ControlFile) and isinstance(self.timeout, (int, float)):
+            # A whole reply within the timeout: a server dripping one byte at a
+            # time cannot hold the caller for longer than twice the timeout.
+            file.deadline = time.monotonic() + self.timeout
         try:
             reply = None
             while reply is None:
                 reply = parser.add_line(self.getline(), lenient=self._lenient)
-        except (error_proto, EOFError):
+        except (error_proto, EOFError, TimeoutError):
             self.close()
             raise
         return reply
@@ -732,15 +980,21 @@ class FTP:
         return self.voidcmd(f"EPRT |{proto}|{host}|{port}|")
 
     def makeport(self) -> socket.socket:
-        """Listen on a new port, announce it (PORT or EPRT), return the socket."""
+        """Listen on a new port, announce it (PORT or EPRT), return the socket.
+
+        The port comes from `active_port_range` when set (for a firewall),
+        and the address announced is `active_address` when set (for NAT),
+        else the control connection's local address.
+        """
         local = self.sock.getsockname()  # type: ignore[union-attr]
-        sock = socket.create_server((local[0], 0, *local[2:]), family=self.af, backlog=1)
+        sock = self._listen(local)
         try:
             port = sock.getsockname()[1]
+            host = self.active_address or local[0]
             if self.af == socket.AF_INET:
-                self.sendport(local[0], port)
+                self.sendport(host, port)
             else:
-                self.sendeprt(local[0], port)
+                self.sendeprt(host, port)
             if self.timeout is not _GLOBAL_DEFAULT_TIMEOUT:
                 sock.settimeout(self.timeout)
         except BaseException:
@@ -748,18 +1002,39 @@ class FTP:
             raise
         return sock
 
+    def _listen(self, local: Any) -> socket.socket:
+        ports = self.active_port_range or (0,)
+        for port in ports:
+            try:
+                return socket.create_server((local[0], port, *local[2:]), family=self.af, backlog=1)
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE or port == ports[-1]:
+                    raise
+        raise OSError(errno.EADDRINUSE, "no free port in active_port_range")
+
     def makepasv(self) -> tuple[str, int]:
         """Ask for a passive data port (PASV, or EPSV off IPv4); return (host, port).
 
         The host a 227 reply names is ignored in favour of the control
         connection's peer unless `trust_server_pasv_ipv4_address` is set.
+        With `prefer_epsv`, EPSV is tried first on IPv4 too, and PASV used
+        for the rest of the connection if the server refuses it.  A 229
+        answer to PASV is accepted.
         """
         peer = self.sock.getpeername()  # type: ignore[union-attr]
-        if self.af == socket.AF_INET:
-            untrusted_host, port = parse227(self.sendcmd("PASV"))
-            host = untrusted_host if self.trust_server_pasv_ipv4_address else peer[0]
-            return host, port
-        return parse229(self.sendcmd("EPSV"), peer)
+        if self.af == socket.AF_INET and self.prefer_epsv and not self._epsv_refused:
+            try:
+                return parse229(self.sendcmd("EPSV"), peer)
+            except error_perm:
+                self._epsv_refused = True
+        if self.af != socket.AF_INET:
+            return parse229(self.sendcmd("EPSV"), peer)
+        resp = self.sendcmd("PASV")
+        if resp[:3] == "229":
+            return parse229(resp, peer)
+        untrusted_host, port = parse227(resp)
+        host = untrusted_host if self.trust_server_pasv_ipv4_address else peer[0]
+        return host, port
 
     def _send_transfer_command(self, cmd: str, rest: int | str | None) -> Reply:
         if rest is not None:
@@ -813,8 +1088,7 @@ class FTP:
                 conn, server_hostname=self.host, session=getattr(self.sock, "session", None)
             )
         except BaseException:
-            _reset_connection(conn)
-            self._resync_after_transfer()
+            self._abandon_data(conn)
             raise
 
     def transfercmd(self, cmd: str, rest: int | str | None = None) -> socket.socket:
@@ -844,13 +1118,25 @@ class FTP:
         conn = self.transfercmd(cmd, rest)
         try:
             yield conn
+        except BaseException:
+            self._abandon_data(conn)
+            raise
+        self._close_data(conn)
+
+    def _close_data(self, conn: socket.socket) -> None:
+        """Close a data connection whose transfer went through."""
+        try:
             if _SSLSocket is not None and isinstance(conn, _SSLSocket):
                 conn.unwrap()
         except BaseException:
-            _reset_connection(conn)
-            self._resync_after_transfer()
+            self._abandon_data(conn)
             raise
         conn.close()
+
+    def _abandon_data(self, conn: socket.socket) -> None:
+        """Reset a data connection mid-transfer and bring the control connection back in step."""
+        _reset_connection(conn)
+        self._resync_after_transfer()
 
     def _end_transfer(self) -> Reply:
         # The final reply may already be read: by abort() in a callback.
@@ -978,6 +1264,7 @@ class FTP:
         if resp[:1] != "2":
             raise error_reply(resp)
         self._type = None
+        self._features = None
         return resp
 
     def acct(self, password: str) -> Reply:
@@ -1012,7 +1299,8 @@ class FTP:
         lines: list[str] = []
         self.retrlines("MLSD " + path if path else "MLSD", lines.append)
         for line in lines:
-            yield _parse_mlsx_line(line)
+            entry = parse_mlsx_line(line)
+            yield entry.name, entry.facts
 
     def rename(self, fromname: str, toname: str) -> Reply:
         """Rename a file (RNFR, RNTO); return the reply to RNTO."""
@@ -1082,6 +1370,8 @@ class FTP:
         file, self.file = self.file, None
         sock, self.sock = self.sock, None
         self._type = None
+        self._features = None
+        self._epsv_refused = False
         self._awaiting_final = False
         self._parser.reset()
         if file is not None:
@@ -1089,16 +1379,363 @@ class FTP:
         if sock is not None:
             sock.close()
 
+    # -- ftplib2 extensions: capabilities -------------------------------------
 
-def _parse_mlsx_line(line: str) -> tuple[str, dict[str, str]]:
-    """Split an MLSD/MLST line into its name and lower-cased facts."""
-    facts_text, _, name = line.partition(" ")
-    facts: dict[str, str] = {}
-    for fact in facts_text.split(";"):
-        if fact:
-            key, _, value = fact.partition("=")
-            facts[key.lower()] = value
-    return name, facts
+    def features(self) -> dict[str, str]:
+        """Return the server's features (FEAT, RFC 2389), cached per login.
+
+        Keys are upper-case feature names, values their parameters (``''``
+        when none): ``{'MLST': 'type*;size*;modify*;', 'UTF8': '', ...}``.
+        A server without FEAT gives ``{}``.  When the server offers UTF8 and
+        `encoding` is UTF-8, ``OPTS UTF8 ON`` is sent once.
+        """
+        if self._features is None:
+            try:
+                resp = self.sendcmd("FEAT")
+            except error_perm:
+                resp = Reply("211 no features")
+            features = {}
+            for line in resp.lines[1:-1]:
+                name, _, params = line.strip().partition(" ")
+                if name:
+                    features[name.upper()] = params
+            self._features = features
+            if "UTF8" in features and self.encoding.replace("-", "").lower() == "utf8":
+                with contextlib.suppress(error_perm, error_temp):
+                    self.sendcmd("OPTS UTF8 ON")
+        return self._features
+
+    def has_feature(self, name: str) -> bool:
+        """Tell whether the server lists `name` (case-insensitive) in FEAT."""
+        return name.upper() in self.features()
+
+    # -- ftplib2 extensions: listings and paths ---------------------------------
+
+    def scandir(self, path: str = "") -> list[Entry]:
+        """List a directory as typed `Entry` objects, without ``.`` and ``..``.
+
+        Uses MLSD when the server offers MLST and LIST otherwise; LIST output
+        may be in Unix, MS-DOS or EPLF form.  Names are decoded with
+        `encoding` and `errors`.
+        """
+        lines: list[str] = []
+        if self.has_feature("MLST"):
+            self.retrlines("MLSD " + path if path else "MLSD", lines.append)
+            entries = [parse_mlsx_line(line) for line in lines if line.strip()]
+            entries = [
+                e for e in entries if e.facts.get("type", "").lower() not in ("cdir", "pdir")
+            ]
+        else:
+            self.retrlines("LIST " + path if path else "LIST", lines.append)
+            entries = [e for e in map(parse_list_line, lines) if e is not None]
+        return [e for e in entries if e.name not in (".", "..")]
+
+    def listdir(self, path: str = "") -> list[str]:
+        """Return the names in a directory, like `os.listdir`."""
+        return [entry.name for entry in self.scandir(path)]
+
+    def stat(self, path: str) -> Entry:
+        """Return the `Entry` of one path: MLST, or LIST of its parent.
+
+        Raises `error_perm` if the path does not exist.
+        """
+        if self.has_feature("MLST"):
+            resp = self.voidcmd("MLST " + path)
+            for line in resp.lines[1:]:
+                if line.startswith(" "):
+                    entry = parse_mlsx_line(line[1:])
+                    name = posixpath.basename(path.rstrip("/")) or entry.name
+                    return dataclasses.replace(entry, name=name)
+            raise error_proto(resp)
+        name = posixpath.basename(path.rstrip("/"))
+        parent = posixpath.dirname(path.rstrip("/"))
+        for entry in self.scandir(parent):
+            if entry.name == name:
+                return entry
+        raise error_perm(f"550 {path}: no such file or directory")
+
+    def exists(self, path: str) -> bool:
+        """Tell whether `path` exists on the server."""
+        try:
+            self.stat(path)
+        except error_perm:
+            return False
+        return True
+
+    def isdir(self, path: str) -> bool:
+        """Tell whether `path` is a directory."""
+        try:
+            return self.stat(path).type == "dir"
+        except error_perm:
+            return False
+
+    def isfile(self, path: str) -> bool:
+        """Tell whether `path` is a regular file."""
+        try:
+            return self.stat(path).type == "file"
+        except error_perm:
+            return False
+
+    def walk(self, top: str = "") -> Iterator[tuple[str, list[str], list[str]]]:
+        """Walk a tree top-down like `os.walk`: yield (dirpath, dirnames, filenames).
+
+        Links are not followed; removing names from `dirnames` prunes the walk.
+        """
+        top = top or self.pwd()
+        entries = self.scandir(top)
+        dirnames = [e.name for e in entries if e.type == "dir"]
+        filenames = [e.name for e in entries if e.type != "dir"]
+        yield top, dirnames, filenames
+        for name in dirnames:
+            yield from self.walk(posixpath.join(top, name))
+
+    def makedirs(self, path: str, exist_ok: bool = False) -> None:
+        """Make a directory and any missing parents, like `os.makedirs`.
+
+        Raises `error_perm` if `path` exists, unless `exist_ok`.
+        """
+        if self.isdir(path):
+            if exist_ok:
+                return
+            raise error_perm(f"550 {path}: directory exists")
+        parent = posixpath.dirname(path.rstrip("/"))
+        if parent and parent != path and not self.isdir(parent):
+            self.makedirs(parent, exist_ok=True)
+        self.mkd(path)
+
+    def remove(self, path: str) -> Reply:
+        """Delete a file (DELE), like `os.remove`."""
+        return self.delete(path)
+
+    def rmtree(self, path: str) -> None:
+        """Delete a directory tree, like `shutil.rmtree`."""
+        for entry in self.scandir(path):
+            child = posixpath.join(path, entry.name)
+            if entry.type == "dir":
+                self.rmtree(child)
+            else:
+                self.delete(child)
+        self.rmd(path)
+
+    def mdtm(self, path: str) -> datetime.datetime:
+        """Return a file's modification time (MDTM, RFC 3659) as an aware UTC datetime."""
+        resp = self.voidcmd("MDTM " + path)
+        when = _parse_mlsx_time(resp[4:].strip())
+        if resp[:3] != "213" or when is None:
+            raise error_proto(resp)
+        return when
+
+    def set_mtime(self, path: str, when: datetime.datetime | float) -> Reply:
+        """Set a file's modification time (MFMT); `when` is a datetime or a POSIX time.
+
+        A naive datetime is taken as UTC.
+        """
+        if not isinstance(when, datetime.datetime):
+            when = datetime.datetime.fromtimestamp(when, datetime.UTC)
+        elif when.tzinfo is not None:
+            when = when.astimezone(datetime.UTC)
+        return self.voidcmd(f"MFMT {when:%Y%m%d%H%M%S} {path}")
+
+    # -- ftplib2 extensions: whole-file transfers --------------------------------
+
+    def download(
+        self,
+        remote: str,
+        local: str | os.PathLike[str] | BinaryIO,
+        *,
+        resume: bool = False,
+        callback: Callable[[int], object] | None = None,
+        blocksize: int = 1 << 18,
+    ) -> int:
+        """Download `remote` into `local` (a path or a binary file); return its size.
+
+        A path is written as ``<local>.part`` and renamed into place only
+        once complete, so an interrupted download never looks complete; with
+        `resume`, an existing ``.part`` file (or, for a file object, its
+        current end) is continued with REST.  The size is checked against
+        SIZE or the 150 reply: a short transfer raises `error_proto`.
+        `callback` is called with the number of bytes of each block.
+        """
+        expected = self._remote_size(remote)
+        resume = resume and self.has_feature("REST")  # else start again from 0
+        if isinstance(local, (str, os.PathLike)):
+            final = os.fspath(local)
+            partial = final + ".part"
+            with open(partial, "ab" if resume else "wb") as fp:
+                total = self._download_to(remote, fp, fp.tell(), expected, callback, blocksize)
+            os.replace(partial, final)
+            return total
+        offset = local.seek(0, os.SEEK_END) if resume else 0
+        return self._download_to(remote, local, offset, expected, callback, blocksize)
+
+    def _remote_size(self, path: str) -> int | None:
+        try:
+            return self.size(path)
+        except error_perm:
+            return None
+
+    def _download_to(
+        self,
+        remote: str,
+        fp: BinaryIO,
+        offset: int,
+        expected: int | None,
+        callback: Callable[[int], object] | None,
+        blocksize: int,
+    ) -> int:
+        if expected is not None and offset > expected:
+            raise error_proto(f"local file is longer ({offset}) than {remote} ({expected})")
+        if expected is not None and offset == expected and offset:
+            return offset
+        self._set_type("I")
+        received = 0
+        buf = bytearray(blocksize)
+        view = memoryview(buf)
+        with self._transfer("RETR " + remote, offset or None) as conn:
+            if expected is None and self._last_reply[:3] == "150":
+                announced = parse150(self._last_reply)
+                expected = None if announced is None else offset + announced
+            while n := conn.recv_into(buf):
+                fp.write(view[:n])
+                received += n
+                if callback is not None:
+                    callback(n)
+        self._end_transfer()
+        total = offset + received
+        if expected is not None and total != expected:
+            raise error_proto(f"{remote}: received {total} bytes of {expected}")
+        return total
+
+    def upload(
+        self,
+        local: str | os.PathLike[str] | BinaryIO,
+        remote: str,
+        *,
+        resume: bool = False,
+        callback: Callable[[int], object] | None = None,
+        blocksize: int = 1 << 18,
+    ) -> int:
+        """Upload `local` (a path or a binary file) to `remote`; return the size sent.
+
+        With `resume`, the part the server already has (SIZE) is skipped and
+        the rest sent with REST + STOR, or APPE where REST is refused.  The
+        server's SIZE afterwards must match, else `error_proto`.  `callback`
+        is called with the number of bytes of each block.
+        """
+        if isinstance(local, (str, os.PathLike)):
+            with open(local, "rb") as fp:
+                return self.upload(
+                    fp, remote, resume=resume, callback=callback, blocksize=blocksize
+                )
+        start = local.tell()
+        offset = (self._remote_size(remote) or 0) if resume else 0
+        local.seek(start + offset)
+        self._set_type("I")
+        command, rest = "STOR " + remote, offset or None
+        if rest is not None and not self.has_feature("REST"):
+            command, rest = "APPE " + remote, None  # no restartable STOR: append
+        with self._transfer(command, rest) as conn:
+            sent = _send_file(conn, local, blocksize, callback)
+        self._end_transfer()
+        total = offset + sent
+        size = self._remote_size(remote)
+        if size is not None and size != total:
+            raise error_proto(f"{remote}: server has {size} bytes, sent {total}")
+        return total
+
+    def open(self, path: str, mode: str = "rb", *, encoding: str | None = None) -> Any:
+        """Open a remote file for streaming: ``'rb'``, ``'wb'``, ``'ab'``, ``'r'``, ``'w'``.
+
+        Returns a file object (read, readinto, iteration or write; context
+        manager) that uses bounded memory for any file size.  Closing it reads
+        and checks the final reply; closing a download early aborts it and
+        leaves the control connection usable.  No other command can be sent
+        while it is open.  Text modes decode with `encoding` (default: the
+        connection's) in binary transfer mode.
+        """
+        if mode not in ("rb", "wb", "ab", "r", "w"):
+            raise ValueError(f"invalid mode: {mode!r}")
+        self._set_type("I")
+        verb = {"r": "RETR ", "w": "STOR ", "a": "APPE "}[mode[0]]
+        raw = _TransferFile(self, self.transfercmd(verb + path), writing=mode[0] != "r")
+        if mode[0] == "r":
+            binary: Any = io.BufferedReader(raw, 1 << 16)
+        else:
+            binary = io.BufferedWriter(raw, 1 << 16)
+        if "b" in mode:
+            return binary
+        return io.TextIOWrapper(binary, encoding=encoding or self.encoding, errors=self.errors)
+
+
+def _is_regular_file(fp: Any) -> bool:
+    try:
+        return stat.S_ISREG(os.fstat(fp.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _send_file(
+    conn: socket.socket, fp: BinaryIO, blocksize: int, callback: Callable[[int], object] | None
+) -> int:
+    """Send `fp` from its position to its end; return the byte count.
+
+    A regular file goes through sendfile(2) (no copy into Python) unless the
+    connection is TLS; anything else through one reused buffer.
+    """
+    sent = 0
+    if _is_regular_file(fp) and not (_SSLSocket is not None and isinstance(conn, _SSLSocket)):
+        while n := conn.sendfile(fp, fp.tell(), blocksize):  # type: ignore[arg-type]
+            sent += n
+            if callback is not None:
+                callback(n)
+        return sent
+    buf = bytearray(blocksize)
+    view = memoryview(buf)
+    while n := fp.readinto(buf):  # type: ignore[attr-defined]
+        conn.sendall(view[:n])
+        sent += n
+        if callback is not None:
+            callback(n)
+    return sent
+
+
+class _TransferFile(io.RawIOBase):
+    """The raw file under `FTP.open`: one data connection, read or written."""
+
+    def __init__(self, ftp: FTP, conn: socket.socket, writing: bool) -> None:
+        self._ftp = ftp
+        self._conn = conn
+        self._writing = writing
+        self._eof = False
+
+    def readable(self) -> bool:
+        return not self._writing
+
+    def writable(self) -> bool:
+        return self._writing
+
+    def readinto(self, b: Any) -> int:
+        n = self._conn.recv_into(b)
+        if n == 0:
+            self._eof = True
+        return n
+
+    def write(self, b: Any) -> int:
+        with memoryview(b) as view:
+            self._conn.sendall(view)
+            return view.nbytes
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            if self._writing or self._eof:
+                self._ftp._close_data(self._conn)
+                self._ftp._end_transfer()
+            else:  # closed before the end: abort the download
+                self._ftp._abandon_data(self._conn)
+        finally:
+            super().close()
 
 
 if ssl is not None:
@@ -1134,12 +1771,16 @@ if ssl is not None:
             source_address: tuple[str, int] | None = None,
             encoding: str = "utf-8",
             errors: str = "strict",
+            implicit: bool = False,
             keyfile: str | None = None,
             certfile: str | None = None,
         ) -> None:
             if keyfile is not None or certfile is not None:
                 context = _legacy_context(context, keyfile, certfile)
             self.context = context if context is not None else _unverified_context()
+            if implicit:
+                self._implicit_tls = True
+                self.port = FTPS_PORT
             super().__init__(
                 host, user, passwd, acct, timeout, source_address,
                 encoding=encoding, errors=errors,
