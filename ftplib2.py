@@ -1156,17 +1156,40 @@ class FTP:
         callback: Callable[[bytes], object],
         blocksize: int = 8192,
         rest: int | str | None = None,
+        *,
+        check_size: bool = False,
     ) -> Reply:
         """Retrieve data in binary mode (TYPE I): call `callback` with each block.
 
         Blocks are bytes objects of at most `blocksize` bytes.  `rest` is a
-        restart offset (REST).  Returns the final reply.
+        restart offset (REST).  Returns the final reply.  With `check_size`
+        (ftplib2 extension), the byte count is checked against the file's
+        SIZE (or, failing that, the 150 reply) and a short transfer raises
+        `error_proto` instead of passing as success.
         """
         self._set_type("I")
+        offset = int(rest or 0)
+        expected = None
+        if check_size and cmd[:5].upper() == "RETR ":
+            expected = self._remote_size(cmd[5:])
+        received = 0
+        buf = bytearray(blocksize)
+        view = memoryview(buf)
         with self._transfer(cmd, rest) as conn:
-            while data := conn.recv(blocksize):
-                callback(data)
-        return self._end_transfer()
+            if check_size and expected is None and not offset:
+                expected = self._announced_size()
+            while n := conn.recv_into(buf):
+                received += n
+                callback(bytes(view[:n]))
+        reply = self._end_transfer()
+        if expected is not None and offset + received != expected:
+            raise error_proto(f"{cmd}: received {offset + received} bytes of {expected}")
+        return reply
+
+    def _announced_size(self) -> int | None:
+        """The size in the 150 reply that opened the current transfer, if any."""
+        resp = self._last_reply
+        return parse150(resp) if resp[:3] == "150" else None
 
     def retrlines(self, cmd: str, callback: Callable[[str], object] | None = None) -> Reply:
         """Retrieve data in ASCII mode (TYPE A): call `callback` with each line.
@@ -1592,9 +1615,8 @@ class FTP:
         buf = bytearray(blocksize)
         view = memoryview(buf)
         with self._transfer("RETR " + remote, offset or None) as conn:
-            if expected is None and self._last_reply[:3] == "150":
-                announced = parse150(self._last_reply)
-                expected = None if announced is None else offset + announced
+            if expected is None and not offset:
+                expected = self._announced_size()
             while n := conn.recv_into(buf):
                 fp.write(view[:n])
                 received += n
@@ -1785,6 +1807,41 @@ if ssl is not None:
                 host, user, passwd, acct, timeout, source_address,
                 encoding=encoding, errors=errors,
             )  # fmt: skip
+
+        @classmethod
+        def secure(
+            cls,
+            host: str,
+            user: str = "",
+            passwd: str = "",
+            acct: str = "",
+            *,
+            port: int = 0,
+            context: ssl.SSLContext | None = None,
+            cafile: str | None = None,
+            implicit: bool = False,
+            **kwargs: Any,
+        ) -> FTP_TLS:
+            """Connect, verify the server, log in and protect data: the safe way in.
+
+            The certificate and host name are checked against the system's
+            trusted CAs (or `cafile`, or your `context`); the control
+            connection is secured before the password is sent and data
+            connections use TLS (PROT P).  With `implicit`, TLS starts with
+            the first byte (port 990 unless `port` says otherwise).  Other
+            keyword arguments go to the constructor.
+            """
+            if context is None:
+                context = ssl.create_default_context(cafile=cafile)
+            ftp = cls(context=context, implicit=implicit, **kwargs)
+            try:
+                ftp.connect(host, port)
+                ftp.login(user, passwd, acct)
+                ftp.prot_p()
+            except BaseException:
+                ftp.close()
+                raise
+            return ftp
 
         def login(
             self, user: str = "", passwd: str = "", acct: str = "", secure: bool = True
