@@ -28,9 +28,15 @@ import socket
 import stat
 import struct
 import sys
+import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import urllib.response
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from email.message import Message
 from types import TracebackType
 from typing import Any, BinaryIO, Self
 
@@ -42,7 +48,9 @@ except ImportError:  # pragma: no cover - Python built without OpenSSL
 __all__ = [
     "FTP",
     "FTPS_PORT",
+    "CacheFTPHandler",
     "Entry",
+    "FTPHandler",
     "Reply",
     "ReplyParser",
     "all_errors",
@@ -52,6 +60,9 @@ __all__ = [
     "error_temp",
     "parse_list_line",
     "parse_mlsx_line",
+    "urlcleanup",
+    "urlopen",
+    "urlretrieve",
 ]
 
 MSG_OOB = 0x1
@@ -1325,12 +1336,19 @@ class FTP:
             entry = parse_mlsx_line(line)
             yield entry.name, entry.facts
 
-    def rename(self, fromname: str, toname: str) -> Reply:
-        """Rename a file (RNFR, RNTO); return the reply to RNTO."""
-        resp = self.sendcmd("RNFR " + fromname)
-        if resp[:1] != "3":
-            raise error_reply(resp)
-        return self.voidcmd("RNTO " + toname)
+    def rename(
+        self, fromname: str, toname: str, *, both: bool = False
+    ) -> Reply | tuple[Reply, Reply]:
+        """Rename a file (RNFR, RNTO); return the reply to RNTO.
+
+        With `both` (ftplib2 extension), return the replies to RNFR and RNTO
+        as a pair.
+        """
+        first = self.sendcmd("RNFR " + fromname)
+        if first[:1] != "3":
+            raise error_reply(first)
+        second = self.voidcmd("RNTO " + toname)
+        return (first, second) if both else second
 
     def delete(self, filename: str) -> Reply:
         """Delete a file (DELE); return the reply."""
@@ -1354,11 +1372,10 @@ class FTP:
     def size(self, filename: str) -> int | None:
         """Return the size of a file (SIZE), or None if the reply is not a 213.
 
-        After an ASCII transfer TYPE I is restored first: servers refuse SIZE
-        in ASCII mode.  A 213 reply without a number raises `error_proto`.
+        TYPE I is set first (only if not already set): servers refuse SIZE
+        in ASCII mode, the default.  A 213 reply without a number raises `error_proto`.
         """
-        if self._type == "A":
-            self._set_type("I")
+        self._set_type("I")  # the session starts in ASCII (RFC 959), where SIZE is refused
         resp = self.sendcmd("SIZE " + filename)
         if resp[:3] != "213":
             return None
@@ -1510,7 +1527,7 @@ class FTP:
         filenames = [e.name for e in entries if e.type != "dir"]
         yield top, dirnames, filenames
         for name in dirnames:
-            yield from self.walk(posixpath.join(top, name))
+            yield from self.walk(_child(top, name))
 
     def makedirs(self, path: str, exist_ok: bool = False) -> None:
         """Make a directory and any missing parents, like `os.makedirs`.
@@ -1533,7 +1550,7 @@ class FTP:
     def rmtree(self, path: str) -> None:
         """Delete a directory tree, like `shutil.rmtree`."""
         for entry in self.scandir(path):
-            child = posixpath.join(path, entry.name)
+            child = _child(path, entry.name)
             if entry.type == "dir":
                 self.rmtree(child)
             else:
@@ -1580,6 +1597,7 @@ class FTP:
         `callback` is called with the number of bytes of each block.
         """
         expected = self._remote_size(remote)
+        requested_resume = resume
         resume = resume and self.has_feature("REST")  # else start again from 0
         if isinstance(local, (str, os.PathLike)):
             final = os.fspath(local)
@@ -1588,7 +1606,12 @@ class FTP:
                 total = self._download_to(remote, fp, fp.tell(), expected, callback, blocksize)
             os.replace(partial, final)
             return total
-        offset = local.seek(0, os.SEEK_END) if resume else 0
+        offset = 0
+        if resume:
+            offset = local.seek(0, os.SEEK_END)
+        elif requested_resume:  # the server cannot restart: start the file again
+            local.seek(0)
+            local.truncate()
         return self._download_to(remote, local, offset, expected, callback, blocksize)
 
     def _remote_size(self, path: str) -> int | None:
@@ -1687,6 +1710,13 @@ class FTP:
         if "b" in mode:
             return binary
         return io.TextIOWrapper(binary, encoding=encoding or self.encoding, errors=self.errors)
+
+
+def _child(directory: str, name: str) -> str:
+    """Join a listed name to its directory, refusing names that would leave it."""
+    if not name or name in (".", "..") or "/" in name or "\0" in name:
+        raise error_proto(f"refusing listed name {name!r} in {directory!r}")
+    return posixpath.join(directory, name)
 
 
 def _is_regular_file(fp: Any) -> bool:
@@ -1934,6 +1964,667 @@ def ftpcp(source: FTP, sourcename: str, target: FTP, targetname: str = "", type:
         raise error_proto(sreply)
     source.voidresp()
     target.voidresp()
+
+
+# --------------------------------------------------------------------------
+# ftp:// and ftps:// URLs, fetched as urllib.request fetches them
+# --------------------------------------------------------------------------
+#
+# urlopen/urlretrieve and the urllib.request handlers FTPHandler and
+# CacheFTPHandler, which are subclasses of urllib's own so that
+# build_opener() uses them in place of urllib's.
+
+_URL_TYPES = {"a": "A", "i": "I", "d": "D"}
+
+
+@dataclasses.dataclass(frozen=True)
+class _URLTarget:
+    """What an ftp:// or ftps:// URL names, percent-decoded (RFC 1738, 3.2)."""
+
+    secure: bool
+    user: str
+    passwd: str
+    host: str
+    port: int
+    dirs: tuple[str, ...]
+    file: str
+    type: str | None  # "A", "I" or "D" from ";type=", else None
+
+
+def _url_unquote(text: str) -> str:
+    # Bytes that are not UTF-8 become surrogates, which putline() encodes back
+    # to the same bytes: a name in any encoding reaches the server unchanged.
+    return urllib.parse.unquote(text, errors="surrogateescape")
+
+
+def _parse_ftp_url(url: str) -> _URLTarget:
+    """Take an ftp:// or ftps:// URL apart; raise URLError if it is not one.
+
+    ``ftp://[user[:password]@]host[:port]/dir/.../file[;type=a|i|d]``: the
+    user, the password and each path segment are percent-decoded, so ``%2F``
+    is a slash inside one segment.  Empty segments are skipped, except a
+    leading one (``ftp://host//etc/motd``), which stands for the root, as in
+    urllib.  A CR, LF or NUL, raw or decoded, is refused: sent to the server
+    it would end the command early and let the rest pose as a command.
+    """
+    if any(c < " " or c == "\x7f" for c in url):
+        raise urllib.error.URLError("ftp error: control character in URL")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise urllib.error.URLError(f"ftp error: {exc}") from None
+    if parts.scheme not in ("ftp", "ftps"):
+        raise urllib.error.URLError(f"unknown url type: {parts.scheme!r}")  # no URL: passwords
+    host = _url_unquote(parts.hostname or "")
+    if not host:
+        raise urllib.error.URLError("ftp error: no host given")
+    if port == 0:
+        raise urllib.error.URLError("ftp error: port 0 is not a port")
+    path = parts.path + ("?" + parts.query if parts.query else "")
+    path, _, params = path.partition(";")
+    type_ = None
+    for param in params.split(";") if params else ():
+        name, _, value = param.partition("=")
+        if name.lower() == "type":
+            if value.lower() not in _URL_TYPES:
+                raise urllib.error.URLError(f"ftp error: unknown transfer type {value!r}")
+            type_ = _URL_TYPES[value.lower()]
+    segments = [_url_unquote(segment) for segment in path.split("/")[1:]] or [""]
+    dirs = [d for d in segments[:-1] if d]
+    if len(segments) > 1 and not segments[0]:
+        dirs.insert(0, "/")
+    user = _url_unquote(parts.username or "")
+    passwd = _url_unquote(parts.password or "")
+    for text in (user, passwd, host, *segments):
+        if "\r" in text or "\n" in text or "\0" in text:
+            raise urllib.error.URLError("ftp error: CR, LF or NUL in URL")
+    return _URLTarget(
+        secure=parts.scheme == "ftps",
+        user=user,
+        passwd=passwd,
+        host=host,
+        port=port or FTP_PORT,
+        dirs=tuple(dirs),
+        file=segments[-1],
+        type=type_,
+    )
+
+
+def _url_credentials(target: _URLTarget) -> tuple[str, str]:
+    """The URL's user and password, else those ~/.netrc has for the host.
+
+    The netrc password also serves when the URL names its user but no
+    password.  An unreadable or malformed netrc counts as none, and no user
+    at all means an anonymous login.
+    """
+    import netrc
+
+    user, passwd = target.user, target.passwd
+    if user and passwd:
+        return user, passwd
+    try:
+        auth = netrc.netrc().authenticators(target.host)
+    except (OSError, netrc.NetrcParseError):
+        return user, passwd
+    if auth is not None:
+        login, _, password = auth
+        if not user:
+            return login or "", password or ""
+        if user == login:
+            return user, password or ""
+    return user, passwd
+
+
+def _url_error(exc: BaseException) -> urllib.error.URLError:
+    """The URLError to raise for an FTP or network failure."""
+    if isinstance(exc, EOFError):
+        return urllib.error.URLError("ftp error: the server closed the connection")
+    return urllib.error.URLError(exc)
+
+
+def _reusable(exc: BaseException) -> bool:
+    """Tell whether the control connection is still in step after `exc`.
+
+    A reply error means the reply was read; a ValueError (CR/LF in a name)
+    that nothing was sent.  421 means the server is closing the connection.
+    """
+    if isinstance(exc, ValueError):
+        return True
+    return isinstance(exc, (error_reply, error_temp, error_perm)) and exc.code != "421"
+
+
+class _URLConnection:
+    """A logged-in connection serving URLs one at a time (urllib's ``ftpwrapper``).
+
+    `enter` changes to a URL's directory and `retrfile` starts its transfer;
+    once the response is read to its end or closed, the connection goes back
+    to `release` (a cache) if it is still in step, and is closed otherwise.
+    """
+
+    def __init__(
+        self,
+        user: str,
+        passwd: str,
+        host: str,
+        port: int,
+        timeout: float | None,
+        *,
+        secure: bool = False,
+        context: ssl.SSLContext | None = None,
+        release: Callable[[_URLConnection], None] | None = None,
+    ) -> None:
+        self.key = (secure, user, passwd, host, port, timeout)
+        self.release = release
+        self.home: str | None = None  # the login directory, for reuse
+        self.used = False
+        self.busy = False
+        self.close_when_done = False
+        self.listing = False  # whether the current response is a listing
+        self.generation = 0  # CacheFTPHandler's, when created
+        if secure:
+            if ssl is None:  # pragma: no cover
+                raise urllib.error.URLError("ftp error: ftps:// needs the ssl module")
+            if context is None:
+                context = ssl.create_default_context()
+            self.ftp: FTP = FTP_TLS(context=context, timeout=timeout)
+        else:
+            self.ftp = FTP(timeout=timeout)
+        try:
+            self.ftp.connect(host, port)
+            self.ftp.login(user, passwd)
+            if secure:
+                self.ftp.prot_p()  # type: ignore[attr-defined]
+            if release is not None:
+                with contextlib.suppress(error_reply, error_temp, error_perm):
+                    self.home = self.ftp.pwd() or None
+        except BaseException:
+            self.ftp.close()
+            raise
+
+    def enter(self, dirs: Sequence[str]) -> None:
+        """Take the connection for one URL and change to its directory.
+
+        A reused connection first goes back to the login directory (which
+        also proves it alive), then one CWD per segment, as RFC 1738 says.
+        """
+        self.busy = True
+        try:
+            if self.used:
+                if self.home is None:
+                    raise error_proto("the login directory is unknown")
+                self.ftp.cwd(self.home)
+            self.used = True
+            for name in dirs:
+                self.ftp.cwd(name)
+        except BaseException as exc:
+            self._done(_reusable(exc))
+            raise
+
+    def retrfile(self, file: str, type: str) -> tuple[io.BufferedReader, int | None]:
+        """Start retrieving `file` (a listing if empty, or if `type` is ``'D'``).
+
+        Returns the response body and its length if known.  `type` is
+        ``'I'`` (binary), ``'A'`` (ASCII, bytes as the server sends them) or
+        ``'D'`` (NLST).  A RETR refused with 550 falls back to listing `file`
+        as a directory, and if that fails too the 550 is raised.
+        """
+        try:
+            conn, length, expected = self._start(file, type.upper())
+        except BaseException as exc:
+            self._done(_reusable(exc))
+            raise
+        stream = _URLStream(_TransferFile(self.ftp, conn, writing=False), expected, self._done)
+        return io.BufferedReader(stream, 1 << 16), length
+
+    def _start(self, file: str, type: str) -> tuple[socket.socket, int | None, int | None]:
+        """Send the transfer command; return (data connection, length, length to check)."""
+        ftp = self.ftp
+        self.listing = True
+        if type == "D":
+            ftp._set_type("A")
+            conn, length = ftp.ntransfercmd("NLST " + file if file else "NLST")
+            return conn, length, None
+        if file:
+            ftp._set_type(type)  # first: SIZE is refused in ASCII mode, the default
+            size = self._size(file) if type == "I" else None
+            try:
+                conn, announced = ftp.ntransfercmd("RETR " + file)
+            except error_perm as exc:
+                if exc.code != "550":
+                    raise
+                try:  # perhaps a directory named without its trailing slash
+                    ftp.cwd(file)
+                except error_perm:
+                    raise exc from None
+            else:
+                self.listing = False
+                length = size if size is not None else announced
+                return conn, length, length if type == "I" else None
+        ftp._set_type("A")
+        conn, length = ftp.ntransfercmd("LIST")
+        return conn, length, None
+
+    def _size(self, file: str) -> int | None:
+        try:
+            return self.ftp.size(file)
+        except Error:
+            if self.ftp.sock is None:
+                raise
+            return None
+
+    def _done(self, reusable: bool) -> None:
+        """The request is over: hand the connection back, or close it."""
+        self.busy = False
+        in_step = reusable and self.ftp.sock is not None
+        if in_step and self.release is not None and not self.close_when_done:
+            self.release(self)
+        else:
+            self.close()
+
+    def close(self) -> None:
+        """Close the connection, or mark it to close once its response is done."""
+        if self.busy:
+            self.close_when_done = True
+            return
+        # QUIT without waiting for the answer: an idle connection being
+        # dropped must not hold up the request that drops it.
+        with contextlib.suppress(*all_errors):
+            if self.ftp.sock is not None:
+                self.ftp.putcmd("QUIT")
+        self.ftp.close()
+
+
+class _URLStream(io.RawIOBase):
+    """The body of a URL response, read straight from the data connection.
+
+    At the end of the data the final reply is read and the length checked
+    against the expected one: a failed or short transfer raises URLError
+    (ContentTooShortError when short) from ``read()`` rather than passing
+    as a complete file.  Closing before the end aborts the transfer.
+    """
+
+    def __init__(
+        self, transfer: _TransferFile, expected: int | None, done: Callable[[bool], None]
+    ) -> None:
+        self._transfer = transfer
+        self._expected = expected
+        self._done = done  # called once, with whether the connection is in step
+        self._received = 0
+        self._over = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._over:
+            return 0
+        n = self._transfer.readinto(buffer)
+        if n:
+            self._received += n
+            return n
+        self._over = True
+        try:
+            self._transfer.close()  # reads the final reply
+        except all_errors as exc:
+            self._done(_reusable(exc))
+            raise _url_error(exc) from exc
+        self._done(True)
+        if self._expected is not None and self._received < self._expected:
+            raise urllib.error.ContentTooShortError(
+                f"retrieval incomplete: got only {self._received} out of {self._expected} bytes",
+                None,
+            )
+        return 0
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            if not self._over:
+                self._over = True
+                reusable = True
+                try:
+                    self._transfer.close()  # aborts the transfer
+                except all_errors:
+                    reusable = False  # the abort's own failure: nothing left to report
+                self._done(reusable)
+        finally:
+            super().close()
+
+
+def _url_headers(file: str, type: str, listing: bool, length: int | None) -> Message:
+    """Content-type (guessed from the name) and Content-length, as urllib gives them."""
+    import email
+    import mimetypes
+
+    if listing:
+        ctype = "text/plain"
+    else:
+        ctype = mimetypes.guess_type(file)[0] or (
+            "text/plain" if type == "A" else "application/octet-stream"
+        )
+    text = f"Content-type: {ctype}\n"
+    if length is not None and length >= 0:
+        text += f"Content-length: {length}\n"
+    return email.message_from_string(text)
+
+
+def _fetch(
+    url: str,
+    data: object,
+    timeout: float | None,
+    connect: Callable[..., Any],
+) -> urllib.response.addinfourl:
+    """Open `url` through `connect`, which has the signature of ``FTPHandler.connect_ftp``."""
+    target = _parse_ftp_url(url)
+    if data is not None:
+        raise urllib.error.URLError("ftp error: FTP URLs take no request data")
+    user, passwd = _url_credentials(target)
+    secure = {"secure": True} if target.secure else {}
+    type_ = target.type or "I"
+    try:
+        conn = connect(user, passwd, target.host, target.port, list(target.dirs), timeout, **secure)
+        fp, length = conn.retrfile(target.file, type_)
+    except urllib.error.URLError:
+        raise
+    except (*all_errors, ValueError) as exc:
+        raise _url_error(exc) from exc
+    listing = getattr(conn, "listing", not target.file or type_ == "D")
+    headers = _url_headers(target.file, type_, listing, length)
+    return urllib.response.addinfourl(fp, headers, url)
+
+
+def _connect_url(
+    user: str,
+    passwd: str,
+    host: str,
+    port: int,
+    dirs: Sequence[str],
+    timeout: float | None,
+    *,
+    secure: bool = False,
+    context: ssl.SSLContext | None = None,
+) -> _URLConnection:
+    """A connection for one URL, closed when its response is."""
+    conn = _URLConnection(user, passwd, host, port, timeout, secure=secure, context=context)
+    conn.enter(dirs)
+    return conn
+
+
+def urlopen(
+    url: str | urllib.request.Request,
+    data: bytes | None = None,
+    timeout: float | None = _GLOBAL_DEFAULT_TIMEOUT,
+    *,
+    context: ssl.SSLContext | None = None,
+) -> urllib.response.addinfourl:
+    """Open an ftp:// or ftps:// URL, as ``urllib.request.urlopen`` does.
+
+    ``ftp://[user[:password]@]host[:port]/path[;type=a|i|d]`` (RFC 1738):
+    the user and password are percent-decoded, and taken from ``~/.netrc``
+    when the URL has none (else the login is anonymous); each directory of
+    the path is entered with its own CWD and the last segment retrieved
+    (``%2F`` is a slash inside a name: ``ftp://host/%2Fetc/motd`` is
+    ``/etc/motd``).  ``;type=i`` (the default) transfers in binary,
+    ``;type=a`` in ASCII (the bytes as the server sends them), and
+    ``;type=d`` lists the names (NLST).  A path ending in ``/`` lists the
+    directory (LIST), and so does a file name the server refuses with 550
+    but lets us CWD into.  ``ftps://`` is explicit FTPS (AUTH TLS on port
+    21, data connections protected), with the certificate checked against
+    `context` (default: ``ssl.create_default_context()``).  IPv6 literals
+    go in brackets: ``ftp://[::1]:2121/file``.
+
+    Returns urllib's response object for FTP, an
+    ``urllib.response.addinfourl``: a binary file object (``read``,
+    ``readinto``, ``readline``, iteration, ``close``, context manager)
+    streamed from the data connection, so any size takes bounded memory;
+    closing it early aborts the transfer.  ``info()`` (or ``headers``) is an
+    ``email.message.Message`` with ``Content-type`` (guessed from the name;
+    ``application/octet-stream`` if no guess, ``text/plain`` for a listing
+    or ASCII transfer) and ``Content-length`` (from SIZE or the 150 reply,
+    when known); ``geturl()`` and ``url`` give the URL; ``status``,
+    ``code`` and ``getcode()`` are None, as urllib has them for FTP.
+    The connection is closed (QUIT) when the response is; for reuse across
+    URLs, see `CacheFTPHandler`.
+
+    Every failure raises one ``urllib.error.URLError``: its ``reason`` is
+    the ftplib2 error (whose text is the server's reply: a missing file is
+    ``error_perm('550 ...')``, bad credentials ``error_perm('530 ...')``),
+    the OSError (refused connection, unknown host, certificate) or a
+    message for a malformed URL.  `data` must be None: FTP has no request
+    body.  A failed final reply or a short transfer raises URLError
+    (``ContentTooShortError``) from ``read()`` at the end of the data.
+    """
+    if not isinstance(url, str):  # a urllib.request.Request
+        if data is None:
+            data = url.data
+        url = url.full_url
+    url = urllib.parse.unwrap(url).partition("#")[0]
+    sys.audit("urllib.Request", url, data, {}, "GET")
+
+    def connect(*args: Any, secure: bool = False) -> _URLConnection:
+        return _connect_url(*args, secure=secure, context=context)
+
+    return _fetch(url, data, timeout, connect)
+
+
+_url_tempfiles: list[str] = []
+
+
+def urlretrieve(
+    url: str | urllib.request.Request,
+    filename: str | os.PathLike[str] | None = None,
+    reporthook: Callable[[int, int, int], object] | None = None,
+    data: bytes | None = None,
+) -> tuple[str | os.PathLike[str], Message]:
+    """Copy what an ftp:// or ftps:// URL names to a local file, as urllib does.
+
+    Returns ``(filename, headers)``: without `filename` a temporary file is
+    made (removed by `urlcleanup`).  `reporthook` is called with a block
+    number, the block size and the total size (-1 if unknown): with 0 before
+    the transfer, then with 1, 2, ... as each block starts to arrive.  A
+    transfer shorter than the announced size raises
+    ``urllib.error.ContentTooShortError`` with the file left as received;
+    any other failure raises a URLError, as from `urlopen`.
+    """
+    with urlopen(url, data) as fp:
+        headers = fp.info()
+        if filename:
+            tfp = open(filename, "wb")  # noqa: SIM115 - closed by the with below
+        else:
+            import tempfile
+
+            tfp = tempfile.NamedTemporaryFile(delete=False)  # noqa: SIM115
+            filename = tfp.name
+            _url_tempfiles.append(filename)
+        result = filename, headers
+        with tfp:
+            blocksize = 1 << 16
+            size = int(headers["Content-Length"]) if "content-length" in headers else -1
+            read = blocknum = 0
+            if reporthook is not None:
+                reporthook(blocknum, blocksize, size)
+            try:
+                # read1: a failing read(n) would drop the bytes it had gathered,
+                # and a short file must be left with all that was received.
+                while block := fp.read1(blocksize):
+                    read += len(block)
+                    tfp.write(block)
+                    if reporthook is not None and -(-read // blocksize) > blocknum:
+                        blocknum += 1  # blocknum * blocksize stays within a block of `read`
+                        reporthook(blocknum, blocksize, size)
+            except urllib.error.ContentTooShortError as exc:
+                exc.content = result
+                raise
+    if size >= 0 and read < size:
+        raise urllib.error.ContentTooShortError(
+            f"retrieval incomplete: got only {read} out of {size} bytes", result
+        )
+    return result
+
+
+def urlcleanup() -> None:
+    """Remove the temporary files `urlretrieve` made."""
+    while _url_tempfiles:
+        with contextlib.suppress(OSError):
+            os.unlink(_url_tempfiles.pop())
+
+
+class FTPHandler(urllib.request.FTPHandler):
+    """A urllib handler that fetches ftp:// and ftps:// URLs through ftplib2.
+
+    A drop-in for ``urllib.request.FTPHandler``, of which it is a subclass,
+    so that ``urllib.request.build_opener(ftplib2.FTPHandler())`` uses it in
+    place of urllib's.  ftps:// is explicit FTPS, checked against `context`
+    (default: ``ssl.create_default_context()``).  URLs behave as with
+    `urlopen`; each request has a connection of its own, closed with its
+    response.
+    """
+
+    def __init__(self, *, context: ssl.SSLContext | None = None) -> None:
+        super().__init__()
+        self._context = context
+
+    def ftp_open(self, req: urllib.request.Request) -> urllib.response.addinfourl:
+        """Open an ftp:// request (called by ``OpenerDirector.open``)."""
+        timeout = getattr(req, "timeout", _GLOBAL_DEFAULT_TIMEOUT)
+        return _fetch(req.full_url, req.data, timeout, self.connect_ftp)
+
+    def ftps_open(self, req: urllib.request.Request) -> urllib.response.addinfourl:
+        """Open an ftps:// request (called by ``OpenerDirector.open``)."""
+        return self.ftp_open(req)
+
+    def connect_ftp(
+        self,
+        user: str,
+        passwd: str,
+        host: str,
+        port: int,
+        dirs: Sequence[str],
+        timeout: float | None,
+        *,
+        secure: bool = False,
+    ) -> Any:
+        """Return a logged-in connection in directory `dirs` (a list of names).
+
+        As in urllib, the result has ``retrfile(file, type)``, which returns
+        ``(file object, length or None)``, and ``close()``.  `secure` (for
+        ftps://) secures the control and data connections with TLS.
+        """
+        return _connect_url(
+            user, passwd, host, port, dirs, timeout, secure=secure, context=self._context
+        )
+
+
+class CacheFTPHandler(FTPHandler, urllib.request.CacheFTPHandler):
+    """An `FTPHandler` that keeps logged-in connections for reuse.
+
+    A drop-in for ``urllib.request.CacheFTPHandler`` (and a subclass of
+    it).  Requests for the same user, password, host, port and timeout
+    share connections whatever their directory: a reused connection goes
+    back to its login directory first.  It is thread-safe, and a connection
+    serves one request at a time: it is taken while its response is open
+    and returned when the response is closed or read to its end.  Idle
+    connections are closed after `setTimeout` seconds (checked on each
+    request), and at most `setMaxConns` are kept.
+    """
+
+    def __init__(self, *, context: ssl.SSLContext | None = None) -> None:
+        super().__init__(context=context)  # type: ignore[call-arg]
+        self.delay: float = 60
+        self.max_conns = 16
+        self._lock = threading.RLock()
+        self._idle: list[tuple[float, _URLConnection]] = []  # (expiry, connection)
+        self._generation = 0  # bumped by clear_cache(): older connections are not kept
+
+    def setTimeout(self, t: float) -> None:
+        """Close connections left idle for more than `t` seconds (default 60)."""
+        self.delay = t
+
+    def setMaxConns(self, m: int) -> None:
+        """Keep at most `m` idle connections (default 16)."""
+        self.max_conns = m
+
+    def connect_ftp(
+        self,
+        user: str,
+        passwd: str,
+        host: str,
+        port: int,
+        dirs: Sequence[str],
+        timeout: float | None,
+        *,
+        secure: bool = False,
+    ) -> Any:
+        """Return an idle connection for this user and server, or a new one, in `dirs`."""
+        key = (secure, user, passwd, host, port, timeout)
+        while (conn := self._checkout(key)) is not None:
+            try:
+                conn.enter(dirs)
+            except Error as exc:
+                if exc.code != "421":  # 421: the server dropped it while idle
+                    raise
+            except (OSError, EOFError):
+                pass  # dropped while idle, and closed by enter(): try the next
+            else:
+                return conn
+        generation = self._generation  # a clear_cache() from now on rules it out
+        conn = _URLConnection(
+            user, passwd, host, port, timeout,
+            secure=secure, context=self._context, release=self._checkin,  # type: ignore[attr-defined]
+        )  # fmt: skip
+        conn.generation = generation
+        conn.enter(dirs)
+        return conn
+
+    def check_cache(self) -> None:
+        """Close the connections idle for too long, and those over the limit."""
+        with self._lock:
+            surplus = self._expire()
+        for conn in surplus:
+            conn.close()
+
+    def clear_cache(self) -> None:
+        """Close every idle connection; those in use are closed when their response is."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+            self._generation += 1
+        for _, conn in idle:
+            conn.close()
+
+    def _checkout(self, key: tuple[Any, ...]) -> _URLConnection | None:
+        with self._lock:
+            surplus = self._expire()
+            found = None
+            for i in range(len(self._idle) - 1, -1, -1):  # the most recently used first
+                if self._idle[i][1].key == key:
+                    found = self._idle.pop(i)[1]
+                    break
+        for conn in surplus:
+            conn.close()
+        return found
+
+    def _checkin(self, conn: _URLConnection) -> None:
+        surplus = []
+        with self._lock:
+            if conn.generation == self._generation and conn.home is not None:
+                self._idle.append((time.monotonic() + self.delay, conn))
+            else:
+                surplus.append(conn)
+            surplus += self._expire()
+        for old in surplus:
+            old.close()
+
+    def _expire(self) -> list[_URLConnection]:
+        """Take out of the cache what must be closed (with the lock held)."""
+        now = time.monotonic()
+        surplus = [conn for expiry, conn in self._idle if expiry <= now]
+        self._idle = [(expiry, conn) for expiry, conn in self._idle if expiry > now]
+        while len(self._idle) > max(self.max_conns, 0):
+            oldest = min(range(len(self._idle)), key=lambda i: self._idle[i][0])
+            surplus.append(self._idle.pop(oldest)[1])
+        return surplus
 
 
 # --------------------------------------------------------------------------
