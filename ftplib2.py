@@ -176,9 +176,9 @@ _CODE_RE = re.compile(r"[1-5][0-9][0-9](?:[ -]|$)")
 class _LineSplitter:
     """Cut a byte stream into lines at LF, refusing lines over a bound.
 
-    Only the unfinished last line is kept and checked here; consumers check
-    the finished lines as they take them, so that replies before an
-    over-long line are still delivered in order.
+    Consumers check each line as they take it (`check`), and the unfinished
+    last line once they have taken the finished ones (`check_tail`), so that
+    whatever precedes an over-long line is still delivered, in order.
     """
 
     __slots__ = ("maxline", "tail")
@@ -193,9 +193,12 @@ class _LineSplitter:
             data = self.tail + data
         lines = data.split(b"\n")
         self.tail = lines.pop()
+        return lines
+
+    def check_tail(self) -> None:
+        """Raise if the unfinished line is already too long to be valid."""
         if len(self.tail) > self.maxline + 1:
             raise error_proto(f"line longer than {self.maxline} bytes")
-        return lines
 
     def check(self, raw: bytes) -> bytes:
         """Return `raw` without its CR, or raise if it is too long."""
@@ -264,6 +267,7 @@ class ReplyParser:
     def next_line(self) -> str | None:
         """Take the next complete line, decoded and without CR LF, or None."""
         if not self._ready:
+            self._splitter.check_tail()
             return None
         raw = self._splitter.check(self._ready.popleft())
         return raw.decode(self.encoding, self.errors)
@@ -284,7 +288,8 @@ class ReplyParser:
         lines = self._lines
         if not lines:
             if not _CODE_RE.match(line):
-                if not (lenient and line[:1] in ("1", "2", "3", "4", "5")):
+                # A line that might open a multi-line reply is never lenient.
+                if not (lenient and line[:1] in ("1", "2", "3", "4", "5") and "-" not in line[:4]):
                     raise error_proto(f"malformed reply: {line[:200]!r}")
                 return Reply(line)
             if line[3:4] != "-":
@@ -488,7 +493,9 @@ def _parse_mlsx_time(text: str | None) -> datetime.datetime | None:
     if not text:
         return None
     whole, _, fraction = text.partition(".")
-    if len(whole) != 14 or not whole.isdigit() or not (fraction.isdigit() or not fraction):
+    if not text.isascii() or len(whole) != 14 or not whole.isdigit():
+        return None
+    if fraction and not fraction.isdigit():
         return None
     try:
         when = datetime.datetime.strptime(whole, "%Y%m%d%H%M%S")
@@ -617,8 +624,9 @@ def _parse_eplf(line: str) -> Entry:
             kind = "file"
         elif tag == "s":
             size = _int_or_none(value)
-        elif tag == "m" and value.isdigit():
-            when = datetime.datetime.fromtimestamp(int(value), datetime.UTC)
+        elif tag == "m" and value.isdigit() and value.isascii():
+            with contextlib.suppress(OverflowError, OSError, ValueError):
+                when = datetime.datetime.fromtimestamp(int(value), datetime.UTC)
         elif tag == "i":
             unique = value
         elif tag == "u" and value[:1] == "p":
@@ -655,7 +663,9 @@ class _ControlFile:
                 raise TimeoutError("the server's reply did not arrive in time")
             data = self._sock.recv(8192)
             if not data:
-                return parser.flush()
+                if parser.buffered:
+                    raise EOFError("the server closed the connection in the middle of a line")
+                return ""
             parser.feed(data)
         return line + "\n"
 
@@ -817,6 +827,11 @@ class FTP:
                     resp = self.getresp()
             finally:
                 self._lenient = False
+            if not _CODE_RE.match(resp) and self._parser.buffered:
+                # A malformed greeting is tolerated, as ftplib does, only if
+                # nothing follows it: "20-Hi" then "220 Ready" would otherwise
+                # leave a reply behind to answer the next command.
+                raise error_proto(f"malformed greeting: {resp[:200]!r}")
         except BaseException:
             self.close()
             raise
@@ -877,8 +892,6 @@ class FTP:
         if self.file is None:
             raise OSError(errno.ENOTCONN, "not connected")
         line = self.file.readline(self.maxline + 1)
-        if len(line) > self.maxline:
-            raise error_proto(f"got more than {self.maxline} bytes")
         if self.debugging > 1:
             print("*get*", self.sanitize(line))
         if not line:
@@ -887,6 +900,8 @@ class FTP:
             line = line[:-2]
         elif line[-1:] in CRLF:
             line = line[:-1]
+        if len(line) > self.maxline:
+            raise error_proto(f"got more than {self.maxline} bytes")
         return line
 
     def getmultiline(self) -> Reply:
@@ -905,9 +920,12 @@ class FTP:
             reply = None
             while reply is None:
                 reply = parser.add_line(self.getline(), lenient=self._lenient)
-        except (error_proto, EOFError, TimeoutError):
-            self.close()
+        except (error_proto, EOFError, OSError):
+            self.close()  # a reply broken off: what follows cannot be trusted
             raise
+        finally:
+            if isinstance(file, _ControlFile):
+                file.deadline = None
         return reply
 
     def getresp(self) -> Reply:
@@ -1179,10 +1197,11 @@ class FTP:
         `error_proto` instead of passing as success.
         """
         self._set_type("I")
-        offset = int(rest or 0)
-        expected = None
-        if check_size and cmd[:5].upper() == "RETR ":
-            expected = self._remote_size(cmd[5:])
+        offset, expected = 0, None
+        if check_size:
+            offset = int(rest or 0)
+            if cmd[:5].upper() == "RETR ":
+                expected = self._remote_size(cmd[5:])
         received = 0
         buf = bytearray(blocksize)
         view = memoryview(buf)
@@ -1217,6 +1236,7 @@ class FTP:
             while data := conn.recv(65536):
                 for raw in splitter.feed(data):
                     callback(self._decode_line(splitter.check(raw)))
+                splitter.check_tail()
             if splitter.tail:
                 callback(self._decode_line(splitter.check(splitter.tail)))
         return self._end_transfer()
@@ -1549,6 +1569,8 @@ class FTP:
 
     def rmtree(self, path: str) -> None:
         """Delete a directory tree, like `shutil.rmtree`."""
+        if not path.strip("/"):
+            raise ValueError(f"refusing to remove the tree at {path!r}")
         for entry in self.scandir(path):
             child = _child(path, entry.name)
             if entry.type == "dir":
@@ -1674,6 +1696,9 @@ class FTP:
                 )
         start = local.tell()
         offset = (self._remote_size(remote) or 0) if resume else 0
+        length = local.seek(0, os.SEEK_END) - start
+        if offset > length:
+            raise error_proto(f"{remote} is longer ({offset}) than the local file ({length})")
         local.seek(start + offset)
         self._set_type("I")
         command, rest = "STOR " + remote, offset or None
@@ -1947,7 +1972,7 @@ if ssl is not None:
 def ftpcp(source: FTP, sourcename: str, target: FTP, targetname: str = "", type: str = "I") -> None:
     """Copy a file from one server to another without passing through here.
 
-    The target listens (PASV), the source connects to it (PORT), then STOR
+    The source listens (PASV), the target connects to it (PORT), then STOR
     and RETR run side by side (server-to-server, "FXP").
     """
     if not targetname:
