@@ -26,7 +26,6 @@ import posixpath
 import re
 import socket
 import stat
-import struct
 import sys
 import threading
 import time
@@ -673,11 +672,10 @@ class _ControlFile:
         self._sock = None
 
 
-def _reset_connection(conn: socket.socket) -> None:
-    """Close `conn` with a TCP reset, so the peer sees an abort, not an end."""
-    with contextlib.suppress(OSError):
-        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    conn.close()
+def _check_line(line: str) -> None:
+    """Refuse a command line that could smuggle in a second command."""
+    if "\r" in line or "\n" in line or "\0" in line:
+        raise ValueError("an illegal newline or NUL character should not be contained")
 
 
 # --------------------------------------------------------------------------
@@ -865,8 +863,7 @@ class FTP:
 
     def putline(self, line: str) -> None:
         """Send one line, adding CRLF.  CR, LF or NUL in `line` raise ValueError."""
-        if "\r" in line or "\n" in line or "\0" in line:
-            raise ValueError("an illegal newline or NUL character should not be contained")
+        _check_line(line)
         sys.audit("ftplib.sendcmd", self, line)
         if line[:4].upper() in ("TYPE", "REIN"):
             self._type = None
@@ -1163,8 +1160,13 @@ class FTP:
         conn.close()
 
     def _abandon_data(self, conn: socket.socket) -> None:
-        """Reset a data connection mid-transfer and bring the control connection back in step."""
-        _reset_connection(conn)
+        """Drop a data connection mid-transfer and bring the control connection back in step.
+
+        A plain close, not a TCP reset: a server that has not yet accepted
+        the connection loses a reset one without a trace, and then never
+        sends the transfer's final reply (pyftpdlib does this).
+        """
+        conn.close()
         self._resync_after_transfer()
 
     def _end_transfer(self) -> Reply:
@@ -1173,8 +1175,13 @@ class FTP:
             return self.voidresp()
         return self._last_reply
 
-    def _set_type(self, type_: str) -> None:
-        """Send TYPE only when it changes."""
+    def _set_type(self, type_: str, command: str = "") -> None:
+        """Send TYPE only when it changes.
+
+        `command` is the line the caller is about to send: it is checked for
+        CR, LF and NUL first, so that a refused command sends nothing at all.
+        """
+        _check_line(command)
         if self._type != type_:
             self.voidcmd("TYPE " + type_)
             self._type = type_
@@ -1196,7 +1203,7 @@ class FTP:
         SIZE (or, failing that, the 150 reply) and a short transfer raises
         `error_proto` instead of passing as success.
         """
-        self._set_type("I")
+        self._set_type("I", cmd)
         offset, expected = 0, None
         if check_size:
             offset = int(rest or 0)
@@ -1230,7 +1237,7 @@ class FTP:
         """
         if callback is None:
             callback = print_line
-        self._set_type("A")
+        self._set_type("A", cmd)
         with self._transfer(cmd) as conn:
             splitter = _LineSplitter(self.maxline)
             while data := conn.recv(65536):
@@ -1263,7 +1270,7 @@ class FTP:
         `callback` is called with each block after it is sent; `rest` is a
         restart offset (REST).  Returns the final reply.
         """
-        self._set_type("I")
+        self._set_type("I", cmd)
         with self._transfer(cmd, rest) as conn:
             while buf := fp.read(blocksize):
                 conn.sendall(buf)
@@ -1279,7 +1286,7 @@ class FTP:
         Each line is sent with a CRLF ending.  A text file raises TypeError,
         a line over `maxline` bytes raises `Error`.  Returns the final reply.
         """
-        self._set_type("A")
+        self._set_type("A", cmd)
         with self._transfer(cmd) as conn:
             while line := fp.readline(self.maxline + 1):
                 if not isinstance(line, (bytes, bytearray)):
@@ -1395,7 +1402,8 @@ class FTP:
         TYPE I is set first (only if not already set): servers refuse SIZE
         in ASCII mode, the default.  A 213 reply without a number raises `error_proto`.
         """
-        self._set_type("I")  # the session starts in ASCII (RFC 959), where SIZE is refused
+        # The session starts in ASCII (RFC 959), where servers refuse SIZE.
+        self._set_type("I", filename)
         resp = self.sendcmd("SIZE " + filename)
         if resp[:3] != "213":
             return None
@@ -1655,7 +1663,7 @@ class FTP:
             raise error_proto(f"local file is longer ({offset}) than {remote} ({expected})")
         if expected is not None and offset == expected and offset:
             return offset
-        self._set_type("I")
+        self._set_type("I", remote)
         received = 0
         buf = bytearray(blocksize)
         view = memoryview(buf)
@@ -1700,7 +1708,7 @@ class FTP:
         if offset > length:
             raise error_proto(f"{remote} is longer ({offset}) than the local file ({length})")
         local.seek(start + offset)
-        self._set_type("I")
+        self._set_type("I", remote)
         command, rest = "STOR " + remote, offset or None
         if rest is not None and not self.has_feature("REST"):
             command, rest = "APPE " + remote, None  # no restartable STOR: append
@@ -1725,7 +1733,7 @@ class FTP:
         """
         if mode not in ("rb", "wb", "ab", "r", "w"):
             raise ValueError(f"invalid mode: {mode!r}")
-        self._set_type("I")
+        self._set_type("I", path)
         verb = {"r": "RETR ", "w": "STOR ", "a": "APPE "}[mode[0]]
         raw = _TransferFile(self, self.transfercmd(verb + path), writing=mode[0] != "r")
         if mode[0] == "r":
