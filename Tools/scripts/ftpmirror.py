@@ -1,0 +1,1434 @@
+#!/usr/bin/env python3
+"""Mirror a directory tree from an FTP server to a local directory, or back with --reverse.
+
+The classic ftpmirror command line, on ftplib2: change detection from MLSD
+facts (or LIST), a JSON manifest of what was fetched, downloads under
+temporary names renamed into place only when complete, resumable transfers,
+parallel connections and FTPS.  Run it with --help for the manual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import dataclasses
+import datetime
+import fnmatch
+import json
+import netrc
+import os
+import posixpath
+import queue
+import shutil
+import ssl
+import stat
+import sys
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from typing import Any, Self
+
+try:
+    import ftplib2
+except ImportError:  # run from a source checkout: ftplib2.py is two levels up
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    import ftplib2
+
+try:
+    from tqdm import tqdm
+except ImportError:  # the progress bar is optional: plain lines do without it
+    tqdm = None
+
+MANIFEST = ".ftpmirror.json"
+"""The state file kept in the local root: what each mirrored file was on the server."""
+
+PART_SUFFIX = ".ftpmirror-part"
+"""A file being transferred is ``.NAME.ftpmirror-part`` beside its final name."""
+
+MANIFEST_FORMAT = "ftpmirror/1"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+MAX_DEPTH = 100  # directory levels below the root
+SAVE_INTERVAL = 10.0  # seconds between manifest saves during a long run
+CASE_INSENSITIVE = sys.platform in ("win32", "darwin")  # their usual file systems
+
+TRANSFER_ERRORS = (*ftplib2.all_errors, ValueError)  # ValueError: a name ftplib2 refuses to send
+
+USAGE = (
+    "ftpmirror [-v] [-q] [-i] [-m] [-n] [-r] [-s pat] [-l username [-p passwd [-a account]]]\n"
+    "                 [options] hostname[:port] [remotedir [localdir]]\n"
+    "       ftpmirror [options] ftp[s]://[user[:passwd]@]host[:port][/remotedir] [localdir]"
+)
+
+DESCRIPTION = """\
+Mirror remotedir on an FTP server into localdir (by default the login directory
+into the current directory), fetching only what changed since the last run.
+
+A file is fetched when it is new, when its size differs from the local copy, or
+when the server's facts for it (size, modification time, unique id; from MLSD,
+else from a parsed LIST) differ from those recorded in the manifest
+.ftpmirror.json in localdir.  Each file is written as .NAME.ftpmirror-part,
+checked against the server's size and only then renamed into place with the
+server's modification time, so an interrupted run never leaves a partial file
+under its final name; running again finishes the job (--continue resumes the
+partial files instead of starting them again).
+
+Names from the server that could escape localdir ('..', names with '/' or
+control characters, duplicates) are refused, and symbolic links are not
+followed; each refusal is reported and makes the exit status non-zero, but the
+mirror goes on.  With --reverse the roles swap: localdir is uploaded into
+remotedir, each file under a temporary name renamed on the server when complete.
+"""
+
+EPILOG = """\
+URLs: ftp://user:pass@host:port/dir stands for -l user -p pass host:port dir,
+with %-escapes decoded; the directory is relative to the login directory
+(%2F at its start makes it absolute).  ftps:// is implicit TLS (port 990).
+Without -l, credentials come from ~/.netrc, else the login is anonymous.
+
+Exit status: 0 when everything was mirrored, 1 when anything failed or was
+refused (one line each on stderr), 2 for a usage error, 130 when interrupted.
+
+examples:
+  ftpmirror -r ftp.example.org pub/tools ./tools
+  ftpmirror --parallel 4 --continue ftp://user@ftp.example.org/pub ./pub
+  ftpmirror --tls -l alice --reverse ftp.example.org site ./public_html
+"""
+
+
+# --------------------------------------------------------------------------
+# The command line
+# --------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser: its --help is the tool's manual."""
+    parser = argparse.ArgumentParser(
+        prog="ftpmirror",
+        usage=USAGE,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("target", metavar="hostname[:port] | URL", help="the server, or a URL")
+    parser.add_argument(
+        "remotedir", nargs="?", default=None, help="remote directory (default: login directory)"
+    )
+    parser.add_argument(
+        "localdir", nargs="?", default=None, help="local directory (default: current directory)"
+    )
+    classic = parser.add_argument_group("classic options")
+    classic.add_argument(
+        "-v", dest="verbose", action="count", default=0,
+        help="verbose: also report skipped files (-vv unchanged files, -vvv FTP commands)",
+    )  # fmt: skip
+    classic.add_argument("-q", dest="quiet", action="store_true", help="quiet: report errors only")
+    classic.add_argument(
+        "-i", dest="interactive", action="store_true",
+        help="interactive: ask y/n on stdin before each transfer, new directory and deletion",
+    )  # fmt: skip
+    classic.add_argument(
+        "-m", dest="bare_names", action="store_true",
+        help="for servers that list bare names with a trailing '/' on directories: list with "
+        "NLST (sizes and times from SIZE and MDTM), skip '*.o', and do not log in unless -l",
+    )  # fmt: skip
+    classic.add_argument(
+        "-n", dest="no_login", action="store_true", help="don't log in (send no USER at all)"
+    )
+    classic.add_argument(
+        "-r", "--delete", dest="delete", action="store_true",
+        help="remove local files and directories no longer on the server (with --reverse: "
+        "remote ones no longer local)",
+    )  # fmt: skip
+    classic.add_argument(
+        "-s", "--exclude", dest="exclude", action="append", default=[], metavar="PATTERN",
+        help="skip files and directories matching this glob (repeatable; a pattern with '/' "
+        "is matched against the path from the mirror's root)",
+    )  # fmt: skip
+    classic.add_argument("-l", dest="user", metavar="USERNAME", help="log in as this user")
+    classic.add_argument("-p", dest="passwd", metavar="PASSWD", help="password (needs -l)")
+    classic.add_argument("-a", dest="account", metavar="ACCOUNT", help="account (needs -p)")
+    modern = parser.add_argument_group("more options")
+    modern.add_argument(
+        "--include", action="append", default=[], metavar="PATTERN",
+        help="mirror only files matching this glob (repeatable; directories are still walked)",
+    )  # fmt: skip
+    modern.add_argument(
+        "--parallel", type=positive_int, default=1, metavar="N",
+        help="transfer with N connections at once (default 1)",
+    )  # fmt: skip
+    modern.add_argument(
+        "--continue", dest="resume", action="store_true",
+        help="resume the partial files an interrupted run left, instead of starting again",
+    )  # fmt: skip
+    modern.add_argument(
+        "--only-newer", action="store_true",
+        help="never overwrite a copy that is newer than the file it would be replaced with",
+    )  # fmt: skip
+    modern.add_argument(
+        "--dry-run", action="store_true", help="print what would be done and change nothing"
+    )
+    modern.add_argument(
+        "--reverse", action="store_true", help="upload localdir to remotedir instead"
+    )
+    modern.add_argument(
+        "--tls", action="store_true",
+        help="explicit FTPS: AUTH TLS before logging in, encrypted data connections (PROT P)",
+    )  # fmt: skip
+    modern.add_argument(
+        "--insecure", action="store_true",
+        help="with TLS, do not verify the server's certificate and host name",
+    )  # fmt: skip
+    modern.add_argument(
+        "--cafile", metavar="FILE", help="with TLS, trust the CA certificates in this PEM file"
+    )
+    modern.add_argument(
+        "--port", type=port_number, metavar="PORT", help="server port (overrides host:port)"
+    )
+    modern.add_argument(
+        "--timeout", type=positive_float, default=60.0, metavar="SECONDS",
+        help="network timeout (default 60)",
+    )  # fmt: skip
+    return parser
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text}")
+    return value
+
+
+def port_number(text: str) -> int:
+    value = int(text)
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"not a port number: {text}")
+    return value
+
+
+class UsageError(Exception):
+    """The command line makes no sense; the message says why."""
+
+
+@dataclasses.dataclass
+class Site:
+    """Where to connect and what to mirror, as resolved from the command line."""
+
+    host: str
+    port: int
+    user: str = ""
+    passwd: str = ""
+    account: str = ""
+    login: bool = True
+    tls: str = ""  # "", "explicit" or "implicit"
+    remotedir: str = ""
+    localdir: str = "."
+
+    @property
+    def source(self) -> str:
+        """The remote side as a URL without the password, for messages and the manifest."""
+        scheme = "ftps" if self.tls == "implicit" else "ftp"
+        user = urllib.parse.quote(self.user, safe="") + "@" if self.user else ""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{user}{host}:{self.port}/{urllib.parse.quote(self.remotedir)}"
+
+
+def resolve_site(args: argparse.Namespace) -> Site:
+    """Turn the positional arguments, URL, credentials and ~/.netrc into a `Site`."""
+    if args.passwd is not None and args.user is None:
+        raise UsageError("-p needs -l")
+    if args.account is not None and args.passwd is None:
+        raise UsageError("-a needs -p")
+    if args.insecure and args.cafile:
+        raise UsageError("--insecure and --cafile contradict each other")
+    if "://" in args.target:
+        site = site_from_url(args.target)
+        if args.localdir is not None:
+            raise UsageError("with a URL, give at most one directory (the local one)")
+        site.localdir = args.remotedir if args.remotedir is not None else "."
+    else:
+        host, port = split_host_port(args.target)
+        site = Site(host=host, port=port or ftplib2.FTP_PORT)
+        site.remotedir = args.remotedir or ""
+        site.localdir = args.localdir if args.localdir is not None else "."
+    if args.port:
+        site.port = args.port
+    if args.tls and not site.tls:
+        site.tls = "explicit"
+    if args.user is not None:
+        site.user, site.passwd, site.account = args.user, args.passwd or "", args.account or ""
+    site.login = not (args.no_login or (args.bare_names and args.user is None))
+    if site.login and not site.user:
+        site.user, site.passwd, site.account = credentials_from_netrc(site.host)
+    for what, text in [("remote directory", site.remotedir), ("user", site.user),
+                       ("password", site.passwd), ("account", site.account)]:  # fmt: skip
+        if has_control_character(text):
+            raise UsageError(f"control character in the {what}")
+    return site
+
+
+def site_from_url(url: str) -> Site:
+    """``ftp[s]://user:pass@host:port/dir`` as a `Site`; the path is %-decoded."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("ftp", "ftps"):
+        raise UsageError(f"not an ftp:// or ftps:// URL: {url}")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise UsageError(f"bad port in {url}: {exc}") from None
+    if not parts.hostname:
+        raise UsageError(f"no host in {url}")
+    path = parts.path.split(";", 1)[0]  # drop a ;type=i suffix (RFC 1738)
+    site = Site(
+        host=parts.hostname,
+        port=port or (ftplib2.FTPS_PORT if parts.scheme == "ftps" else ftplib2.FTP_PORT),
+        tls="implicit" if parts.scheme == "ftps" else "",
+        remotedir=urllib.parse.unquote(path.removeprefix("/")),
+    )
+    if parts.username is not None:
+        site.user = urllib.parse.unquote(parts.username)
+        site.passwd = urllib.parse.unquote(parts.password or "")
+    return site
+
+
+def split_host_port(text: str) -> tuple[str, int | None]:
+    """``host``, ``host:port``, ``[v6addr]:port`` or a bare IPv6 address."""
+    port = None
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        if rest:
+            if not rest.startswith(":"):
+                raise UsageError(f"bad host: {text}")
+            port = rest[1:]
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+    else:
+        host = text
+    if not host:
+        raise UsageError(f"no host in {text!r}")
+    if port is None:
+        return host, None
+    try:
+        return host, port_number(port)
+    except (ValueError, argparse.ArgumentTypeError):
+        raise UsageError(f"bad port in {text}") from None
+
+
+def credentials_from_netrc(host: str) -> tuple[str, str, str]:
+    """(user, password, account) for `host` from ~/.netrc; empty (anonymous) if none."""
+    try:
+        found = netrc.netrc().authenticators(host)
+    except FileNotFoundError:
+        return "", "", ""
+    except (OSError, netrc.NetrcParseError) as exc:
+        print(f"ftpmirror: ignoring ~/.netrc: {exc}", file=sys.stderr)
+        return "", "", ""
+    if found is None:
+        return "", "", ""
+    user, account, passwd = found
+    return user or "", passwd or "", account or ""
+
+
+# --------------------------------------------------------------------------
+# The program
+# --------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ftpmirror with `argv` (default: sys.argv[1:]); return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        site = resolve_site(args)
+    except UsageError as exc:
+        print(f"ftpmirror: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    report = Report(0 if args.quiet else 1 + args.verbose, dry_run=args.dry_run)
+    mirror = Mirror(site, args, report)
+    try:
+        mirror.run()
+    except KeyboardInterrupt:
+        report.error("interrupted; run again to finish (--continue resumes partial files)")
+        return EXIT_INTERRUPTED
+    except (*ftplib2.all_errors, ValueError) as exc:
+        report.error(f"{site.source}: {one_line(exc)}")
+        return EXIT_FAILED
+    except MirrorFailed as exc:
+        report.error(str(exc))
+        return EXIT_FAILED
+    report.summary()
+    return EXIT_FAILED if report.stats.errors else EXIT_OK
+
+
+class MirrorFailed(Exception):
+    """The mirror cannot start at all (for example, the local directory is a file)."""
+
+
+# --------------------------------------------------------------------------
+# Names: what may become a local file
+# --------------------------------------------------------------------------
+
+
+def has_control_character(text: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)
+
+
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
+    f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)
+}
+
+
+def refusal(name: str) -> str | None:
+    """Why `name`, taken from a listing, must not become a file name here; None if it may."""
+    if name in ("", ".", ".."):
+        return "not a file name"
+    if "/" in name or os.sep in name or (os.altsep and os.altsep in name):
+        return "contains a path separator"
+    if has_control_character(name):
+        return "contains a control character"
+    if os.path.isabs(name) or os.path.splitdrive(name)[0]:
+        return "is an absolute path"
+    if sys.platform == "win32" and (
+        name.rstrip(". ") != name or name.split(".")[0].upper() in _WINDOWS_RESERVED
+    ):
+        return "is not a valid Windows file name"
+    return None
+
+
+def is_ours(name: str, at_root: bool) -> bool:
+    """Whether `name` is one of ftpmirror's own files: a manifest or a partial transfer."""
+    return (at_root and name in (MANIFEST, MANIFEST + ".tmp")) or (
+        name.startswith(".") and name.endswith(PART_SUFFIX)
+    )
+
+
+def part_name(name: str) -> str:
+    return "." + name + PART_SUFFIX
+
+
+def link_escapes(rel_dir: str, target: str | None) -> bool:
+    """Whether a link in `rel_dir` to `target` leads outside the mirror's root."""
+    if target is None:
+        return False
+    if target.startswith("/"):
+        return True
+    resolved = posixpath.normpath(posixpath.join(rel_dir, target))
+    return resolved == ".." or resolved.startswith("../")
+
+
+def show(text: str) -> str:
+    """`text` safe to print: control characters and undecodable bytes escaped."""
+    out = []
+    for c in text:
+        code = ord(c)
+        if code < 32 or code == 127:
+            out.append(f"\\x{code:02x}")
+        elif 0xD800 <= code <= 0xDFFF:
+            out.append(f"\\x{code - 0xDC00:02x}" if code >= 0xDC80 else f"\\u{code:04x}")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return show(text)
+
+
+def join(rel_dir: str, name: str) -> str:
+    return f"{rel_dir}/{name}" if rel_dir else name
+
+
+def facts_of(size: int | None, modify: datetime.datetime | None, unique: str | None) -> dict:
+    """A file's server facts as the manifest records them."""
+    return {"size": size, "modify": modify.isoformat() if modify else None, "unique": unique}
+
+
+# --------------------------------------------------------------------------
+# Output: lines or a progress bar, errors, the summary
+# --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Stats:
+    files: int = 0
+    bytes: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    deleted: int = 0
+    errors: int = 0
+    started: float = dataclasses.field(default_factory=time.monotonic)
+
+
+class Report:
+    """Everything the user sees, from any thread: action lines or a bar, errors, the summary.
+
+    Verbosity 0 (-q) prints errors only; 1 one line per transfer and deletion
+    (or a progress bar on a terminal when tqdm is installed) and the summary;
+    2 adds skipped and excluded names; 3 unchanged files; 4 and up FTP commands.
+    """
+
+    def __init__(self, verbosity: int, *, dry_run: bool = False) -> None:
+        self.verbosity = verbosity
+        self.dry_run = dry_run
+        self.stats = Stats()
+        self._lock = threading.RLock()
+        self._bar: Any = None
+
+    def say(self, text: str, level: int = 1) -> None:
+        if self.verbosity >= level:
+            with self._lock:
+                self._write(text, sys.stdout)
+
+    def _write(self, text: str, stream: Any) -> None:
+        if self._bar is not None:
+            tqdm.write(text, file=stream)
+        else:
+            print(text, file=stream, flush=True)
+
+    def error(self, text: str) -> None:
+        with self._lock:
+            self.stats.errors += 1
+            self._write(f"ftpmirror: error: {text}", sys.stderr)
+
+    def refuse(self, rel: str, why: str) -> None:
+        self.error(f"refused {show(rel)}: {why}")
+
+    def skip(self, rel: str, why: str, level: int = 2) -> None:
+        with self._lock:
+            self.stats.skipped += 1
+        self.say(f"skip {show(rel)}: {why}", level)
+
+    def unchanged(self, rel: str) -> None:
+        with self._lock:
+            self.stats.unchanged += 1
+        self.say(f"same {show(rel)}", 3)
+
+    def deleted(self, rel: str) -> None:
+        with self._lock:
+            self.stats.deleted += 1
+        if self._bar is None:
+            self.say(f"{'would delete' if self.dry_run else 'delete'} {show(rel)}")
+
+    def transferred(self, verb: str, rel: str, nbytes: int) -> None:
+        with self._lock:
+            self.stats.files += 1
+            self.stats.bytes += nbytes
+        if self._bar is None:
+            self.say(f"{verb} {show(rel)} ({nbytes} bytes)")
+
+    @contextlib.contextmanager
+    def progress(self, total_bytes: int) -> Iterator[None]:
+        """A progress bar for the transfers when stdout is a terminal and tqdm is there."""
+        if tqdm is not None and self.verbosity >= 1 and sys.stdout.isatty():
+            self._bar = tqdm(
+                total=total_bytes, unit="B", unit_scale=True, unit_divisor=1024,
+                file=sys.stdout, dynamic_ncols=True,
+            )  # fmt: skip
+        try:
+            yield
+        finally:
+            bar, self._bar = self._bar, None
+            if bar is not None:
+                bar.close()
+
+    def advance(self, nbytes: int) -> None:
+        """`nbytes` more have gone over a data connection."""
+        if self._bar is not None:
+            with self._lock:
+                self._bar.update(nbytes)
+
+    def summary(self) -> None:
+        s = self.stats
+        if self.dry_run:
+            self.say(
+                f"ftpmirror: dry run: would transfer {s.files} files, {s.bytes} bytes; "
+                f"{s.unchanged} unchanged, {s.skipped} skipped, {s.deleted} to delete, "
+                f"{s.errors} errors"
+            )
+            return
+        elapsed = max(time.monotonic() - s.started, 1e-6)
+        self.say(
+            f"ftpmirror: {s.files} files, {s.bytes} bytes transferred in {elapsed:.1f} s "
+            f"({human_size(s.bytes / elapsed)}/s); {s.unchanged} unchanged, "
+            f"{s.skipped} skipped, {s.deleted} deleted, {s.errors} errors"
+        )
+
+
+def human_size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
+
+
+def ask(question: str) -> bool:
+    """Ask a yes/no question on stdin; end of input means no."""
+    while True:
+        try:
+            reply = input(f"{question} [yn] ").strip().lower()
+        except EOFError:
+            return False
+        if reply in ("y", "yes"):
+            return True
+        if reply in ("", "n", "no"):
+            return False
+        print("Please answer y or n.")
+
+
+# --------------------------------------------------------------------------
+# The manifest
+# --------------------------------------------------------------------------
+
+
+class Manifest:
+    """What each mirrored file was on the server, kept as JSON in the local root.
+
+    ``files`` maps a '/'-separated path to the facts of the server's file that
+    the local copy was made from; ``partial`` does the same for the partial
+    files of transfers not yet finished, so that --continue only resumes a
+    partial file of the very same version.  Records from another server or
+    directory (``source``) are ignored.
+    """
+
+    def __init__(self, path: str, source: str) -> None:
+        self.path = path
+        self.source = source
+        self.files: dict[str, dict] = {}
+        self.partial: dict[str, dict] = {}
+        self._lock = threading.Lock()
+        self._saved_at = time.monotonic()
+
+    @classmethod
+    def load(cls, path: str, source: str, report: Report) -> Manifest:
+        manifest = cls(path, source)
+        try:
+            with open(path, encoding="ascii") as f:
+                data = json.load(f)
+        except FileNotFoundError:
+            return manifest
+        except (OSError, ValueError) as exc:
+            report.say(f"ftpmirror: ignoring unreadable {MANIFEST}: {one_line(exc)}")
+            return manifest
+        if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT:
+            report.say(f"ftpmirror: ignoring {MANIFEST}: unknown format")
+            return manifest
+        if data.get("source") != source:
+            report.say(f"ftpmirror: {MANIFEST} is for {data.get('source')}, not {source}", 2)
+            return manifest
+        manifest.files = _valid_records(data.get("files"))
+        manifest.partial = _valid_records(data.get("partial"))
+        return manifest
+
+    def save(self) -> None:
+        """Write the manifest atomically (a temporary file renamed over the old one)."""
+        with self._lock:
+            data = {
+                "format": MANIFEST_FORMAT,
+                "source": self.source,
+                "files": dict(sorted(self.files.items())),
+                "partial": dict(sorted(self.partial.items())),
+            }
+            temporary = self.path + ".tmp"
+            with open(temporary, "w", encoding="ascii") as f:
+                json.dump(data, f, indent=1)
+                f.write("\n")
+            os.replace(temporary, self.path)
+            self._saved_at = time.monotonic()
+
+    def finished(self, rel: str, facts: dict) -> None:
+        """Record a completed download, and save now and then so a crash loses little."""
+        with self._lock:
+            self.files[rel] = facts
+            self.partial.pop(rel, None)
+            due = time.monotonic() - self._saved_at > SAVE_INTERVAL
+        if due:
+            self.save()
+
+
+def _valid_records(records: object) -> dict[str, dict]:
+    if not isinstance(records, dict):
+        return {}
+    valid = {}
+    for rel, facts in records.items():
+        if (
+            isinstance(facts, dict)
+            and set(facts) == {"size", "modify", "unique"}
+            and (facts["size"] is None or type(facts["size"]) is int)
+            and (facts["modify"] is None or isinstance(facts["modify"], str))
+            and (facts["unique"] is None or isinstance(facts["unique"], str))
+        ):
+            valid[rel] = facts
+    return valid
+
+
+# --------------------------------------------------------------------------
+# The plan: what a run will change
+# --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Transfer:
+    """One file to copy; `rel` is its '/'-separated path below both roots."""
+
+    rel: str
+    size: int | None
+    modify: datetime.datetime | None = None
+    unique: str | None = None
+    resume: bool = False  # a partial file of this very version is there, and --continue
+
+    @property
+    def facts(self) -> dict:
+        return facts_of(self.size, self.modify, self.unique)
+
+
+@dataclasses.dataclass
+class Plan:
+    """What a run will change, in the order it changes it."""
+
+    removals: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (rel, kind)
+    stale_parts: list[str] = dataclasses.field(default_factory=list)
+    make_root: bool = False
+    mkdirs: list[str] = dataclasses.field(default_factory=list)
+    transfers: list[Transfer] = dataclasses.field(default_factory=list)
+    kept: dict[str, dict] = dataclasses.field(default_factory=dict)  # manifest records to keep
+
+
+def local_kind(path: str) -> str | None:
+    """'file', 'dir', 'link' or 'other' for what is at `path` (links not followed), or None."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(mode):
+        return "link"
+    if stat.S_ISDIR(mode):
+        return "dir"
+    return "file" if stat.S_ISREG(mode) else "other"
+
+
+class Mirror:
+    """One run: connect, plan, then carry the plan out (or print it, with --dry-run)."""
+
+    def __init__(self, site: Site, args: argparse.Namespace, report: Report) -> None:
+        self.site = site
+        self.args = args
+        self.report = report
+        self.root = site.localdir
+        self.excludes = list(args.exclude) + (["*.o"] if args.bare_names else [])
+        self.plan = Plan()
+        self.manifest = Manifest(os.path.join(self.root, MANIFEST), site.source)
+        self._visited_dirs: dict[str, str] = {}  # MLSD unique fact -> path, against link loops
+        self._features: dict[str, str] = {}
+
+    # -- paths ---------------------------------------------------------------
+
+    def local(self, rel: str) -> str:
+        return os.path.join(self.root, *rel.split("/")) if rel else self.root
+
+    def remote(self, rel: str) -> str:
+        if not self.site.remotedir:
+            return rel
+        return posixpath.join(self.site.remotedir, rel) if rel else self.site.remotedir
+
+    def excluded(self, rel: str, name: str, is_file: bool) -> bool:
+        """Whether -s/--exclude, or --include for a file, leaves `rel` out of the mirror."""
+
+        def matches(pattern: str) -> bool:
+            return fnmatch.fnmatchcase(rel if "/" in pattern else name, pattern)
+
+        if any(matches(p) for p in self.excludes):
+            return True
+        return is_file and bool(self.args.include) and not any(map(matches, self.args.include))
+
+    # -- connections ---------------------------------------------------------------
+
+    def connect(self) -> ftplib2.FTP:
+        """A new connection, logged in (unless -n) and with TLS as asked."""
+        site = self.site
+        options: dict[str, Any] = {"timeout": self.args.timeout, "errors": "surrogateescape"}
+        if site.tls:
+            ftp: ftplib2.FTP = ftplib2.FTP_TLS(
+                context=self.tls_context(), implicit=site.tls == "implicit", **options
+            )
+        else:
+            ftp = ftplib2.FTP(**options)
+        try:
+            if self.report.verbosity >= 4:
+                ftp.set_debuglevel(self.report.verbosity - 3)
+            ftp.connect(site.host, site.port)
+            if site.login:
+                ftp.login(site.user, site.passwd, site.account)
+            elif site.tls == "explicit":
+                ftp.auth()
+            if site.tls:
+                ftp.prot_p()
+        except BaseException:
+            ftp.close()
+            raise
+        return ftp
+
+    def tls_context(self) -> ssl.SSLContext:
+        if self.args.insecure:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            return context
+        return ssl.create_default_context(cafile=self.args.cafile)
+
+    # -- the run -------------------------------------------------------------------
+
+    def run(self) -> None:
+        if os.path.exists(self.root) and not os.path.isdir(self.root):
+            raise MirrorFailed(f"{self.root}: not a directory")
+        if self.args.reverse and not os.path.isdir(self.root):
+            raise MirrorFailed(f"{self.root}: no such directory")
+        with self.connect() as ftp:
+            direction = "from" if self.args.reverse else "to"
+            self.report.say(f"mirroring {self.site.source} {direction} {self.root}", 2)
+            self._features = ftp.features()
+            if self.args.reverse:
+                self.plan_upload(ftp)
+            else:
+                self.manifest = Manifest.load(self.manifest.path, self.site.source, self.report)
+                self.plan_download(ftp)
+            if self.args.dry_run:
+                self.show_plan()
+            elif self.args.reverse:
+                self.carry_out_upload(ftp)
+            else:
+                self.carry_out_download(ftp)
+
+    def listing(self, ftp: ftplib2.FTP, rel: str) -> list[ftplib2.Entry]:
+        """The remote directory `rel` as entries: MLSD or LIST, or NLST with -m."""
+        path = self.remote(rel)
+        if not self.args.bare_names:
+            return ftp.scandir(path)
+        entries = []
+        prefix = path.rstrip("/") + "/" if path else ""
+        for item in ftp.nlst(path) if path else ftp.nlst():
+            if prefix and item.startswith(prefix):  # some servers answer with paths
+                item = item[len(prefix) :]
+            if item.endswith("/") and item != "/":
+                entries.append(ftplib2.Entry(name=item[:-1], type="dir"))
+                continue
+            size = modify = None
+            if refusal(item) is None and not is_ours(item, not rel):
+                child = self.remote(join(rel, item))
+                if "SIZE" in self._features:
+                    with contextlib.suppress(ftplib2.error_perm):
+                        size = ftp.size(child)
+                if "MDTM" in self._features:
+                    with contextlib.suppress(ftplib2.error_perm, ftplib2.error_proto):
+                        modify = ftp.mdtm(child)
+            entries.append(ftplib2.Entry(name=item, type="file", size=size, modify=modify))
+        return entries
+
+    def screen(self, rel_dir: str, entries: list[ftplib2.Entry]) -> list[ftplib2.Entry]:
+        """The entries of a remote listing that may be mirrored; each refusal is reported."""
+
+        def key(name: str) -> str:
+            return name.casefold() if CASE_INSENSITIVE else name
+
+        counts = collections.Counter(key(e.name) for e in entries)
+        accepted = []
+        for entry in sorted(entries, key=lambda e: e.name):
+            rel = join(rel_dir, entry.name)
+            why = refusal(entry.name)
+            if why is None and counts[key(entry.name)] > 1:
+                why = "listed more than once" + (" (ignoring case)" if CASE_INSENSITIVE else "")
+            if why is not None:
+                self.report.refuse(rel, why)
+            elif is_ours(entry.name, not rel_dir):
+                self.report.skip(rel, "named like ftpmirror's own files")
+            elif entry.type == "link":
+                target = f" to {show(entry.target)}" if entry.target else ""
+                if link_escapes(rel_dir, entry.target):
+                    self.report.refuse(rel, f"symbolic link{target} points outside the mirror")
+                else:
+                    self.report.skip(rel, f"symbolic link{target}, not followed", level=1)
+            elif entry.type not in ("file", "dir"):
+                self.report.skip(rel, "neither a file nor a directory")
+            elif self.excluded(rel, entry.name, entry.type == "file"):
+                self.report.say(f"exclude {show(rel)}", 2)
+            else:
+                accepted.append(entry)
+        return accepted
+
+    def confirm(self, question: str) -> bool:
+        return not self.args.interactive or self.args.dry_run or ask(question)
+
+    # -- downloading: the plan -----------------------------------------------------
+
+    def plan_download(self, ftp: ftplib2.FTP) -> None:
+        """Walk the server's tree and decide what to fetch, create and delete here."""
+        if ftp.has_feature("MLST"):
+            with contextlib.suppress(*ftplib2.all_errors):
+                root = ftp.stat(self.remote("") or ".")
+                if root.unique:
+                    self._visited_dirs[root.unique] = ""
+        self.plan.make_root = not os.path.isdir(self.root)
+        self._plan_remote_dir(ftp, "", local_is_dir=not self.plan.make_root)
+
+    def _plan_remote_dir(self, ftp: ftplib2.FTP, rel: str, local_is_dir: bool) -> None:
+        if rel.count("/") >= MAX_DEPTH:  # a server that follows a link loop, without unique facts
+            self.report.error(f"{show(rel)}: more than {MAX_DEPTH} levels deep (a link loop?)")
+            return
+        try:
+            entries = self.listing(ftp, rel)
+        except TRANSFER_ERRORS as exc:
+            where = f"cannot list {show(self.remote(rel)) or '.'}: {one_line(exc)}"
+            if not rel:
+                raise MirrorFailed(where) from None
+            # A failed listing is no empty directory: delete nothing below it, forget nothing.
+            self.report.error(where)
+            self._keep_records_below(rel)
+            return
+        for entry in self.screen(rel, entries):
+            child = join(rel, entry.name)
+            if entry.type == "dir":
+                self._plan_dir(ftp, child, entry)
+            else:
+                self._plan_file(child, entry)
+        if local_is_dir:
+            self._plan_local_leftovers(rel, {entry.name for entry in entries})
+
+    def _keep_records_below(self, rel: str) -> None:
+        prefix = rel + "/"
+        for path, facts in self.manifest.files.items():
+            if path.startswith(prefix):
+                self.plan.kept[path] = facts
+
+    def _plan_dir(self, ftp: ftplib2.FTP, rel: str, entry: ftplib2.Entry) -> None:
+        if entry.unique:
+            seen = self._visited_dirs.get(entry.unique)
+            if seen is not None:
+                self.report.skip(rel, f"same directory as {show(seen) or '.'} (a link?)", 1)
+                return
+            self._visited_dirs[entry.unique] = rel
+        kind = local_kind(self.local(rel))
+        if kind == "dir":
+            self._plan_remote_dir(ftp, rel, local_is_dir=True)
+            return
+        if kind is not None and not self.args.delete:
+            self.report.error(f"{show(rel)}: a local {kind} is in the way (-r replaces it)")
+            return
+        if not self.confirm(f"Mirror new directory {show(rel)}?"):
+            self.report.skip(rel, "declined", level=1)
+            return
+        if kind is not None:
+            self.plan.removals.append((rel, kind))
+        self.plan.mkdirs.append(rel)
+        self._plan_remote_dir(ftp, rel, local_is_dir=False)
+
+    def _plan_file(self, rel: str, entry: ftplib2.Entry) -> None:
+        path = self.local(rel)
+        kind = local_kind(path)
+        if kind not in (None, "file") and not self.args.delete:
+            self.report.error(f"{show(rel)}: a local {kind} is in the way (-r replaces it)")
+            return
+        local = os.lstat(path) if kind == "file" else None
+        record = self.manifest.files.get(rel)
+        facts = facts_of(entry.size, entry.modify, entry.unique)
+        why = self._why_fetch(entry, local, record, facts)
+        if why is None:
+            self.plan.kept[rel] = record or facts
+            self.report.unchanged(rel)
+            return
+        if record is not None:
+            self.plan.kept[rel] = record  # until the new version is in place
+        if (
+            self.args.only_newer
+            and local is not None
+            and entry.modify is not None
+            and local.st_mtime >= entry.modify.timestamp()
+        ):
+            self.report.skip(rel, "the local copy is newer", level=1)
+            return
+        if not self.confirm(f"Get {show(rel)} ({why})?"):
+            self.report.skip(rel, "declined", level=1)
+            return
+        if kind not in (None, "file"):
+            self.plan.removals.append((rel, kind))
+        partial = os.path.join(os.path.dirname(path), part_name(entry.name))
+        resume = (
+            self.args.resume
+            and local_kind(partial) == "file"
+            and self.manifest.partial.get(rel) == facts
+        )
+        self.plan.transfers.append(
+            Transfer(rel, entry.size, entry.modify, entry.unique, resume=resume)
+        )
+
+    @staticmethod
+    def _why_fetch(
+        entry: ftplib2.Entry, local: os.stat_result | None, record: dict | None, facts: dict
+    ) -> str | None:
+        """Why the local copy of `entry` must be fetched again, or None if it is current."""
+        if local is None:
+            return "new"
+        if entry.size is not None and local.st_size != entry.size:
+            return "size differs"
+        if record is not None:
+            return None if record == facts else "changed on the server"
+        # No record (first run over an existing copy, or a lost manifest): trust a copy
+        # whose size and time are those this tool gives a file it fetched.
+        if (
+            entry.size is not None
+            and entry.modify is not None
+            and int(local.st_mtime) == int(entry.modify.timestamp())
+        ):
+            return None
+        return "not known to be current"
+
+    def _plan_local_leftovers(self, rel: str, remote_names: set[str]) -> None:
+        """Plan deleting (with -r) local entries the server no longer has, and stale parts."""
+        directory = self.local(rel)
+        try:
+            with os.scandir(directory) as it:
+                names = sorted(entry.name for entry in it)
+        except OSError as exc:
+            self.report.error(f"cannot list {directory}: {one_line(exc)}")
+            return
+        planned = {t.rel for t in self.plan.transfers}
+        for name in names:
+            child = join(rel, name)
+            if is_ours(name, not rel):
+                final = join(rel, name[1 : -len(PART_SUFFIX)]) if name.endswith(PART_SUFFIX) else ""
+                if final and final not in planned:
+                    self.plan.stale_parts.append(child)
+                continue
+            if name in remote_names or not self.args.delete:
+                continue
+            kind = local_kind(os.path.join(directory, name))
+            if self.excluded(child, name, kind != "dir"):
+                continue
+            if self.confirm(f"Delete local {kind} {show(child)}?"):
+                self.plan.removals.append((child, kind or "file"))
+            else:
+                self.report.skip(child, "declined", level=1)
+
+    # -- downloading: carrying the plan out --------------------------------------
+
+    def carry_out_download(self, ftp: ftplib2.FTP) -> None:
+        plan = self.plan
+        if plan.make_root:
+            os.makedirs(self.root, exist_ok=True)
+        for rel, kind in plan.removals:
+            self._remove_local(rel, kind)
+        for rel in plan.stale_parts:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self.local(rel))
+        failed_dirs = set()
+        for rel in plan.mkdirs:
+            try:
+                os.mkdir(self.local(rel))
+            except OSError as exc:
+                self.report.error(f"cannot create {show(rel)}: {one_line(exc)}")
+                failed_dirs.add(rel)
+        transfers = [t for t in plan.transfers if not _below_any(t.rel, failed_dirs)]
+        self.manifest.files = dict(plan.kept)
+        self.manifest.partial = {t.rel: t.facts for t in transfers}
+        self.manifest.save()
+        try:
+            self.run_transfers(ftp, transfers, "get", self._download)
+        finally:
+            self.manifest.save()
+
+    def _remove_local(self, rel: str, kind: str) -> None:
+        path = self.local(rel)
+        try:
+            if kind == "dir":
+                shutil.rmtree(path)  # removes links inside, never follows them
+            else:
+                os.remove(path)
+        except OSError as exc:
+            self.report.error(f"cannot delete {show(rel)}: {one_line(exc)}")
+            return
+        self.manifest.files.pop(rel, None)
+        self.report.deleted(rel)
+
+    def _download(self, ftp: ftplib2.FTP, t: Transfer, callback: Callable[[int], None]) -> None:
+        """Fetch `t` into its partial file; rename it into place once it is whole."""
+        final = self.local(t.rel)
+        partial = os.path.join(os.path.dirname(final), part_name(posixpath.basename(t.rel)))
+        # Decided here, not left to download(): without REST it would write the whole
+        # file after the partial one it was given (ftplib2 resumes a file object at its end).
+        resume = t.resume and ftp.has_feature("REST")
+        if resume and t.size is not None and os.path.getsize(partial) > t.size:
+            resume = False
+        # O_NOFOLLOW: a link planted where the partial file goes is not written through.
+        flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        flags |= os.O_APPEND if resume else os.O_TRUNC
+        try:
+            with os.fdopen(os.open(partial, flags, 0o666), "ab" if resume else "wb") as fp:
+                total = ftp.download(self.remote(t.rel), fp, resume=resume, callback=callback)
+                if t.size is not None and total != t.size:
+                    raise ftplib2.error_proto(
+                        f"got {total} bytes, the listing said {t.size}: changed during the mirror?"
+                    )
+                fp.flush()
+                if t.modify is not None:
+                    target = fp.fileno() if os.utime in os.supports_fd else partial
+                    os.utime(target, (time.time(), t.modify.timestamp()))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                if os.path.getsize(partial) == 0:  # nothing worth resuming
+                    os.remove(partial)
+            raise
+        os.replace(partial, final)
+        self.manifest.finished(t.rel, t.facts)
+
+    # -- uploading (--reverse) -----------------------------------------------------
+
+    def plan_upload(self, ftp: ftplib2.FTP) -> None:
+        """Walk the local tree and decide what to send, create and delete on the server."""
+        root = self.remote("")
+        exists = not root or ftp.isdir(root)
+        self.plan.make_root = not exists
+        self._plan_local_dir(ftp, "", remote_exists=exists)
+
+    def _plan_local_dir(self, ftp: ftplib2.FTP, rel: str, remote_exists: bool) -> None:
+        directory = self.local(rel)
+        try:
+            with os.scandir(directory) as it:
+                local_entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            self.report.error(f"cannot list {directory}: {one_line(exc)}")
+            return
+        remote: dict[str, ftplib2.Entry] = {}
+        if remote_exists:
+            try:
+                listing = self.listing(ftp, rel)
+            except TRANSFER_ERRORS as exc:
+                self.report.error(f"cannot list {show(self.remote(rel)) or '.'}: {one_line(exc)}")
+                return
+            counts = collections.Counter(e.name for e in listing)
+            remote = {e.name: e for e in listing if counts[e.name] == 1}
+        for entry in local_entries:
+            name, child = entry.name, join(rel, entry.name)
+            if is_ours(name, not rel):
+                continue
+            why = refusal(name)
+            if why is not None:
+                self.report.refuse(child, why)
+            elif entry.is_symlink():
+                inside = _is_within(os.path.realpath(entry.path), os.path.realpath(self.root))
+                if inside:
+                    self.report.skip(child, "symbolic link, not followed", level=1)
+                else:
+                    self.report.refuse(child, "symbolic link points outside the mirror")
+            elif entry.is_dir(follow_symlinks=False):
+                if not self.excluded(child, name, False):
+                    self._plan_upload_dir(ftp, child, remote.get(name))
+            elif entry.is_file(follow_symlinks=False):
+                if not self.excluded(child, name, True):
+                    self._plan_upload_file(child, entry.stat(follow_symlinks=False), remote)
+            else:
+                self.report.skip(child, "neither a file nor a directory")
+        if remote_exists:
+            self._plan_remote_leftovers(rel, {e.name for e in local_entries}, remote, listing)
+
+    def _plan_upload_dir(self, ftp: ftplib2.FTP, rel: str, there: ftplib2.Entry | None) -> None:
+        if there is not None and there.type == "dir":
+            self._plan_local_dir(ftp, rel, remote_exists=True)
+            return
+        if there is not None and not self.args.delete:
+            self.report.error(f"{show(rel)}: a remote {there.type} is in the way (-r replaces it)")
+            return
+        if not self.confirm(f"Upload new directory {show(rel)}?"):
+            self.report.skip(rel, "declined", level=1)
+            return
+        if there is not None:
+            self.plan.removals.append((rel, there.type))
+        self.plan.mkdirs.append(rel)
+        self._plan_local_dir(ftp, rel, remote_exists=False)
+
+    def _plan_upload_file(
+        self, rel: str, local: os.stat_result, remote: dict[str, ftplib2.Entry]
+    ) -> None:
+        name = posixpath.basename(rel)
+        there = remote.get(name)
+        if there is not None and there.type != "file" and not self.args.delete:
+            self.report.error(f"{show(rel)}: a remote {there.type} is in the way (-r replaces it)")
+            return
+        why = self._why_send(local, there)
+        if why is None:
+            self.report.unchanged(rel)
+            return
+        if (
+            self.args.only_newer
+            and there is not None
+            and there.modify is not None
+            and local.st_mtime <= there.modify.timestamp()
+        ):
+            self.report.skip(rel, "the remote copy is newer", level=1)
+            return
+        if not self.confirm(f"Upload {show(rel)} ({why})?"):
+            self.report.skip(rel, "declined", level=1)
+            return
+        if there is not None and there.type != "file":
+            self.plan.removals.append((rel, there.type))
+        partial = remote.get(part_name(name))
+        resume = (
+            self.args.resume
+            and partial is not None
+            and partial.size is not None
+            and partial.size <= local.st_size
+        )
+        self.plan.transfers.append(
+            Transfer(rel, local.st_size, _utc(local.st_mtime), None, resume=resume)
+        )
+
+    def _why_send(self, local: os.stat_result, there: ftplib2.Entry | None) -> str | None:
+        """Why a local file must be uploaded again, or None if the server's copy is current."""
+        if there is None or there.type != "file":
+            return "new"
+        if there.size is not None and there.size != local.st_size:
+            return "size differs"
+        if there.modify is not None:
+            remote_time = int(there.modify.timestamp())
+            if remote_time != int(local.st_mtime):
+                if "MFMT" in self._features:  # every upload sets it: a difference is a change
+                    return "modification time differs"
+                if local.st_mtime > remote_time:
+                    return "newer here"
+            return None
+        return None if there.size is not None else "not known to be current"
+
+    def _plan_remote_leftovers(
+        self,
+        rel: str,
+        local_names: set[str],
+        remote: dict[str, ftplib2.Entry],
+        listing: list[ftplib2.Entry],
+    ) -> None:
+        planned = {t.rel for t in self.plan.transfers if t.resume}
+        for entry in listing:
+            name, child = entry.name, join(rel, entry.name)
+            if refusal(name) is not None or name not in remote:
+                continue  # never act on a name that could mean another path
+            if is_ours(name, not rel):
+                final = join(rel, name[1 : -len(PART_SUFFIX)]) if name.endswith(PART_SUFFIX) else ""
+                if final and final not in planned:
+                    self.plan.stale_parts.append(child)
+                continue
+            if name in local_names or not self.args.delete:
+                continue
+            if self.excluded(child, name, entry.type != "dir"):
+                continue
+            if self.confirm(f"Delete remote {entry.type} {show(child)}?"):
+                self.plan.removals.append((child, entry.type))
+            else:
+                self.report.skip(child, "declined", level=1)
+
+    def carry_out_upload(self, ftp: ftplib2.FTP) -> None:
+        plan = self.plan
+        if plan.make_root:
+            ftp.makedirs(self.remote(""), exist_ok=True)
+        for rel, kind in plan.removals:
+            try:
+                self._remove_remote(ftp, self.remote(rel), kind)
+            except TRANSFER_ERRORS as exc:
+                self.report.error(f"cannot delete remote {show(rel)}: {one_line(exc)}")
+            else:
+                self.report.deleted(rel)
+        for rel in plan.stale_parts:
+            with contextlib.suppress(ftplib2.error_perm):
+                ftp.delete(self.remote(rel))
+        failed_dirs = set()
+        for rel in plan.mkdirs:
+            try:
+                ftp.mkd(self.remote(rel))
+            except TRANSFER_ERRORS as exc:
+                self.report.error(f"cannot create remote {show(rel)}: {one_line(exc)}")
+                failed_dirs.add(rel)
+        transfers = [t for t in plan.transfers if not _below_any(t.rel, failed_dirs)]
+        self.run_transfers(ftp, transfers, "put", self._upload)
+
+    def _remove_remote(self, ftp: ftplib2.FTP, path: str, kind: str) -> None:
+        if kind == "dir":
+            for entry in ftp.scandir(path):
+                if refusal(entry.name) is not None:
+                    raise ftplib2.error_perm(f"550 refusing to delete {show(entry.name)}")
+                self._remove_remote(ftp, posixpath.join(path, entry.name), entry.type)
+            ftp.rmd(path)
+        else:
+            ftp.delete(path)
+
+    def _upload(self, ftp: ftplib2.FTP, t: Transfer, callback: Callable[[int], None]) -> None:
+        """Send `t` under a temporary name, rename it into place, then set its time."""
+        final = self.remote(t.rel)
+        partial = posixpath.join(posixpath.dirname(final), part_name(posixpath.basename(final)))
+        with open(self.local(t.rel), "rb") as fp:
+            ftp.upload(fp, partial, resume=t.resume, callback=callback)
+        try:
+            ftp.rename(partial, final)
+        except ftplib2.error_perm:  # some servers will not rename over an existing file
+            ftp.delete(final)
+            ftp.rename(partial, final)
+        if t.modify is not None and "MFMT" in self._features:
+            ftp.set_mtime(final, t.modify)
+
+    # -- transfers, on one or more connections -----------------------------------
+
+    def run_transfers(
+        self,
+        ftp: ftplib2.FTP,
+        transfers: list[Transfer],
+        verb: str,
+        transfer_one: Callable[[ftplib2.FTP, Transfer, Callable[[int], None]], None],
+    ) -> None:
+        """Carry out `transfers` on `ftp` and --parallel - 1 more connections of their own.
+
+        A failed transfer is reported and the others go on; a connection that
+        broke is opened again.  An interrupt (KeyboardInterrupt in this thread)
+        stops every connection at its next block and propagates.
+        """
+        todo: queue.SimpleQueue[Transfer] = queue.SimpleQueue()
+        for t in transfers:
+            todo.put(t)
+        stop = threading.Event()
+        connection_failures: list[str] = []
+
+        def work(connection: Connection) -> None:
+            while not stop.is_set():
+                try:
+                    t = todo.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    ftp = connection.get()
+                except TRANSFER_ERRORS as exc:
+                    todo.put(t)  # for another connection
+                    connection_failures.append(one_line(exc))
+                    self.report.say(f"ftpmirror: a connection failed: {one_line(exc)}", 2)
+                    return
+                moved = 0
+
+                def callback(n: int) -> None:
+                    nonlocal moved
+                    if stop.is_set():
+                        raise Stopped
+                    moved += n
+                    self.report.advance(n)
+
+                try:
+                    transfer_one(ftp, t, callback)
+                except Stopped:
+                    return
+                except (*TRANSFER_ERRORS, OSError) as exc:
+                    self.report.error(f"{verb} {show(t.rel)}: {one_line(exc)}")
+                    connection.check()
+                else:
+                    self.report.transferred(verb, t.rel, moved)
+
+        def work_on_own_connection() -> None:
+            with Connection(self.connect) as connection:
+                work(connection)
+
+        with self.report.progress(sum(t.size or 0 for t in transfers)):
+            helpers = [
+                threading.Thread(target=work_on_own_connection, name=f"ftpmirror-{n}")
+                for n in range(1, min(self.args.parallel, len(transfers)))
+            ]
+            for thread in helpers:
+                thread.start()
+            try:
+                with Connection(self.connect, ftp) as connection:
+                    work(connection)
+                    for thread in helpers:
+                        thread.join()
+                    work(connection)  # what a helper that could not connect put back
+            finally:
+                stop.set()
+                for thread in helpers:
+                    thread.join()
+        while True:  # left over only when no connection could be made
+            try:
+                t = todo.get_nowait()
+            except queue.Empty:
+                break
+            why = connection_failures[-1] if connection_failures else "no connection"
+            self.report.error(f"{verb} {show(t.rel)}: not transferred: {why}")
+
+    # -- --dry-run -------------------------------------------------------------------
+
+    def show_plan(self) -> None:
+        arrow = "put" if self.args.reverse else "get"
+        for rel, _kind in self.plan.removals:
+            self.report.deleted(rel)
+        for rel in self.plan.mkdirs:
+            self.report.say(f"would create {show(rel)}/")
+        for t in self.plan.transfers:
+            self.report.transferred(f"would {arrow}", t.rel, t.size or 0)
+
+
+class Stopped(Exception):
+    """Raised in a transfer's callback when another thread was interrupted."""
+
+
+class Connection:
+    """One worker's FTP connection: opened on first use, opened again after it broke."""
+
+    def __init__(self, opener: Callable[[], ftplib2.FTP], ftp: ftplib2.FTP | None = None):
+        self._opener = opener
+        self._ftp = ftp
+        self._owned = ftp is None
+
+    def get(self) -> ftplib2.FTP:
+        if self._ftp is None or self._ftp.sock is None:
+            self.close()
+            self._ftp = self._opener()
+            self._owned = True
+        return self._ftp
+
+    def check(self) -> None:
+        """After a failure: keep the connection only if it still answers."""
+        if self._ftp is None or self._ftp.sock is None:
+            return
+        try:
+            self._ftp.voidcmd("NOOP")
+        except ftplib2.all_errors:
+            self._ftp.close()
+
+    def close(self) -> None:
+        ftp, self._ftp = self._ftp, None
+        if ftp is not None and self._owned:
+            with contextlib.suppress(*ftplib2.all_errors):
+                ftp.quit()
+            ftp.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _below_any(rel: str, dirs: set[str]) -> bool:
+    return any(rel.startswith(d + "/") for d in dirs)
+
+
+def _is_within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _utc(timestamp: float) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(timestamp, datetime.UTC)
+
+
+if __name__ == "__main__":
+    # A name that cannot be printed in this terminal's encoding must not end the run.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError):
+            stream.reconfigure(errors="backslashreplace")
+    sys.exit(main())
