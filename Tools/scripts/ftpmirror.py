@@ -84,8 +84,10 @@ remotedir, each file under a temporary name renamed on the server when complete.
 EPILOG = """\
 URLs: ftp://user:pass@host:port/dir stands for -l user -p pass host:port dir,
 with %-escapes decoded; the directory is relative to the login directory
-(%2F at its start makes it absolute).  ftps:// is implicit TLS (port 990).
-Without -l, credentials come from ~/.netrc, else the login is anonymous.
+(%2F at its start makes it absolute).  ftps:// is explicit FTPS (AUTH TLS),
+as for ftplib2.urlopen; --implicit-tls for TLS from the first byte.
+Without a password, credentials come from ~/.netrc (for the user, if one is
+given), else the login is anonymous.
 
 Exit status: 0 when everything was mirrored, 1 when anything failed or was
 refused (one line each on stderr), 2 for a usage error, 130 when interrupted.
@@ -177,6 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="explicit FTPS: AUTH TLS before logging in, encrypted data connections (PROT P)",
     )  # fmt: skip
     modern.add_argument(
+        "--implicit-tls", action="store_true",
+        help="implicit FTPS: TLS from the first byte (port 990 unless given)",
+    )  # fmt: skip
+    modern.add_argument(
         "--insecure", action="store_true",
         help="with TLS, do not verify the server's certificate and host name",
     )  # fmt: skip
@@ -261,13 +267,19 @@ def resolve_site(args: argparse.Namespace) -> Site:
         site.localdir = args.localdir if args.localdir is not None else "."
     if args.port:
         site.port = args.port
-    if args.tls and not site.tls:
+    if args.implicit_tls:
+        site.tls = "implicit"
+        if not args.port and site.port == ftplib2.FTP_PORT:
+            site.port = ftplib2.FTPS_PORT
+    elif args.tls and not site.tls:
         site.tls = "explicit"
     if args.user is not None:
         site.user, site.passwd, site.account = args.user, args.passwd or "", args.account or ""
     site.login = not (args.no_login or (args.bare_names and args.user is None))
-    if site.login and not site.user:
-        site.user, site.passwd, site.account = credentials_from_netrc(site.host)
+    if site.login and not site.passwd:
+        user, passwd, account = credentials_from_netrc(site.host)
+        if not site.user or site.user == user:
+            site.user, site.passwd, site.account = user, passwd, account
     for what, text in [("remote directory", site.remotedir), ("user", site.user),
                        ("password", site.passwd), ("account", site.account)]:  # fmt: skip
         if has_control_character(text):
@@ -289,8 +301,8 @@ def site_from_url(url: str) -> Site:
     path = parts.path.split(";", 1)[0]  # drop a ;type=i suffix (RFC 1738)
     site = Site(
         host=parts.hostname,
-        port=port or (ftplib2.FTPS_PORT if parts.scheme == "ftps" else ftplib2.FTP_PORT),
-        tls="implicit" if parts.scheme == "ftps" else "",
+        port=port or ftplib2.FTP_PORT,
+        tls="explicit" if parts.scheme == "ftps" else "",
         remotedir=urllib.parse.unquote(path.removeprefix("/")),
     )
     if parts.username is not None:
