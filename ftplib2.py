@@ -1516,11 +1516,21 @@ class FTP:
                     return dataclasses.replace(entry, name=name)
             raise error_proto(resp)
         name = posixpath.basename(path.rstrip("/"))
+        if name in ("", ".", ".."):  # no parent listing names it: try entering it
+            return self._stat_by_cwd(path)
         parent = posixpath.dirname(path.rstrip("/"))
         for entry in self.scandir(parent):
             if entry.name == name:
                 return entry
         raise error_perm(f"550 {path}: no such file or directory")
+
+    def _stat_by_cwd(self, path: str) -> Entry:
+        here = self.pwd()
+        try:
+            self.cwd(path)
+        finally:
+            self.cwd(here)
+        return Entry(name=path, type="dir")
 
     def exists(self, path: str) -> bool:
         """Tell whether `path` exists on the server."""
@@ -1632,8 +1642,15 @@ class FTP:
         if isinstance(local, (str, os.PathLike)):
             final = os.fspath(local)
             partial = final + ".part"
-            with open(partial, "ab" if resume else "wb") as fp:
-                total = self._download_to(remote, fp, fp.tell(), expected, callback, blocksize)
+            new = not (resume and os.path.exists(partial))
+            try:
+                with open(partial, "ab" if resume else "wb") as fp:
+                    total = self._download_to(remote, fp, fp.tell(), expected, callback, blocksize)
+            except BaseException:
+                # Keep what was received, for a resume; not an empty file of our own.
+                if new and os.path.getsize(partial) == 0:
+                    os.unlink(partial)
+                raise
             os.replace(partial, final)
             return total
         offset = 0
