@@ -26,7 +26,6 @@ import os
 import posixpath
 import re
 import socket
-import stat
 import sys
 import threading
 import time
@@ -82,7 +81,6 @@ B_CRLF = b"\r\n"
 
 _GLOBAL_DEFAULT_TIMEOUT = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
 _RECV_SIZE = 1 << 18  # bytes per recv_into on data connections
-_SENDFILE_CHUNK = 1 << 23  # bytes per sendfile call when progress is reported
 
 
 # --------------------------------------------------------------------------
@@ -1788,29 +1786,15 @@ def _child(directory: str, name: str) -> str:
     return posixpath.join(directory, name)
 
 
-def _is_regular_file(fp: Any) -> bool:
-    try:
-        return stat.S_ISREG(os.fstat(fp.fileno()).st_mode)
-    except (AttributeError, OSError, ValueError):
-        return False
-
-
 def _send_file(
     conn: socket.socket, fp: BinaryIO, blocksize: int, callback: Callable[[int], object] | None
 ) -> int:
-    """Send `fp` from its position to its end; return the byte count.
+    """Send `fp` from its position to its end through one reused buffer; return the count.
 
-    A regular file goes through sendfile(2) (no copy into Python) unless the
-    connection is TLS; anything else through one reused buffer.
+    Not sendfile(2): measured over loopback against pyftpdlib and vsftpd it
+    was 15-20% slower than 256 KiB sends, and no cheaper for the client.
     """
     sent = 0
-    if _is_regular_file(fp) and not (_SSLSocket is not None and isinstance(conn, _SSLSocket)):
-        if callback is None:  # one call: sendfile loops in C
-            return conn.sendfile(fp, fp.tell())  # type: ignore[arg-type]
-        while n := conn.sendfile(fp, fp.tell(), max(blocksize, _SENDFILE_CHUNK)):  # type: ignore[arg-type]
-            sent += n
-            callback(n)
-        return sent
     buf = bytearray(blocksize)
     view = memoryview(buf)
     while n := fp.readinto(buf):  # type: ignore[attr-defined]
