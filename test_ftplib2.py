@@ -5739,10 +5739,10 @@ class InteropTarget:
             raise
         return ftp
 
-    def connect_tls(self) -> ftplib2.FTP_TLS:
+    def connect_tls(self, context: ssl.SSLContext | None = None) -> ftplib2.FTP_TLS:
         return ftplib2.FTP_TLS.secure(
             self.host, self.user, self.passwd,
-            port=self.tls_port, context=self.context, timeout=TIMEOUT,
+            port=self.tls_port, context=context or self.context, timeout=TIMEOUT,
         )  # fmt: skip
 
 
@@ -5890,13 +5890,21 @@ def test_interop_walk_visits_the_whole_tree(interop: InteropTarget, interop_dir:
     ]
 
 
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3])
 def test_interop_tls_protects_data_and_reuses_the_session(
-    interop: InteropTarget, interop_dir: str
+    interop: InteropTarget,
+    interop_dir: str,
+    certificate_authority: trustme.CA,
+    version: ssl.TLSVersion,
 ) -> None:
     payload = os.urandom(2 << 20)
     remote = f"{interop_dir}/secret.bin"
-    with contextlib.closing(interop.connect_tls()) as ftp:
+    context = ssl.create_default_context()
+    certificate_authority.configure_trust(context)
+    context.minimum_version = context.maximum_version = version
+    with contextlib.closing(interop.connect_tls(context)) as ftp:
         assert isinstance(ftp.sock, ssl.SSLSocket)
+        assert ftp.sock.version() == {"TLSv1_2": "TLSv1.2", "TLSv1_3": "TLSv1.3"}[version.name]
         ftp.upload(io.BytesIO(payload), remote)
         with ftp.transfercmd(f"RETR {remote}") as conn:
             assert isinstance(conn, ssl.SSLSocket)
