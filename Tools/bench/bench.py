@@ -1148,6 +1148,15 @@ class Clients:
             for _ in range(count):
                 ftp.voidcmd("NOOP")
 
+        def raw_noops(ftp: Any) -> None:
+            # The client-side limit on this server: bare socket calls, no parsing.
+            sock = ftp.sock
+            for _ in range(count):
+                sock.sendall(b"NOOP\r\n")
+                reply = sock.recv(256)
+                while not reply.endswith(b"\n"):
+                    reply += sock.recv(256)
+
         cases = [
             Case(
                 server=raw.name,
@@ -1161,6 +1170,16 @@ class Clients:
         ]
         for srv in servers:
             cases += [
+                Case(
+                    server=srv.name,
+                    client="raw socket: NOOP lines on a logged-in connection",
+                    srv=srv,
+                    setup=lambda srv=srv: self.stdlib_login(srv),
+                    body=raw_noops,
+                    teardown=self.logout,
+                    role="raw",
+                    **common,
+                ),
                 Case(
                     server=srv.name,
                     client="ftplib2 voidcmd('NOOP')",
