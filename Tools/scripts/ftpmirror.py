@@ -1082,11 +1082,8 @@ class Mirror:
         flags |= os.O_APPEND if resume else os.O_TRUNC
         try:
             with os.fdopen(os.open(partial, flags, 0o666), "ab" if resume else "wb") as fp:
-                total = ftp.download(self.remote(t.rel), fp, resume=resume, callback=callback)
-                if t.size is not None and total != t.size:
-                    raise ftplib2.error_proto(
-                        f"got {total} bytes, the listing said {t.size}: changed during the mirror?"
-                    )
+                # The listing's size spares a SIZE round trip; download() checks against it.
+                ftp.download(self.remote(t.rel), fp, resume=resume, callback=callback, size=t.size)
                 fp.flush()
                 if t.modify is not None:
                     target = fp.fileno() if os.utime in os.supports_fd else partial
