@@ -188,6 +188,8 @@ class _TestServerBehaviour:
     }
 
     def handle(self) -> None:
+        # A new session may come from the port of an old one: start its records afresh.
+        self.live_server.session_started((self.remote_ip, self.remote_port))
         for line in self.pre_greeting:
             self.push(line + "\r\n")
         super().handle()
@@ -318,6 +320,12 @@ class LiveServer:
     def commands_of(self, ftp: ftplib2.FTP) -> list[str]:
         """The command lines the server has received on `ftp`'s control connection."""
         return list(self.received.get(client_address(ftp), []))
+
+    def session_started(self, key: tuple[str, int]) -> None:
+        """Called in the server thread when a client connects from `key`."""
+        self.received[key] = []
+        with self._data_condition:
+            self._data_connections[key] = 0
 
     def data_connection_opened(self, key: tuple[str, int]) -> None:
         """Called in the server thread when the session `key` gets a data connection."""
