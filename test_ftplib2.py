@@ -252,6 +252,50 @@ class _ClearCommandChannel:
         self._ssl_established = False
 
 
+class ThreadedFTPServer:
+    """A pyftpdlib server for `handler` running its own IO loop in a daemon thread.
+
+    The server is created in that thread, named ``ftpd-<name>``, so its sockets
+    are never the test thread's (see no_socket_left_open and
+    mirror_sockets_closed).
+    """
+
+    def __init__(self, address: tuple[str, int], handler: type, name: str = "live") -> None:
+        self._stop = threading.Event()
+        self._started = threading.Event()
+        self._startup_error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._serve, args=(address, handler), name=f"ftpd-{name}", daemon=True
+        )
+        self._thread.start()
+        assert self._started.wait(TIMEOUT), "the FTP server thread did not start"
+        if self._startup_error is not None:
+            self._thread.join(TIMEOUT)
+            raise self._startup_error
+
+    def _serve(self, address: tuple[str, int], handler: type) -> None:
+        ioloop = IOLoop()
+        try:
+            server = FTPServer(address, handler, ioloop=ioloop)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the starting thread
+            ioloop.close()
+            self._startup_error = exc
+            self._started.set()
+            return
+        try:
+            self.host, self.port = server.address[:2]
+            self._started.set()
+            while not self._stop.is_set():
+                server.serve_forever(timeout=0.05, blocking=False, handle_exit=False)
+        finally:
+            server.close_all()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(TIMEOUT)
+        assert not self._thread.is_alive(), "the FTP server thread did not stop"
+
+
 class LiveServer:
     """A pyftpdlib server running its own IO loop in a daemon thread."""
 
@@ -282,40 +326,11 @@ class LiveServer:
                 **handler_attributes,
             },
         )
-        self._stop = threading.Event()
-        self._started = threading.Event()
-        self._startup_error: BaseException | None = None
-        # The server is created in its own thread, so its sockets are never this thread's
-        # (see no_socket_left_open).
-        self._thread = threading.Thread(target=self._serve, args=(address,), daemon=True)
-        self._thread.start()
-        assert self._started.wait(TIMEOUT), "the FTP server thread did not start"
-        if self._startup_error is not None:
-            self._thread.join(TIMEOUT)
-            raise self._startup_error
-        self._thread.name = f"ftpd-{self.host}-{self.port}"
-
-    def _serve(self, address: tuple[str, int]) -> None:
-        ioloop = IOLoop()
-        try:
-            server = FTPServer(address, self.handler, ioloop=ioloop)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the starting thread
-            ioloop.close()
-            self._startup_error = exc
-            self._started.set()
-            return
-        try:
-            self.host, self.port = server.address[:2]
-            self._started.set()
-            while not self._stop.is_set():
-                server.serve_forever(timeout=0.05, blocking=False, handle_exit=False)
-        finally:
-            server.close_all()
+        self._ftpd = ThreadedFTPServer(address, self.handler)
+        self.host, self.port = self._ftpd.host, self._ftpd.port
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(TIMEOUT)
-        assert not self._thread.is_alive(), "the FTP server thread did not stop"
+        self._ftpd.stop()
 
     def commands_of(self, ftp: ftplib2.FTP) -> list[str]:
         """The command lines the server has received on `ftp`'s control connection."""
@@ -3559,40 +3574,12 @@ def hostile_pyftpd(tmp_path: Path) -> Iterator[tuple[str, int, Path]]:
     logger = logging.getLogger("pyftpdlib")
     old_level = logger.level
     logger.setLevel(logging.WARNING)  # pyftpdlib logs every command at INFO
-    started = threading.Event()
-    stop = threading.Event()
-    found: dict[str, object] = {}
-
-    def serve() -> None:
-        ioloop = IOLoop()
-        try:
-            server = FTPServer(("127.0.0.1", 0), handler, ioloop=ioloop)
-        except BaseException as exc:  # noqa: BLE001 - reported in the test's thread
-            ioloop.close()
-            found["error"] = exc
-            started.set()
-            return
-        found["address"] = server.address
-        started.set()
-        try:
-            while not stop.is_set():
-                server.serve_forever(timeout=0.05, blocking=False, handle_exit=False)
-        finally:
-            server.close_all()
-
-    thread = threading.Thread(target=serve, name="hostile-pyftpd", daemon=True)
-    thread.start()
-    started.wait(HOSTILE_SERVER_WAIT)
+    server = ThreadedFTPServer(("127.0.0.1", 0), handler, "hostile")
     try:
-        if "error" in found:
-            raise found["error"]  # type: ignore[misc]
-        host, port = found["address"][:2]  # type: ignore[index]
-        yield host, port, root
+        yield server.host, server.port, root
     finally:
-        stop.set()
-        thread.join(HOSTILE_SERVER_WAIT)
+        server.stop()
         logger.setLevel(old_level)
-        assert not thread.is_alive(), "the pyftpdlib thread did not stop"
 
 
 def hostile_soak_login(host: str, port: int) -> ftplib2.FTP:
@@ -3731,8 +3718,6 @@ def url_serve(
     """
     from pyftpdlib.authorizers import DummyAuthorizer
     from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
-    from pyftpdlib.ioloop import IOLoop
-    from pyftpdlib.servers import FTPServer
 
     logger = logging.getLogger("pyftpdlib")
     logger.setLevel(logging.WARNING)
@@ -3751,22 +3736,12 @@ def url_serve(
     attrs.update(handler_attrs or {})
     base = FTPHandler if certfile is None else TLS_FTPHandler
     handler = type("URLTestHandler", (base,), attrs)
-    server = FTPServer((host, 0), handler, ioloop=IOLoop())
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            server.serve_forever(timeout=0.02, blocking=False, handle_exit=False)
-        server.close_all()
-
-    thread = threading.Thread(target=serve, name="url-test-server", daemon=True)
-    thread.start()
+    server = ThreadedFTPServer((host, 0), handler, "url")
     try:
         scheme = "ftp" if certfile is None else "ftps"
-        yield URLServer(scheme, host, server.address[1], root, logins)
+        yield URLServer(scheme, host, server.port, root, logins)
     finally:
-        stop.set()
-        thread.join(URL_TIMEOUT)
+        server.stop()
 
 
 def url_quote(*segments: str) -> str:
@@ -4558,31 +4533,12 @@ class MirrorServer:
             (MirrorRecorder, *mixins, handler_base),
             {"authorizer": authorizer, "commands": self.commands, **attributes},
         )
-        self._ioloop = IOLoop()
-        try:
-            self._server = FTPServer(("127.0.0.1", 0), handler, ioloop=self._ioloop)
-        except BaseException:
-            self._ioloop.close()
-            raise
-        self.port = self._server.address[1]
+        self._ftpd = ThreadedFTPServer(("127.0.0.1", 0), handler, "mirror")
+        self.port = self._ftpd.port
         self.address = f"127.0.0.1:{self.port}"
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._serve, name=f"mirror-ftpd-{self.port}", daemon=True
-        )
-        self._thread.start()
-
-    def _serve(self) -> None:
-        try:
-            while not self._stop.is_set():
-                self._server.serve_forever(timeout=0.05, blocking=False, handle_exit=False)
-        finally:
-            self._server.close_all()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(MIRROR_TIMEOUT)
-        assert not self._thread.is_alive(), "the FTP server thread did not stop"
+        self._ftpd.stop()
 
     def commands_since(self, start: int) -> list[str]:
         return self.commands[start:]
@@ -4811,7 +4767,7 @@ def mirror_sockets_closed() -> Iterator[None]:
 
     def recording_init(sock: socket.socket, *args: object, **kwargs: object) -> None:
         original_init(sock, *args, **kwargs)
-        if not threading.current_thread().name.startswith(("mirror-ftpd-", "ftpd-")):
+        if not threading.current_thread().name.startswith("ftpd-"):
             opened.append(sock)
 
     socket.socket.__init__ = recording_init  # type: ignore[method-assign]
