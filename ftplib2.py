@@ -1219,27 +1219,44 @@ class FTP:
             offset = int(rest or 0)
             if cmd[:5].upper() == "RETR ":
                 expected = self._remote_size(cmd[5:])
-        received = 0
-        # Receive in large reads whatever the block size: the callback still
-        # gets blocks of at most `blocksize` bytes, at one copy each.
-        buf = bytearray(max(blocksize, _RECV_SIZE))
-        view = memoryview(buf)
-        with self._transfer(cmd, rest) as conn:
-            if check_size and expected is None and not offset:
-                expected = self._announced_size()
-            while n := conn.recv_into(buf):
-                received += n
-                for start in range(0, n, blocksize):
-                    callback(bytes(view[start : min(start + blocksize, n)]))
+
+        def deliver(chunk: memoryview) -> None:
+            # Received in large reads whatever the block size: the callback
+            # still gets blocks of at most `blocksize` bytes, at one copy each.
+            for start in range(0, len(chunk), blocksize):
+                callback(bytes(chunk[start : start + blocksize]))
+
+        received, announced = self._receive(cmd, rest, max(blocksize, _RECV_SIZE), deliver)
         reply = self._end_transfer()
-        if expected is not None and offset + received != expected:
-            raise error_proto(f"{cmd}: received {offset + received} bytes of {expected}")
+        if check_size:
+            if expected is None and not offset:
+                expected = announced
+            _check_size(cmd, offset + received, expected)
         return reply
 
-    def _announced_size(self) -> int | None:
-        """The size in the 150 reply that opened the current transfer, if any."""
-        resp = self._last_reply
-        return parse150(resp) if resp[:3] == "150" else None
+    def _receive(
+        self,
+        cmd: str,
+        rest: int | str | None,
+        bufsize: int,
+        deliver: Callable[[memoryview], object],
+    ) -> tuple[int, int | None]:
+        """Run `cmd` on the data path, passing `deliver` each chunk received.
+
+        Chunks are views into one reused buffer of `bufsize` bytes.  Returns
+        the byte count and the size the 150 reply announced, if any; the
+        final reply is left for the caller.
+        """
+        received = 0
+        buf = bytearray(bufsize)
+        view = memoryview(buf)
+        with self._transfer(cmd, rest) as conn:
+            resp = self._last_reply
+            announced = parse150(resp) if resp[:3] == "150" else None
+            while n := conn.recv_into(buf):
+                received += n
+                deliver(view[:n])
+        return received, announced
 
     def retrlines(self, cmd: str, callback: Callable[[str], object] | None = None) -> Reply:
         """Retrieve data in ASCII mode (TYPE A): call `callback` with each line.
@@ -1702,23 +1719,20 @@ class FTP:
         if expected is not None and offset == expected and offset:
             return offset
         self._set_type("I", remote)
-        received = 0
-        buf = bytearray(blocksize)
-        view = memoryview(buf)
-        with self._transfer("RETR " + remote, offset or None) as conn:
-            if expected is None and not offset:
-                expected = self._announced_size()
-            while n := conn.recv_into(buf):
-                fp.write(view[:n])
-                received += n
-                if callback is not None:
-                    callback(n)
+
+        def deliver(chunk: memoryview) -> None:
+            fp.write(chunk)
+            if callback is not None:
+                callback(len(chunk))
+
+        received, announced = self._receive("RETR " + remote, offset or None, blocksize, deliver)
         self._end_transfer()
-        total = offset + received
+        if expected is None and not offset:
+            expected = announced
         if expected is None:  # neither given nor announced in the 150 reply
             expected = self._remote_size(remote)
-        if expected is not None and total != expected:
-            raise error_proto(f"{remote}: received {total} bytes of {expected}")
+        total = offset + received
+        _check_size(remote, total, expected)
         return total
 
     def upload(
@@ -1783,6 +1797,12 @@ class FTP:
         if "b" in mode:
             return binary
         return io.TextIOWrapper(binary, encoding=encoding or self.encoding, errors=self.errors)
+
+
+def _check_size(what: str, total: int, expected: int | None) -> None:
+    """Raise unless a transfer's byte count matches the size known for it."""
+    if expected is not None and total != expected:
+        raise error_proto(f"{what}: received {total} bytes of {expected}")
 
 
 def _child(directory: str, name: str) -> str:
