@@ -15,6 +15,7 @@ import collections
 import contextlib
 import dataclasses
 import datetime
+import errno
 import ftplib as stdlib_ftplib
 import gc
 import hashlib
@@ -33,6 +34,7 @@ import select
 import shutil
 import socket
 import ssl
+import stat
 import struct
 import subprocess
 import sys
@@ -2902,25 +2904,39 @@ def hostile_stalled_retr(then_426: bool) -> Callable[[HostileControl, str], None
     return handler
 
 
+HOSTILE_RECEIVERS = ["retrbinary", "download-to-path"]
+
+
+def hostile_receive(ftp: ftplib2.FTP, how: str, name: str, tmp_path: Path) -> None:
+    """Download `name` with retrbinary(), or with download() into a file (spliced on Linux)."""
+    if how == "retrbinary":
+        ftp.retrbinary(f"RETR {name}", lambda block: None)
+    else:
+        ftp.download(name, tmp_path / name, size=100_000)
+
+
+@pytest.mark.parametrize("how", HOSTILE_RECEIVERS)
 def test_stalled_download_times_out_then_reads_the_426_sent_after_the_reset(
-    hostile_server,
+    hostile_server, how: str, tmp_path: Path
 ) -> None:
     timeout = 1.0
     server = hostile_server(hostile_serving({"RETR": hostile_stalled_retr(then_426=True)}))
     ftp = server.connect(timeout=timeout)
     with hostile_within(2 * timeout + 0.5), pytest.raises(TimeoutError):
-        ftp.retrbinary("RETR stalled.bin", lambda block: None)
+        hostile_receive(ftp, how, "stalled.bin", tmp_path)
     hostile_assert_in_step(ftp, server)
+    assert list(tmp_path.iterdir()) == []  # nothing received: no empty .part left behind
 
 
+@pytest.mark.parametrize("how", HOSTILE_RECEIVERS)
 def test_stalled_download_with_a_silent_server_times_out_and_closes_the_connection(
-    hostile_server,
+    hostile_server, how: str, tmp_path: Path
 ) -> None:
     timeout = 1.0
     server = hostile_server(hostile_serving({"RETR": hostile_stalled_retr(then_426=False)}))
     ftp = server.connect(timeout=timeout)
     with hostile_within(2 * timeout + 1.0), pytest.raises(TimeoutError):
-        ftp.retrbinary("RETR stalled.bin", lambda block: None)
+        hostile_receive(ftp, how, "stalled.bin", tmp_path)
     assert ftp.sock is None
 
 
@@ -2929,11 +2945,16 @@ def test_stalled_download_with_a_silent_server_times_out_and_closes_the_connecti
 # --------------------------------------------------------------------------
 
 
-def test_download_reset_by_the_server_raises_and_reads_the_426(hostile_server) -> None:
+@pytest.mark.parametrize("how", HOSTILE_RECEIVERS)
+def test_download_reset_by_the_server_raises_and_reads_the_426(
+    hostile_server, how: str, tmp_path: Path
+) -> None:
+    sent = os.urandom(1000)
+
     def retr(ctl: HostileControl, argument: str) -> None:
         ctl.reply("150 Opening BINARY mode data connection (100000 bytes).")
         data = ctl.accept_data()
-        data.sendall(os.urandom(1000))
+        data.sendall(sent)
         ctl.sleep(0.1)
         hostile_reset(data)
         ctl.reply("426 Connection reset; transfer aborted.")
@@ -2941,8 +2962,11 @@ def test_download_reset_by_the_server_raises_and_reads_the_426(hostile_server) -
     server = hostile_server(hostile_serving({"RETR": retr}))
     ftp = server.connect()
     with hostile_within(3 * HOSTILE_TIMEOUT), pytest.raises(ftplib2.all_errors):
-        ftp.retrbinary("RETR reset.bin", lambda block: None)
+        hostile_receive(ftp, how, "reset.bin", tmp_path)
     hostile_assert_in_step(ftp, server)
+    if how == "download-to-path":  # what arrived is kept for a resume, never under the name
+        assert [p.name for p in tmp_path.iterdir()] == ["reset.bin.part"]
+        assert (tmp_path / "reset.bin.part").read_bytes() == sent
 
 
 def test_upload_reset_by_the_server_raises_and_reads_the_426(hostile_server) -> None:
@@ -6688,6 +6712,88 @@ def test_download_writes_the_file_and_reports_progress_in_byte_counts(
     assert sum(counts) == len(data)
     assert all(0 < count <= 1 << 16 for count in counts)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blob.bin"]
+
+
+class SpliceSpy:
+    """Wraps os.splice: counts the calls, and can refuse file writes as some file systems do."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, refuse_files: bool = False) -> None:
+        self.real = os.splice
+        self.calls = 0
+        self.refused = 0
+        self.refuse_files = refuse_files
+        monkeypatch.setattr(os, "splice", self)
+
+    def __call__(self, src: int, dst: int, count: int, *args: Any, **kwargs: Any) -> int:
+        self.calls += 1
+        if self.refuse_files and stat.S_ISREG(os.fstat(dst).st_mode):
+            self.refused += 1
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return self.real(src, dst, count, *args, **kwargs)
+
+
+needs_splice = pytest.mark.skipif(not hasattr(os, "splice"), reason="splice(2) is Linux-only")
+
+
+@needs_splice
+@pytest.mark.parametrize("blocksize", [4096, 1 << 18, 1 << 20])
+def test_download_to_a_path_is_spliced_into_the_file_without_passing_through_python(
+    ftp: ftplib2.FTP,
+    workdir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    blocksize: int,
+) -> None:
+    data = os.urandom((3 << 20) + 17)
+    (workdir / "big.bin").write_bytes(data)
+    spy = SpliceSpy(monkeypatch)
+    counts: list[int] = []
+    size = ftp.download(
+        "big.bin", tmp_path / "big.bin", callback=counts.append, blocksize=blocksize
+    )
+    assert size == len(data) == sum(counts)
+    assert (tmp_path / "big.bin").read_bytes() == data
+    assert spy.calls >= 2 * len(counts)  # socket -> pipe, then pipe -> file, per block
+    assert all(0 < count <= max(blocksize, 4096) for count in counts)
+    assert ftp.voidcmd("NOOP").code == "200"
+
+
+@needs_splice
+def test_download_resumed_into_a_part_file_is_spliced_after_its_end(
+    ftp: ftplib2.FTP, workdir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = os.urandom(1 << 20)
+    (workdir / "big.bin").write_bytes(data)
+    (tmp_path / "big.bin.part").write_bytes(data[:300_000])
+    spy = SpliceSpy(monkeypatch)
+    assert ftp.download("big.bin", tmp_path / "big.bin", resume=True) == len(data)
+    assert (tmp_path / "big.bin").read_bytes() == data
+    assert spy.calls
+    assert not (tmp_path / "big.bin.part").exists()
+
+
+@needs_splice
+def test_download_falls_back_to_copying_where_the_file_system_refuses_splice(
+    ftp: ftplib2.FTP, workdir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = os.urandom((2 << 20) + 5)
+    (workdir / "big.bin").write_bytes(data)
+    spy = SpliceSpy(monkeypatch, refuse_files=True)
+    assert ftp.download("big.bin", tmp_path / "big.bin") == len(data)
+    assert (tmp_path / "big.bin").read_bytes() == data
+    assert spy.refused >= 1
+
+
+@needs_splice
+def test_download_over_tls_is_not_spliced_and_arrives_intact(
+    tls_ftp: ftplib2.FTP_TLS, workdir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = os.urandom(1 << 20)
+    (workdir / "big.bin").write_bytes(data)
+    spy = SpliceSpy(monkeypatch)
+    assert tls_ftp.download("big.bin", tmp_path / "big.bin") == len(data)
+    assert (tmp_path / "big.bin").read_bytes() == data
+    assert spy.calls == 0
 
 
 @pytest.mark.parametrize("source_kind", TRANSFER_TARGETS)
