@@ -733,6 +733,14 @@ class FTP:
     """The address announced by PORT/EPRT in active mode, for NAT (extension)."""
     active_port_range: range | Sequence[int] | None = None
     """The local ports active mode may listen on, for firewalls (extension)."""
+    pipelining = False
+    """Send PASV/EPSV and a download or listing command together (extension).
+
+    Saves a round trip per transfer.  Used only for RETR, LIST, NLST and
+    MLSD without REST, once the passive command has worked on this
+    connection, and only if the methods that send commands are not
+    overridden.
+    """
 
     def __init__(
         self,
@@ -760,6 +768,7 @@ class FTP:
         self._prot_p = False
         self._features: dict[str, str] | None = None
         self._epsv_refused = False
+        self._passive_verb: str | None = None  # the one that last worked, for pipelining
         if host:
             try:
                 self.connect(host)
@@ -1064,31 +1073,112 @@ class FTP:
         for the rest of the connection if the server refuses it.  A 229
         answer to PASV is accepted.
         """
-        peer = self.sock.getpeername()  # type: ignore[union-attr]
         if self.af == socket.AF_INET and self.prefer_epsv and not self._epsv_refused:
             try:
-                return parse229(self.sendcmd("EPSV"), peer)
+                return self._passive_address("EPSV", self.sendcmd("EPSV"))
             except error_perm:
                 self._epsv_refused = True
-        if self.af != socket.AF_INET:
-            return parse229(self.sendcmd("EPSV"), peer)
-        resp = self.sendcmd("PASV")
-        if resp[:3] == "229":
-            return parse229(resp, peer)
-        untrusted_host, port = parse227(resp)
-        host = untrusted_host if self.trust_server_pasv_ipv4_address else peer[0]
-        return host, port
+        verb = "PASV" if self.af == socket.AF_INET else "EPSV"
+        return self._passive_address(verb, self.sendcmd(verb))
+
+    def _passive_address(self, verb: str, resp: str) -> tuple[str, int]:
+        """The (host, port) of a reply to `verb` (PASV or EPSV); remember that it worked."""
+        peer = self.sock.getpeername()  # type: ignore[union-attr]
+        if verb == "EPSV" or resp[:3] == "229":
+            address = parse229(resp, peer)
+        else:
+            untrusted_host, port = parse227(resp)
+            host = untrusted_host if self.trust_server_pasv_ipv4_address else peer[0]
+            address = host, port
+        self._passive_verb = verb
+        return address
 
     def _send_transfer_command(self, cmd: str, rest: int | str | None) -> Reply:
         if rest is not None:
             self.sendcmd(f"REST {rest}")
-        resp = self.sendcmd(cmd)
+        self.putcmd(cmd)
+        return self._transfer_reply()
+
+    def _transfer_reply(self) -> Reply:
+        """Read the preliminary (1xx) reply of a transfer command."""
+        resp = self.getresp()
         # Some servers send a 200 before the 150: skip it, as ftplib does.
         if resp[:1] == "2":
             resp = self.getresp()
         if resp[:1] != "1":
             raise error_reply(resp)
         return resp
+
+    def _skip_pipelined_reply(self) -> None:
+        """Read and drop the server's answer to a command sent ahead of a failed PASV/EPSV."""
+        try:
+            self.getresp()
+        except (error_reply, error_temp, error_perm):
+            pass
+        self._resync_after_transfer()  # after a 1xx, its final reply too
+
+    def _pipeline_verb(self, cmd: str, rest: int | str | None) -> str | None:
+        """The passive command to send in one go with `cmd`, or None: one at a time.
+
+        Only commands that change nothing on the server qualify, never with
+        REST: should the passive command fail after all, the server runs the
+        command without a data connection, which must not cost a file.
+        """
+        if not self.pipelining or rest is not None or self._passive_verb is None:
+            return None
+        if cmd.split(" ", 1)[0].upper() not in _PIPELINED_COMMANDS:
+            return None
+        cls = type(self)
+        if any(getattr(cls, name) is not getattr(FTP, name) for name in _SENDING_METHODS):
+            return None  # a subclass watches or changes what is sent: let it see each command
+        return self._passive_verb
+
+    def _pipelined_connection(self, verb: str, cmd: str) -> tuple[socket.socket, Reply] | None:
+        """Send `verb` and `cmd` together, connect, read the 1xx reply.
+
+        Returns None, with the control connection in step, if the server
+        refused the passive command this time: the caller then goes the
+        usual way, one command at a time.
+        """
+        lines = [verb, cmd]
+        for line in lines:
+            _check_line(line)
+        for line in lines:
+            if self.debugging:
+                print("*cmd*", self.sanitize(line))
+            sys.audit("ftplib.sendcmd", self, line)
+            if self.debugging > 1:
+                print("*put*", self.sanitize(line + CRLF))
+        if self.sock is None:
+            raise OSError(errno.ENOTCONN, "not connected")
+        self.sock.sendall((verb + CRLF + cmd + CRLF).encode(self.encoding, "surrogateescape"))
+        try:
+            resp = self.getresp()
+        except (error_reply, error_temp, error_perm) as exc:
+            if str(exc)[:3] == "421":  # the server is closing: nothing else will come
+                raise
+            self._passive_verb = None
+            self._skip_pipelined_reply()
+            return None
+        try:
+            host, port = self._passive_address(verb, resp)
+        except error_proto:
+            self._skip_pipelined_reply()
+            raise
+        try:
+            conn = socket.create_connection(
+                (host, port), self.timeout, source_address=self.source_address
+            )
+        except BaseException:
+            # The server now waits for a connection that will not come: no
+            # reply can be counted on in time, so the session is given up.
+            self.close()
+            raise
+        try:
+            return conn, self._transfer_reply()
+        except BaseException:
+            conn.close()
+            raise
 
     def ntransfercmd(
         self, cmd: str, rest: int | str | None = None
@@ -1098,7 +1188,12 @@ class FTP:
         `size` is the byte count a 150 reply announces, or None.  With
         `rest`, a REST command first asks the server to start at that offset.
         """
-        if self.passiveserver:
+        pipelined = None
+        if self.passiveserver and (verb := self._pipeline_verb(cmd, rest)):
+            pipelined = self._pipelined_connection(verb, cmd)
+        if pipelined is not None:
+            conn, resp = pipelined
+        elif self.passiveserver:
             host, port = self.makepasv()
             conn = socket.create_connection(
                 (host, port), self.timeout, source_address=self.source_address
@@ -1485,6 +1580,7 @@ class FTP:
         self._type = None
         self._features = None
         self._epsv_refused = False
+        self._passive_verb = None
         self._awaiting_final = False
         self._parser.reset()
         if file is not None:
@@ -1821,6 +1917,10 @@ class FTP:
         if "b" in mode:
             return binary
         return io.TextIOWrapper(binary, encoding=encoding or self.encoding, errors=self.errors)
+
+
+_PIPELINED_COMMANDS = frozenset({"RETR", "LIST", "NLST", "MLSD"})
+_SENDING_METHODS = ("putline", "putcmd", "sendcmd", "makepasv")
 
 
 def _check_size(what: str, total: int, expected: int | None) -> None:

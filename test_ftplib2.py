@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import pathlib
+import posixpath
 import random
 import re
 import select
@@ -3337,6 +3338,88 @@ def hostile_refused_port() -> int:
         return probe.getsockname()[1]
 
 
+# --------------------------------------------------------------------------
+# Pipelining against a server that fails the passive command or the connection
+# --------------------------------------------------------------------------
+
+
+def hostile_pipelining_server(
+    start: Callable[[HostileScript], HostileServer], pasv_answers: list[str | None]
+) -> HostileServer:
+    """PASV answers from the list in turn (None: a real passive port); RETR serves 1000 bytes.
+
+    RETR without a passive port answers "425 Use PORT or PASV first.", as real servers do.
+    """
+    answers = iter(pasv_answers)
+
+    def pasv(ctl: HostileControl, argument: str) -> None:
+        answer = next(answers, None)
+        if answer is None:
+            ctl.reply(ctl.open_pasv()[1])
+        else:
+            ctl.reply(answer)
+
+    def retr(ctl: HostileControl, argument: str) -> None:
+        if ctl.data_listener is None:
+            ctl.reply("425 Use PORT or PASV first.")
+            return
+        hostile_finished_retr(ctl, argument)
+
+    return start(hostile_serving({"PASV": pasv, "RETR": retr}))
+
+
+def hostile_pipelining_client(server: HostileServer) -> ftplib2.FTP:
+    ftp = server.connect()
+    ftp.login()
+    ftp.pipelining = True
+    ftp.retrbinary("RETR first.bin", lambda block: None)  # one at a time: PASV works
+    return ftp
+
+
+def test_pipelined_pasv_refused_reads_the_orphan_reply_then_goes_the_usual_way(
+    hostile_server,
+) -> None:
+    server = hostile_pipelining_server(
+        hostile_server, [None, "425 Cannot open passive connection."]
+    )
+    ftp = hostile_pipelining_client(server)
+    blocks: list[bytes] = []
+    with hostile_within(3 * HOSTILE_TIMEOUT):
+        ftp.retrbinary("RETR second.bin", blocks.append)
+    assert b"".join(blocks) == b"f" * 1000
+    assert server.commands[-4:] == ["PASV", "RETR second.bin", "PASV", "RETR second.bin"]
+    hostile_assert_in_step(ftp, server)
+
+
+def test_pipelined_pasv_refused_twice_raises_the_refusal_in_step(hostile_server) -> None:
+    refusal = "425 Cannot open passive connection."
+    server = hostile_pipelining_server(hostile_server, [None, refusal, refusal])
+    ftp = hostile_pipelining_client(server)
+    with hostile_within(3 * HOSTILE_TIMEOUT), pytest.raises(ftplib2.error_temp, match="^425"):
+        ftp.retrbinary("RETR second.bin", lambda block: None)
+    hostile_assert_in_step(ftp, server)
+
+
+def test_pipelined_malformed_227_raises_error_proto_in_step(hostile_server) -> None:
+    server = hostile_pipelining_server(hostile_server, [None, "227 Passive mode, port unknown."])
+    ftp = hostile_pipelining_client(server)
+    with hostile_within(3 * HOSTILE_TIMEOUT), pytest.raises(ftplib2.error_proto):
+        ftp.retrbinary("RETR second.bin", lambda block: None)
+    hostile_assert_in_step(ftp, server)
+
+
+def test_pipelined_data_connection_refused_raises_and_gives_up_the_session(
+    hostile_server,
+) -> None:
+    port = hostile_refused_port()
+    closed = f"227 Entering Passive Mode (127,0,0,1,{port >> 8},{port & 0xFF})."
+    server = hostile_pipelining_server(hostile_server, [None, closed])
+    ftp = hostile_pipelining_client(server)
+    with hostile_within(2 * HOSTILE_TIMEOUT), pytest.raises(ConnectionRefusedError):
+        ftp.retrbinary("RETR second.bin", lambda block: None)
+    assert ftp.sock is None  # the server waits for a connection: its replies can't be trusted
+
+
 def test_fifty_rounds_of_failing_connections_leave_no_file_descriptor_open(
     hostile_server,
 ) -> None:
@@ -5862,6 +5945,29 @@ def test_interop_rename_delete_mkd_and_rmd(interop: InteropTarget, interop_dir: 
         assert ftp.listdir(interop_dir) == []
 
 
+def test_interop_pipelined_downloads_and_listings_match_the_files(
+    interop: InteropTarget, interop_dir: str
+) -> None:
+    files = {f"{interop_dir}/f{i}.bin": os.urandom(1000 * i + 1) for i in range(10)}
+    with contextlib.closing(interop.connect()) as setup:
+        for name, data in files.items():
+            setup.upload(io.BytesIO(data), name)
+    with ftplib2.FTP(timeout=TIMEOUT) as ftp:
+        ftp.connect(interop.host, interop.port)
+        ftp.login(interop.user, interop.passwd)
+        ftp.pipelining = True
+        spy = spy_on_sends(ftp)
+        for name, data in files.items():
+            received = io.BytesIO()
+            ftp.retrbinary(f"RETR {name}", received.write)
+            assert received.getvalue() == data
+        assert sorted(posixpath.basename(n) for n in ftp.nlst(interop_dir)) == sorted(
+            posixpath.basename(n) for n in files
+        )
+        assert len(spy.pipelined()) == len(files)  # all but the first RETR, and the NLST
+        assert ftp.voidcmd("NOOP").code == "200"
+
+
 def test_interop_walk_visits_the_whole_tree(interop: InteropTarget, interop_dir: str) -> None:
     with contextlib.closing(interop.connect()) as ftp:
         ftp.makedirs(f"{interop_dir}/a/b/c")
@@ -6684,6 +6790,130 @@ def test_rename_with_both_returns_the_rnfr_and_rnto_replies(
     assert (first.code, second.code) == ("350", "250")
     assert (workdir / "new.txt").read_bytes() == b"moving"
     assert not (workdir / "old.txt").exists()
+
+
+# --------------------------------------------------------------------------
+# Pipelining: the passive command and the transfer command in one write
+# --------------------------------------------------------------------------
+
+
+class SendSpy:
+    """Stands in for a client's control socket and records each write on it."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self.writes: list[bytes] = []
+
+    def sendall(self, data: bytes, *args: Any) -> None:
+        self.writes.append(bytes(data))
+        self._sock.sendall(data, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+    def pipelined(self) -> list[bytes]:
+        """The writes that carried more than one command."""
+        return [w for w in self.writes if w.count(b"\r\n") > 1]
+
+
+def spy_on_sends(ftp: ftplib2.FTP) -> SendSpy:
+    spy = SendSpy(ftp.sock)  # type: ignore[arg-type]
+    ftp.sock = spy  # type: ignore[assignment]
+    return spy
+
+
+def test_pipelining_sends_the_passive_command_with_retr_and_listings_after_a_first_transfer(
+    ftp_in_each_family: ftplib2.FTP, workdir: Path
+) -> None:
+    ftp = ftp_in_each_family
+    files = {f"f{i}.bin": os.urandom(5000 + i) for i in range(5)}
+    for name, data in files.items():
+        (workdir / name).write_bytes(data)
+    ftp.pipelining = True
+    spy = spy_on_sends(ftp)
+    for name, data in files.items():
+        received = io.BytesIO()
+        ftp.retrbinary(f"RETR {name}", received.write)
+        assert received.getvalue() == data
+    assert sorted(ftp.nlst()) == sorted(files)
+    assert {name for name, _ in ftp.mlsd()} >= set(files)
+    lines: list[str] = []
+    ftp.retrlines("LIST", lines.append)
+    assert len(lines) == len(files)
+    verb = b"PASV" if ftp.af == socket.AF_INET else b"EPSV"
+    rest = [name.encode() for name in files][1:]
+    assert verb + b"\r\n" in spy.writes  # the first time, one command at a time
+    assert spy.pipelined() == [
+        *[verb + b"\r\nRETR " + name + b"\r\n" for name in rest],
+        verb + b"\r\nNLST\r\n",
+        verb + b"\r\nMLSD\r\n",
+        verb + b"\r\nLIST\r\n",
+    ]
+    assert ftp.voidcmd("NOOP").code == "200"
+
+
+def test_pipelining_is_off_by_default(ftp: ftplib2.FTP, workdir: Path) -> None:
+    (workdir / "a.bin").write_bytes(b"a" * 100)
+    spy = spy_on_sends(ftp)
+    for _ in range(3):
+        ftp.retrbinary("RETR a.bin", lambda block: None)
+    assert spy.pipelined() == []
+
+
+def test_pipelining_leaves_uploads_and_restarts_one_command_at_a_time(
+    ftp: ftplib2.FTP, workdir: Path, tmp_path: Path
+) -> None:
+    data = os.urandom(200_000)
+    (workdir / "a.bin").write_bytes(data)
+    (tmp_path / "a.bin.part").write_bytes(data[:50_000])
+    ftp.pipelining = True
+    ftp.retrbinary("RETR a.bin", lambda block: None)  # the passive command has worked
+    spy = spy_on_sends(ftp)
+    ftp.storbinary("STOR up.bin", io.BytesIO(data))
+    ftp.upload(io.BytesIO(data), "up2.bin")
+    assert ftp.download("a.bin", tmp_path / "a.bin", resume=True) == len(data)  # REST
+    with ftp.open("a.bin", "ab") as stream:  # APPE
+        stream.write(b"more")
+    assert spy.pipelined() == []
+    assert (tmp_path / "a.bin").read_bytes() == data
+    assert (workdir / "up.bin").read_bytes() == (workdir / "up2.bin").read_bytes() == data
+
+
+def test_pipelining_steps_aside_for_a_subclass_that_overrides_makepasv(
+    server: LiveServer, workdir: Path
+) -> None:
+    seen: list[tuple[str, int]] = []
+
+    class NatFixingFTP(ftplib2.FTP):
+        def makepasv(self) -> tuple[str, int]:
+            host, port = super().makepasv()
+            seen.append((host, port))
+            return host, port
+
+    (workdir / "a.bin").write_bytes(b"a" * 100)
+    with contextlib.closing(open_session(server, workdir, cls=NatFixingFTP)) as ftp:
+        ftp.pipelining = True
+        spy = spy_on_sends(ftp)
+        for _ in range(3):
+            ftp.retrbinary("RETR a.bin", lambda block: None)
+    assert len(seen) == 3
+    assert spy.pipelined() == []
+
+
+def test_pipelined_download_of_a_missing_file_raises_error_perm_and_stays_in_step(
+    ftp: ftplib2.FTP, workdir: Path
+) -> None:
+    (workdir / "a.bin").write_bytes(b"a" * 100)
+    ftp.pipelining = True
+    ftp.retrbinary("RETR a.bin", lambda block: None)
+    spy = spy_on_sends(ftp)
+    with pytest.raises(ftplib2.error_perm):
+        ftp.retrbinary("RETR missing.bin", lambda block: None)
+    assert len(spy.pipelined()) == 1
+    assert ftp.voidcmd("NOOP").code == "200"
+    blocks: list[bytes] = []
+    ftp.retrbinary("RETR a.bin", blocks.append)
+    assert b"".join(blocks) == b"a" * 100
 
 
 # --------------------------------------------------------------------------
