@@ -803,10 +803,11 @@ class Clients:
 
     # -- connection helpers --------------------------------------------------
 
-    def ftplib2_login(self, srv: Server) -> Any:
+    def ftplib2_login(self, srv: Server, *, pipelining: bool = False) -> Any:
         ftp = self.ftplib2.FTP()
         ftp.connect(HOST, srv.port)
         ftp.login(srv.user, srv.password)
+        ftp.pipelining = pipelining
         return ftp
 
     @staticmethod
@@ -1334,6 +1335,10 @@ class Clients:
             for name in names:
                 ftp.download(f"small/{name}", dest / name)
 
+        def download_files_sized(ftp: Any) -> None:
+            for name in names:  # the size a listing gives: no SIZE command per file
+                ftp.download(f"small/{name}", dest / name, size=size)
+
         def make_dest(login: Callable[[], Any]) -> Callable[[], Any]:
             def setup() -> Any:
                 dest.mkdir(exist_ok=True)
@@ -1351,8 +1356,10 @@ class Clients:
         for srv in servers:
             f2 = dict(srv=srv, server=srv.name, teardown=self.logout, profile=True, **common)
             f2["setup"] = lambda srv=srv: self.ftplib2_login(srv)
+            piped = {**f2, "setup": lambda srv=srv: self.ftplib2_login(srv, pipelining=True)}
             cases += [
                 Case(client="ftplib2 retrbinary() each", body=retr_all, **f2),
+                Case(client="ftplib2 retrbinary() each, pipelining", body=retr_all, **piped),
                 Case(client="ftplib2 download() → null sink each", body=download_null, **f2),
                 Case(
                     client="ftplib2 download() → tmpfs file each",
@@ -1360,6 +1367,17 @@ class Clients:
                     **{
                         **f2,
                         "setup": make_dest(lambda srv=srv: self.ftplib2_login(srv)),
+                        "teardown": clear_dest,
+                    },
+                ),
+                Case(
+                    client="ftplib2 download(size=) → tmpfs file each, pipelining",
+                    body=download_files_sized,
+                    **{
+                        **piped,
+                        "setup": make_dest(
+                            lambda srv=srv: self.ftplib2_login(srv, pipelining=True)
+                        ),
                         "teardown": clear_dest,
                     },
                 ),
