@@ -510,15 +510,13 @@ def _parse_mlsx_time(text: str | None) -> datetime.datetime | None:
         return None
     if fraction and not fraction.isdigit():
         return None
-    micro = int((fraction + "000000")[:6]) if fraction else 0
-    try:  # slices, not strptime: this runs once per listed file
-        return datetime.datetime(
-            int(whole[:4]), int(whole[4:6]), int(whole[6:8]),
-            int(whole[8:10]), int(whole[10:12]), int(whole[12:14]), micro,
-            tzinfo=datetime.UTC,
-        )  # fmt: skip
+    try:  # fromisoformat, not strptime or int() per field: this runs once per listed file
+        stamp = datetime.datetime.fromisoformat(f"{whole[:8]}T{whole[8:]}+00:00")
     except ValueError:
         return None
+    if fraction:
+        stamp = stamp.replace(microsecond=int((fraction + "000000")[:6]))
+    return stamp
 
 
 _MONTHS = {
@@ -549,6 +547,11 @@ def parse_list_line(line: str, now: datetime.datetime | None = None) -> Entry | 
     lines) and raises `error_proto` for a line in none of the forms.  `now`
     (default: the current UTC time) places Unix dates that carry no year.
     """
+    parts = line.split(None, 8)
+    if len(parts) == 9:  # the common `ls -l` line, taken apart without a regex
+        entry = _plain_unix_entry(line, parts, now)
+        if entry is not None:
+            return entry
     if not line.strip() or line.startswith("total "):
         return None
     if line[:1] == "+":
@@ -560,6 +563,61 @@ def parse_list_line(line: str, now: datetime.datetime | None = None) -> Entry | 
     if m:
         return _dos_entry(m, line)
     raise error_proto(f"unrecognised LIST line: {line[:200]!r}")
+
+
+def _plain_unix_entry(line: str, parts: list[str], now: datetime.datetime | None) -> Entry | None:
+    """The Entry of ``mode links owner group size month day time-or-year name``, or None.
+
+    None means "not that simple": the regex path decides.  Three times
+    faster than the regex, which must allow for missing or odd columns.
+    """
+    mode, _links, _owner, _group, size, month, day, when, name = parts
+    # Exactly one blank between the time and the name: a name may start with blanks.
+    if not (size.isdigit() and size.isascii()) or line[-len(name) - 2].isspace():
+        return None
+    kind = _unix_mode_kind(mode)
+    if kind is None:
+        return None
+    modify = _unix_stamp(month, day, when, now or datetime.datetime.now(datetime.UTC))
+    if modify is _NOT_A_DATE:
+        return None
+    target = None
+    if kind == "link" and " -> " in name:
+        name, target = name.split(" -> ", 1)
+    return Entry(name, kind, int(size), modify, mode[1:], target, None, {}, line)
+
+
+@functools.lru_cache(maxsize=256)
+def _unix_mode_kind(mode: str) -> str | None:
+    """The entry type of a 10-character ls mode such as ``-rw-r--r--``, or None."""
+    if _UNIX_MODE_RE.fullmatch(mode) is None:
+        return None
+    return _UNIX_TYPES.get(mode[0], "other")
+
+
+_UNIX_MODE_RE = re.compile(r"[-bcdlpsDn?][-rwxsStTlL?]{9}", re.ASCII)
+_NOT_A_DATE: Any = object()
+
+
+@functools.lru_cache(maxsize=1024)
+def _unix_stamp(
+    month: str, day: str, when: str, now: datetime.datetime
+) -> datetime.datetime | None:
+    """`_unix_time` of the three date columns, or `_NOT_A_DATE` if they are not in ls form."""
+    if not (
+        len(month) == 3
+        and month.isalpha()
+        and month.isascii()
+        and 1 <= len(day) <= 2
+        and day.isdigit()
+        and day.isascii()
+        and _UNIX_WHEN_RE.fullmatch(when)
+    ):
+        return _NOT_A_DATE
+    return _unix_time(month, int(day), when, now)
+
+
+_UNIX_WHEN_RE = re.compile(r"\d{1,2}:\d{2}|\d{4}", re.ASCII)
 
 
 def _unix_entry(m: re.Match[str], line: str, now: datetime.datetime) -> Entry:

@@ -3611,6 +3611,42 @@ def test_parse_list_line_reads_back_generated_unix_ls_lines(
     assert {key: getattr(entry, key) for key in expected} == expected
 
 
+@HOSTILE_HYPOTHESIS
+@given(sample=hostile_ls_lines(), blanks=st.sampled_from(["", " ", "  "]))
+def test_parse_list_line_fast_path_agrees_with_the_general_regex(
+    sample: tuple[str, dict[str, object]], blanks: str
+) -> None:
+    """Nine plain columns skip the regex; the result must be what the regex gives."""
+    line = sample[0].replace(" ", " " + blanks, 1)  # wider columns change nothing
+    match = ftplib2._UNIX_RE.match(line)
+    assert match is not None
+    general = ftplib2._unix_entry(match, line, HOSTILE_NOW)
+    fast = ftplib2.parse_list_line(line, now=HOSTILE_NOW)
+    assert fast is not None
+    assert dataclasses.astuple(fast) == dataclasses.astuple(general)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "-rw-r--r-- 1 owner group 12 Nov 22 05:04  leading blank.txt",
+        "-rw-r--r-- 1 owner group 12 Nov 22 05:04 trailing blank ",
+        "crw-rw-rw- 1 root root 1, 3 Nov 22 05:04 null",
+        "-rw-r--r-- 1 owner 12 Nov 22 05:04 no group column",
+        "-rw-r--r--+ 1 owner group 12 Nov 22 05:04 acl",
+        "-rw-r--r-- 1 owner group 12 Nov 22 2019 old",
+        "lrwxrwxrwx 1 owner group 7 Nov 22 05:04 link -> target",
+    ],
+)
+def test_parse_list_line_odd_columns_parse_as_the_general_regex_does(line: str) -> None:
+    match = ftplib2._UNIX_RE.match(line)
+    assert match is not None
+    general = ftplib2._unix_entry(match, line, HOSTILE_NOW)
+    assert dataclasses.astuple(ftplib2.parse_list_line(line, now=HOSTILE_NOW)) == (
+        dataclasses.astuple(general)
+    )
+
+
 HOSTILE_REPLY_PIECES = [
     b"200", b"211", b"211-", b"211 ", b"-", b" ", b"\r\n", b"\n", b"\r", b"x" * 40, b"\xff",
     b"\xe9", b"999", b"1", b"",
