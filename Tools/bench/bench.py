@@ -1642,6 +1642,7 @@ def render_scenario(scenario: str, cases: list[Case], title: str) -> list[str]:
     # of operations per run (20 logins in process, 1 per curl run) compare fairly.
     raw_by_server: dict[str, float] = {}
     stdlib_by_server: dict[str, float] = {}
+    stdlib_cpu_by_server: dict[str, float] = {}
     for c in cases:
         if c.samples and c.role:
             per_op = statistics.median(s.wall for s in c.samples) / (c.ops or 1)
@@ -1649,18 +1650,21 @@ def render_scenario(scenario: str, cases: list[Case], title: str) -> list[str]:
                 raw_by_server[c.server] = per_op
             elif c.role == "stdlib":
                 stdlib_by_server[c.server] = per_op
+                std_cpu = median_or_none([s.cpu for s in c.samples])
+                if std_cpu:
+                    stdlib_cpu_by_server[c.server] = std_cpu / (c.ops or 1)
     generic_raw = raw_by_server.get("raw TCP")
     out.append(
         "| server | client | runs | wall s | spread | client CPU s | server CPU s "
-        "| MB/s | per op | × raw | × stdlib |"
+        "| MB/s | per op | × raw | × stdlib | CPU × stdlib |"
     )
-    out.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+    out.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     notes: list[str] = []
     for c in cases:
         if not c.samples:
             reason = c.error or c.note or "not run"
             notes.append(f"{c.server} / {c.client}: {reason}")
-            out.append(f"| {c.server} | {c.client} | 0 | — | — | — | — | — | — | — | — |")
+            out.append(f"| {c.server} | {c.client} | 0 | — | — | — | — | — | — | — | — | — |")
             continue
         walls = [s.wall for s in c.samples]
         wall = statistics.median(walls)
@@ -1674,10 +1678,14 @@ def render_scenario(scenario: str, cases: list[Case], title: str) -> list[str]:
         x_raw = f"{raw / mine:.2f}" if raw and c.role != "raw" else ("1.00" if raw else "—")
         std = stdlib_by_server.get(c.server)
         x_std = f"{std / mine:.2f}" if std and c.role != "raw" else "—"
+        std_cpu = stdlib_cpu_by_server.get(c.server)
+        cpu_per_op = cpu / (c.ops or 1) if cpu else None
+        x_cpu = f"{std_cpu / cpu_per_op:.2f}" if std_cpu and cpu_per_op and c.role != "raw" else "—"
         spread_text = f"±{spread / 2:.0f}%" if spread is not None else "—"
         out.append(
             f"| {c.server} | {c.client} | {len(walls)} | {fmt_s(wall)} | {spread_text} "
-            f"| {fmt_s(cpu)} | {fmt_s(srv_cpu)} | {mbps} | {per_op} | {x_raw} | {x_std} |"
+            f"| {fmt_s(cpu)} | {fmt_s(srv_cpu)} | {mbps} | {per_op} | {x_raw} | {x_std} "
+            f"| {x_cpu} |"
         )
         if c.error:
             notes.append(f"{c.server} / {c.client}: failed after {len(walls)} run(s): {c.error}")
