@@ -727,10 +727,14 @@ class _ControlFile:
         self.deadline: float | None = None  # time.monotonic() by which the reply must be whole
 
     def readline(self, size: int = -1) -> str:
+        # ReplyParser.feed() and next_line(), inlined: this runs once per reply line.
         parser = self._parser
-        if size > 0:
-            parser.maxline = size - 1
-        while (line := parser.next_line()) is None:
+        splitter = parser._splitter
+        if size > 0 and splitter.maxline != size - 1:
+            splitter.maxline = size - 1
+        ready = parser._ready
+        while not ready:
+            splitter.check_tail()
             if self._sock is None:
                 raise ValueError("I/O operation on closed file")
             if self.deadline is not None and time.monotonic() > self.deadline:
@@ -740,8 +744,8 @@ class _ControlFile:
                 if parser.buffered:
                     raise EOFError("the server closed the connection in the middle of a line")
                 return ""
-            parser.feed(data)
-        return line + "\n"
+            ready.extend(splitter.feed(data))
+        return splitter.check(ready.popleft()).decode(parser.encoding, parser.errors) + "\n"
 
     def close(self) -> None:
         self._sock = None
@@ -949,7 +953,7 @@ class FTP:
         """Send one line, adding CRLF.  CR, LF or NUL in `line` raise ValueError."""
         _check_line(line)
         sys.audit("ftplib.sendcmd", self, line)
-        if line[:4].upper() in ("TYPE", "REIN"):
+        if line[:1] in "TtRr" and line[:4].upper() in ("TYPE", "REIN"):
             self._type = None
         line += CRLF
         if self.debugging > 1:
@@ -993,19 +997,20 @@ class FTP:
         """
         parser = self._parser
         file = self.file
-        if isinstance(file, _ControlFile) and isinstance(self.timeout, (int, float)):
+        timed = isinstance(file, _ControlFile) and isinstance(self.timeout, (int, float))
+        if timed:
             # A whole reply within the timeout: a server dripping one byte at a
             # time cannot hold the caller for longer than twice the timeout.
             file.deadline = time.monotonic() + self.timeout
         try:
-            reply = None
+            reply = parser.add_line(self.getline(), lenient=self._lenient)
             while reply is None:
-                reply = parser.add_line(self.getline(), lenient=self._lenient)
+                reply = parser.add_line(self.getline())
         except (error_proto, EOFError, OSError):
             self.close()  # a reply broken off: what follows cannot be trusted
             raise
         finally:
-            if isinstance(file, _ControlFile):
+            if timed:
                 file.deadline = None
         return reply
 

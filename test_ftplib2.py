@@ -5077,6 +5077,33 @@ def test_mirror_parallel_connections_give_the_same_tree(
     assert len(logins) == 4
 
 
+def test_mirror_pipelining_gives_the_same_tree_with_pipelined_downloads(
+    mirror_tool: ModuleType,
+    mirror_server: MirrorServer,
+    mirror_remote: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pipelined: list[str] = []
+    real = ftplib2.FTP._pipelined_connection
+
+    def counting(self: ftplib2.FTP, verb: str, cmd: str) -> Any:
+        pipelined.append(cmd)
+        return real(self, verb, cmd)
+
+    monkeypatch.setattr(ftplib2.FTP, "_pipelined_connection", counting)
+    local = tmp_path / "local"
+
+    result = mirror_run(
+        mirror_tool, "--pipelining", *mirror_login(mirror_server), mirror_remote.name, local
+    )
+
+    assert result.status == 0, result.err
+    assert mirror_snapshot(local) == mirror_snapshot(mirror_remote)
+    assert not mirror_parts(local)
+    assert sum(cmd.startswith("RETR ") for cmd in pipelined) >= 3
+
+
 def test_mirror_dry_run_prints_the_plan_and_changes_nothing(
     mirror_tool: ModuleType, mirror_server: MirrorServer, mirror_small_remote: Path, tmp_path: Path
 ) -> None:
@@ -5693,7 +5720,8 @@ def test_mirror_help_is_the_manual(tmp_path: Path) -> None:
 
     assert result.status == 0
     assert result.out.startswith("usage: ftpmirror [-v] [-q] [-i] [-m] [-n] [-r] [-s pat]")
-    for option in ["--parallel", "--continue", "--only-newer", "--dry-run", "--reverse", "--tls"]:
+    options = ["--parallel", "--continue", "--only-newer", "--dry-run", "--reverse", "--tls"]
+    for option in [*options, "--pipelining"]:
         assert option in result.out
     assert "Exit status" in result.out
 

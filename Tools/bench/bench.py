@@ -645,8 +645,37 @@ class Case:
 _current_child: subprocess.Popen[bytes] | None = None
 
 
+def _cpu_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs, from /proc/stat."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def settle(window: float = 0.05, limit: float = 1.0) -> None:
+    """Wait (up to `limit` s) for a `window` in which the CPUs are nearly idle.
+
+    A process still winding down from the previous row (a vsftpd session
+    exiting, say) keeps a core awake, and on a virtual machine a short
+    ping-pong row then runs up to 4x faster than on idle cores, which woke
+    a raw NOOP row from 90 to 24 us per round trip depending on its
+    neighbour in the round robin.
+    """
+    if not os.path.exists("/proc/stat"):
+        return
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        busy0, total0 = _cpu_ticks()
+        time.sleep(window)
+        busy1, total1 = _cpu_ticks()
+        if total1 > total0 and (busy1 - busy0) / (total1 - total0) < 0.05:
+            return
+
+
 def run_once(case: Case, log: Path) -> Sample:
     srv = case.srv
+    settle()
     if case.argv:
         global _current_child
         if case.before is not None:

@@ -190,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--cafile", metavar="FILE", help="with TLS, trust the CA certificates in this PEM file"
     )
     modern.add_argument(
+        "--pipelining", action="store_true",
+        help="send PASV and RETR/MLSD/LIST together: a round trip less per file "
+        "(off by default: a few servers mishandle it)",
+    )  # fmt: skip
+    modern.add_argument(
         "--port", type=port_number, metavar="PORT", help="server port (overrides host:port)"
     )
     modern.add_argument(
@@ -783,6 +788,7 @@ class Mirror:
                 ftp.auth()
             if site.tls:
                 ftp.prot_p()
+            ftp.pipelining = self.args.pipelining
         except BaseException:
             ftp.close()
             raise
