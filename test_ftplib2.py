@@ -6916,6 +6916,23 @@ def test_pipelining_sends_the_passive_command_with_retr_and_listings_after_a_fir
     assert ftp.voidcmd("NOOP").code == "200"
 
 
+def test_pipelining_works_under_tls_with_protected_data_connections(
+    tls_ftp: ftplib2.FTP_TLS, workdir: Path
+) -> None:
+    files = {f"s{i}.bin": os.urandom(3000 + i) for i in range(3)}
+    for name, data in files.items():
+        (workdir / name).write_bytes(data)
+    tls_ftp.pipelining = True
+    spy = spy_on_sends(tls_ftp)
+    for name, data in files.items():
+        received = io.BytesIO()
+        tls_ftp.retrbinary(f"RETR {name}", received.write)
+        assert received.getvalue() == data
+    assert sorted(tls_ftp.nlst()) == sorted(files)
+    assert len(spy.pipelined()) == len(files)  # all but the first RETR, and the NLST
+    assert tls_ftp.voidcmd("NOOP").code == "200"
+
+
 def test_pipelining_is_off_by_default(ftp: ftplib2.FTP, workdir: Path) -> None:
     (workdir / "a.bin").write_bytes(b"a" * 100)
     spy = spy_on_sends(ftp)
