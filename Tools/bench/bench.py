@@ -629,6 +629,7 @@ class Case:
     nbytes: int | None = None  # payload of one run, for MB/s
     ops: int | None = None  # operations in one run, for the per-op column
     slow: bool = False
+    runs_factor: int = 1  # this many times --repeat: short rows whose times are bimodal
     profile: bool = False  # an ftplib2 row worth profiling with --profile
     profile_argv: bool = False  # a Python subprocess row (ftpmirror) to profile with -m cProfile
     note: str = ""
@@ -774,9 +775,11 @@ def profile_once(case: Case, ws: Workspace, top: int = 14) -> str:
 
 def run_cases(cases: list[Case], args: argparse.Namespace, ws: Workspace) -> None:
     """Run the rows of one scenario round-robin, so that noise spreads over all of them."""
-    reps = {id(c): (args.repeat_slow if c.slow else args.repeat) for c in cases}
+    reps = {id(c): (args.repeat_slow if c.slow else args.repeat * c.runs_factor) for c in cases}
     log = ws.base / "client.log"
-    for rep in range(max(reps.values(), default=0)):
+    # Run -1 is a warm-up, not counted: the first write of a big file, the first
+    # session of a kind, find colder caches and memory than every later run.
+    for rep in range(-1 if args.warmup else 0, max(reps.values(), default=0)):
         for case in cases:
             if not case.runnable or rep >= reps[id(case)]:
                 continue
@@ -787,6 +790,9 @@ def run_cases(cases: list[Case], args: argparse.Namespace, ws: Workspace) -> Non
             except BaseException as exc:  # noqa: BLE001 - reported in the table
                 case.error = f"{type(exc).__name__}: {exc}"[:300]
                 progress(f"  {case.server:9} {case.client}: ERROR {case.error}")
+                continue
+            if rep < 0:
+                progress(f"  [warm-up] {case.server:9} {case.client}: {sample.wall:.4f} s wall")
                 continue
             case.samples.append(sample)
             progress(
@@ -1186,7 +1192,9 @@ class Clients:
 
     def noop(self, raw: Server, servers: list[Server]) -> list[Case]:
         count = self.args.noops
-        common = {"scenario": NOOP, "ops": count}
+        # 3x the runs: on a virtual machine a NOOP ping-pong runs either "hot" (both
+        # vCPUs awake, ~15-20 us) or "cold" (~80-100 us), a run at a time.
+        common = {"scenario": NOOP, "ops": count, "runs_factor": 3}
 
         def raw_ping(_: Any) -> None:
             with socket.create_connection((HOST, raw.port)) as s:
@@ -1773,6 +1781,7 @@ def machine_facts(args: argparse.Namespace, ws: Workspace, servers: dict[str, st
     except importlib.metadata.PackageNotFoundError:
         pyftpdlib_version = "?"
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "?"
+    warmup = "one uncounted warm-up run per row first" if args.warmup else "no warm-up run"
     facts = [
         f"- date: {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
         (
@@ -1785,7 +1794,8 @@ def machine_facts(args: argparse.Namespace, ws: Workspace, servers: dict[str, st
         (
             f"- parameters: file {args.size_mib} MiB, {args.noops} NOOPs, {args.list_entries}"
             f" list entries, {args.small_files} small files, {ws.mirror_files} mirror files;"
-            f" runs per row {args.repeat} ({args.repeat_slow} for big transfers and mirrors)"
+            f" runs per row {args.repeat} ({args.repeat_slow} for big transfers and mirrors,"
+            f" {args.repeat * 3} for NOOPs); {warmup}"
         ),
         f"- files in {'tmpfs (/dev/shm)' if ws.tmpfs else 'a temporary directory (no tmpfs)'}",
     ]
@@ -1820,6 +1830,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="local account for vsftpd logins; created if missing (and then removed "
         "at exit), its password set to a random one (default: ftplib2bench)",
     )
+    p.add_argument(
+        "--no-warmup", dest="warmup", action="store_false",
+        help="skip the uncounted first run of every row (on by default, off with --quick)",
+    )  # fmt: skip
     p.add_argument("--profile", action="store_true", help="append cProfile tops of ftplib2 rows")
     p.add_argument("--output", type=Path, help="also write the Markdown report to this file")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory")
@@ -1839,6 +1853,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             setattr(args, key, value)
     if args.repeat_slow is None:
         args.repeat_slow = min(3, args.repeat)
+    if quick:
+        args.warmup = False
     args.only = args.only.split(",") if args.only else list(SCENARIOS)
     unknown = set(args.only) - set(SCENARIOS)
     if unknown:
