@@ -510,6 +510,8 @@ def _parse_mlsx_time(text: str | None) -> datetime.datetime | None:
         return None
     if fraction and not fraction.isdigit():
         return None
+    if whole[8:10] > "23":  # newer Pythons read hour 24 as the next midnight
+        return None
     try:  # fromisoformat, not strptime or int() per field: this runs once per listed file
         stamp = datetime.datetime.fromisoformat(f"{whole[:8]}T{whole[8:]}+00:00")
     except ValueError:
@@ -572,8 +574,13 @@ def _plain_unix_entry(line: str, parts: list[str], now: datetime.datetime | None
     faster than the regex, which must allow for missing or odd columns.
     """
     mode, _links, _owner, _group, size, month, day, when, name = parts
-    # Exactly one blank between the time and the name: a name may start with blanks.
-    if not (size.isdigit() and size.isascii()) or line[-len(name) - 2].isspace():
+    start = len(line) - len(name)
+    if (
+        line[:1] != mode[:1]  # the line starts with blanks
+        or not line[:start].isascii()  # only ASCII blanks separate columns, as in the regex
+        or line[start - 2].isspace()  # more than one blank: the name starts with blanks
+        or not (size.isdigit() and size.isascii())
+    ):
         return None
     kind = _unix_mode_kind(mode)
     if kind is None:
@@ -1191,9 +1198,9 @@ class FTP:
             return None
         if cmd.split(" ", 1)[0].upper() not in _PIPELINED_COMMANDS:
             return None
-        cls = type(self)
-        if any(getattr(cls, name) is not getattr(FTP, name) for name in _SENDING_METHODS):
-            return None  # a subclass watches or changes what is sent: let it see each command
+        cls, own = type(self), vars(self)
+        if any(getattr(cls, m) is not getattr(FTP, m) or m in own for m in _SENDING_METHODS):
+            return None  # someone watches or changes what is sent: let them see each command
         return self._passive_verb
 
     def _pipelined_connection(self, verb: str, cmd: str) -> tuple[socket.socket, Reply] | None:
@@ -1225,16 +1232,14 @@ class FTP:
             return None
         try:
             host, port = self._passive_address(verb, resp)
-        except error_proto:
-            self._skip_pipelined_reply()
-            raise
-        try:
             conn = socket.create_connection(
                 (host, port), self.timeout, source_address=self.source_address
             )
         except BaseException:
-            # The server now waits for a connection that will not come: no
-            # reply can be counted on in time, so the session is given up.
+            # A reply that cannot be used, or a port that cannot be reached:
+            # the server may now wait (for a minute, or for ever) for a data
+            # connection that will not come, and no reply to the command sent
+            # ahead can be counted on in time.  The session is given up.
             self.close()
             raise
         try:
@@ -1421,7 +1426,10 @@ class FTP:
             resp = self._last_reply
             announced = parse150(resp) if resp[:3] == "150" else None
             if splice is not None and _spliceable(conn, splice[0]):
-                return _splice_into(conn, *splice), announced
+                spliced = _splice_into(conn, *splice)
+                if spliced is not None:
+                    return spliced, announced
+                # else the kernel would not splice from this socket: read it
             buf = bytearray(bufsize)
             view = memoryview(buf)
             while n := conn.recv_into(buf):
@@ -1854,8 +1862,9 @@ class FTP:
             partial = final + ".part"
             new = not (resume and os.path.exists(partial))
             try:
-                # Not append mode: splice(2) refuses O_APPEND files.
-                with open(partial, "wb" if new else "r+b") as fp:
+                # Write-only, not append mode: splice(2) refuses O_APPEND files.
+                flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0)
+                with open(os.open(partial, flags | (os.O_TRUNC if new else 0), 0o666), "wb") as fp:
                     offset = fp.seek(0, os.SEEK_END)
                     total = self._download_to(
                         remote, fp, offset, expected, callback, blocksize, spliced=True
@@ -2006,10 +2015,16 @@ def _spliceable(conn: socket.socket, fd: int) -> bool:
     )
 
 
+_SPLICE_REFUSED = (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EPERM)
+
+
 def _splice_into(
     conn: socket.socket, fd: int, callback: Callable[[int], object] | None, blocksize: int
-) -> int:
+) -> int | None:
     """Move everything `conn` receives into file `fd` through a pipe; return the count.
+
+    Returns None, having moved nothing, if the kernel refuses to splice
+    from the socket (a seccomp sandbox, an emulated kernel).
 
     The bytes never enter Python: socket to pipe without a copy, pipe to
     the page cache with one.  Measured writing 512 MiB into tmpfs, it took
@@ -2030,6 +2045,10 @@ def _splice_into(
             except BlockingIOError:
                 _wait_readable(sock_fd, timeout)
                 continue
+            except OSError as exc:
+                if not received and exc.errno in _SPLICE_REFUSED:
+                    return None  # a sandbox or kernel without it: nothing moved yet
+                raise
             if not n:
                 return received
             received += n
@@ -2047,7 +2066,7 @@ def _drain_pipe(r: int, fd: int, n: int) -> None:
         try:
             n -= os.splice(r, fd, n, flags=os.SPLICE_F_MOVE)
         except OSError as exc:
-            if exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+            if exc.errno not in _SPLICE_REFUSED:
                 raise
             # A file system without splice support: copy what the pipe holds.
             data = os.read(r, n)

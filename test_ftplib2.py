@@ -3400,12 +3400,43 @@ def test_pipelined_pasv_refused_twice_raises_the_refusal_in_step(hostile_server)
     hostile_assert_in_step(ftp, server)
 
 
-def test_pipelined_malformed_227_raises_error_proto_in_step(hostile_server) -> None:
-    server = hostile_pipelining_server(hostile_server, [None, "227 Passive mode, port unknown."])
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        pytest.param("227 Passive mode, port unknown.", ftplib2.error_proto, id="malformed-227"),
+        pytest.param("200 Whatever you say.", ftplib2.error_reply, id="200-instead-of-227"),
+    ],
+)
+def test_pipelined_unusable_passive_reply_raises_and_gives_up_the_session(
+    hostile_server, answer: str, error: type[Exception]
+) -> None:
+    """The server may have opened a port and now wait on it: its next reply can't be relied on."""
+    server = hostile_pipelining_server(hostile_server, [None, answer])
     ftp = hostile_pipelining_client(server)
-    with hostile_within(3 * HOSTILE_TIMEOUT), pytest.raises(ftplib2.error_proto):
+    with hostile_within(2 * HOSTILE_TIMEOUT), pytest.raises(error):
         ftp.retrbinary("RETR second.bin", lambda block: None)
-    hostile_assert_in_step(ftp, server)
+    assert ftp.sock is None
+
+
+def test_pipelined_passive_reply_the_client_cannot_use_does_not_wait_for_the_server(
+    hostile_server,
+) -> None:
+    """A server that opened its port and waits on it for ever: the client must not wait too."""
+
+    def pasv(ctl: HostileControl, argument: str) -> None:
+        _, reply = ctl.open_pasv()
+        if len(server.commands) > 4:  # the pipelined one: a reply the client cannot parse
+            reply = "227 Entering Passive Mode (127,0,0,1)."
+        ctl.reply(reply)
+
+    def retr(ctl: HostileControl, argument: str) -> None:
+        hostile_finished_retr(ctl, argument)  # accept_data() waits for a connection
+
+    server = hostile_server(hostile_serving({"PASV": pasv, "RETR": retr}))
+    ftp = hostile_pipelining_client(server)
+    with hostile_within(HOSTILE_TIMEOUT), pytest.raises(ftplib2.error_proto):
+        ftp.retrbinary("RETR second.bin", lambda block: None)
+    assert ftp.sock is None
 
 
 def test_pipelined_data_connection_refused_raises_and_gives_up_the_session(
@@ -3626,6 +3657,30 @@ def test_parse_list_line_fast_path_agrees_with_the_general_regex(
     assert dataclasses.astuple(fast) == dataclasses.astuple(general)
 
 
+def test_parse_list_line_reads_nine_plain_columns_even_where_the_regex_misreads_them() -> None:
+    """The regex's first match took "1" for the size and "www" for the month here."""
+    entry = ftplib2.parse_list_line("-rw-r--r-- 1 www 33 4096 Jan 01 2020 file", HOSTILE_NOW)
+    assert entry is not None
+    assert (entry.name, entry.size, entry.modify) == (
+        "file",
+        4096,
+        datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC),
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "  -rw-r--r-- 1 owner group 12 Nov 22 05:04 indented line",
+        "-rw-r--r--\xa01 owner group 12 Nov 22 05:04 non-ASCII blank between columns",
+        "-rw-r--r-- 1 owner group 12 Nov 22 05:04\xa0non-ASCII blank before the name",
+    ],
+)
+def test_parse_list_line_refuses_what_the_regex_refuses(line: str) -> None:
+    with pytest.raises(ftplib2.error_proto):
+        ftplib2.parse_list_line(line, HOSTILE_NOW)
+
+
 @pytest.mark.parametrize(
     "line",
     [
@@ -3639,6 +3694,7 @@ def test_parse_list_line_fast_path_agrees_with_the_general_regex(
     ],
 )
 def test_parse_list_line_odd_columns_parse_as_the_general_regex_does(line: str) -> None:
+    """Lines the fast path leaves to the regex (or takes apart as the regex does)."""
     match = ftplib2._UNIX_RE.match(line)
     assert match is not None
     general = ftplib2._unix_entry(match, line, HOSTILE_NOW)
@@ -6485,6 +6541,16 @@ def test_parse_mlsx_line_times_are_aware_utc_datetimes() -> None:
     assert modify.timestamp() == utc(2024, 1, 2, 3, 4, 5).timestamp() + 0.5
 
 
+@pytest.mark.parametrize(
+    "modify",
+    ["20240101240000", "20240230000000", "20241301000000", "20240101006000", "2024010100000x",
+     "202401010000", "20240101000000.x", "２０２４0101000000"],
+)  # fmt: skip
+def test_parse_mlsx_line_impossible_times_are_none(modify: str) -> None:
+    """Hour 24 too: RFC 3659 allows 00-23, though newer Pythons' fromisoformat take 24."""
+    assert ftplib2.parse_mlsx_line(f"type=file;modify={modify}; x").modify is None
+
+
 def test_parse_mlsx_line_without_a_name_separator_raises_error_proto() -> None:
     with pytest.raises(ftplib2.error_proto, match="type=file;size=1;"):
         ftplib2.parse_mlsx_line("type=file;size=1;")
@@ -6933,6 +6999,24 @@ def test_pipelining_works_under_tls_with_protected_data_connections(
     assert tls_ftp.voidcmd("NOOP").code == "200"
 
 
+def test_pipelining_steps_aside_for_a_sending_method_replaced_on_the_instance(
+    ftp: ftplib2.FTP, workdir: Path
+) -> None:
+    (workdir / "a.bin").write_bytes(b"a" * 100)
+    seen: list[str] = []
+    real = ftp.putcmd
+
+    def watching(line: str) -> None:
+        seen.append(line)
+        real(line)
+
+    ftp.putcmd = watching  # type: ignore[method-assign]
+    ftp.pipelining = True
+    for _ in range(3):
+        ftp.retrbinary("RETR a.bin", lambda block: None)
+    assert seen.count("PASV") == 3 and seen.count("RETR a.bin") == 3
+
+
 def test_pipelining_is_off_by_default(ftp: ftplib2.FTP, workdir: Path) -> None:
     (workdir / "a.bin").write_bytes(b"a" * 100)
     spy = spy_on_sends(ftp)
@@ -7028,18 +7112,26 @@ def test_download_writes_the_file_and_reports_progress_in_byte_counts(
 class SpliceSpy:
     """Wraps os.splice: counts the calls, and can refuse file writes as some file systems do."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, refuse_files: bool = False) -> None:
+    def __init__(
+        self,
+        monkeypatch: pytest.MonkeyPatch,
+        refuse_files: bool = False,
+        refuse_sockets: bool = False,
+    ) -> None:
         self.real = os.splice
         self.calls = 0
         self.refused = 0
         self.refuse_files = refuse_files
+        self.refuse_sockets = refuse_sockets
         monkeypatch.setattr(os, "splice", self)
 
     def __call__(self, src: int, dst: int, count: int, *args: Any, **kwargs: Any) -> int:
         self.calls += 1
-        if self.refuse_files and stat.S_ISREG(os.fstat(dst).st_mode):
+        if (self.refuse_files and stat.S_ISREG(os.fstat(dst).st_mode)) or (
+            self.refuse_sockets and stat.S_ISSOCK(os.fstat(src).st_mode)
+        ):
             self.refused += 1
-            raise OSError(errno.EINVAL, "Invalid argument")
+            raise OSError(errno.EPERM, "Operation not permitted")
         return self.real(src, dst, count, *args, **kwargs)
 
 
@@ -7093,6 +7185,44 @@ def test_download_falls_back_to_copying_where_the_file_system_refuses_splice(
     assert ftp.download("big.bin", tmp_path / "big.bin") == len(data)
     assert (tmp_path / "big.bin").read_bytes() == data
     assert spy.refused >= 1
+
+
+@needs_splice
+def test_download_reads_the_socket_where_the_kernel_refuses_to_splice_from_it(
+    ftp: ftplib2.FTP, workdir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = os.urandom((2 << 20) + 5)
+    (workdir / "big.bin").write_bytes(data)
+    spy = SpliceSpy(monkeypatch, refuse_sockets=True)
+    counts: list[int] = []
+    assert ftp.download("big.bin", tmp_path / "big.bin", callback=counts.append) == len(data)
+    assert (tmp_path / "big.bin").read_bytes() == data
+    assert spy.refused == 1 and sum(counts) == len(data)
+
+
+def test_download_opens_the_part_file_write_only_and_not_for_appending(
+    ftp: ftplib2.FTP, workdir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Write-only: a .part file that may be written but not read still resumes (as "ab"
+    did); not O_APPEND, which splice(2) refuses."""
+    data = os.urandom(500_000)
+    (workdir / "big.bin").write_bytes(data)
+    (tmp_path / "big.bin.part").write_bytes(data[:123_456])
+    flags_seen: list[int] = []
+    real_open = os.open
+
+    def recording_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if str(path).endswith(".part"):
+            flags_seen.append(flags)
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", recording_open)
+    assert ftp.download("big.bin", tmp_path / "big.bin", resume=True) == len(data)
+    assert ftp.download("big.bin", tmp_path / "again.bin") == len(data)
+    assert (tmp_path / "big.bin").read_bytes() == (tmp_path / "again.bin").read_bytes() == data
+    assert len(flags_seen) == 2
+    assert all(f & os.O_ACCMODE == os.O_WRONLY and not f & os.O_APPEND for f in flags_seen)
+    assert [bool(f & os.O_TRUNC) for f in flags_seen] == [False, True]
 
 
 @needs_splice
