@@ -6075,12 +6075,7 @@ def test_interop_pipelined_downloads_and_listings_match_the_files(
     with ftplib2.FTP(timeout=TIMEOUT) as ftp:
         ftp.connect(interop.host, interop.port)
         ftp.login(interop.user, interop.passwd)
-        ftp.pipelining = True
-        spy = spy_on_sends(ftp)
-        for name, data in files.items():
-            received = io.BytesIO()
-            ftp.retrbinary(f"RETR {name}", received.write)
-            assert received.getvalue() == data
+        spy = fetch_each_pipelined(ftp, files)
         assert sorted(posixpath.basename(n) for n in ftp.nlst(interop_dir)) == sorted(
             posixpath.basename(n) for n in files
         )
@@ -6952,6 +6947,17 @@ def spy_on_sends(ftp: ftplib2.FTP) -> SendSpy:
     return spy
 
 
+def fetch_each_pipelined(ftp: ftplib2.FTP, files: dict[str, bytes]) -> SendSpy:
+    """Turn pipelining on, RETR each file checking its bytes; return the spy on the sends."""
+    ftp.pipelining = True
+    spy = spy_on_sends(ftp)
+    for name, data in files.items():
+        received = io.BytesIO()
+        ftp.retrbinary(f"RETR {name}", received.write)
+        assert received.getvalue() == data
+    return spy
+
+
 def test_pipelining_sends_the_passive_command_with_retr_and_listings_after_a_first_transfer(
     ftp_in_each_family: ftplib2.FTP, workdir: Path
 ) -> None:
@@ -6959,12 +6965,7 @@ def test_pipelining_sends_the_passive_command_with_retr_and_listings_after_a_fir
     files = {f"f{i}.bin": os.urandom(5000 + i) for i in range(5)}
     for name, data in files.items():
         (workdir / name).write_bytes(data)
-    ftp.pipelining = True
-    spy = spy_on_sends(ftp)
-    for name, data in files.items():
-        received = io.BytesIO()
-        ftp.retrbinary(f"RETR {name}", received.write)
-        assert received.getvalue() == data
+    spy = fetch_each_pipelined(ftp, files)
     assert sorted(ftp.nlst()) == sorted(files)
     assert {name for name, _ in ftp.mlsd()} >= set(files)
     lines: list[str] = []
@@ -6988,12 +6989,7 @@ def test_pipelining_works_under_tls_with_protected_data_connections(
     files = {f"s{i}.bin": os.urandom(3000 + i) for i in range(3)}
     for name, data in files.items():
         (workdir / name).write_bytes(data)
-    tls_ftp.pipelining = True
-    spy = spy_on_sends(tls_ftp)
-    for name, data in files.items():
-        received = io.BytesIO()
-        tls_ftp.retrbinary(f"RETR {name}", received.write)
-        assert received.getvalue() == data
+    spy = fetch_each_pipelined(tls_ftp, files)
     assert sorted(tls_ftp.nlst()) == sorted(files)
     assert len(spy.pipelined()) == len(files)  # all but the first RETR, and the NLST
     assert tls_ftp.voidcmd("NOOP").code == "200"
