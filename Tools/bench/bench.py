@@ -1548,13 +1548,13 @@ class Clients:
             if "--parallel" not in out.stdout + out.stderr:
                 mirror_note = f"skipped: {script} --help shows no --parallel option"
         for srv in servers:
-            for nconn in (1, 4):
-                argv = [sys.executable, str(FTPMIRROR), "-q", "--parallel", str(nconn)]
+            for nconn, extra in ((1, []), (4, []), (1, ["--pipelining"])):
+                argv = [sys.executable, str(FTPMIRROR), "-q", "--parallel", str(nconn), *extra]
                 argv += [srv.url("small"), str(dest)]
                 cases.append(
                     self._external(
                         srv,
-                        f"{script} --parallel {nconn}",
+                        " ".join([f"{script} --parallel {nconn}", *extra]),
                         None if mirror_note else argv,
                         after=check_and_clear,
                         note=mirror_note,
