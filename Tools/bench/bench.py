@@ -643,6 +643,15 @@ class Case:
         return not self.error and not self.note and (self.body is not None or bool(self.argv))
 
 
+def raw_row(raw: Server, client: str, body: Callable[[Any], None], **fields: Any) -> Case:
+    """A scenario's raw-TCP row: the physical limit its other rows are compared with.
+
+    `server` defaults to the raw server's name; a per-server limit passes its own.
+    """
+    fields.setdefault("server", raw.name)
+    return Case(client=client, srv=raw, setup=lambda: None, body=body, role="raw", **fields)
+
+
 _current_child: subprocess.Popen[bytes] | None = None
 
 
@@ -921,15 +930,8 @@ class Clients:
                     s.recv(256)
 
         cases.append(
-            Case(
-                scenario=SESSION,
-                server=raw.name,
-                client="raw: connect + one line ping-pong",
-                srv=raw,
-                setup=lambda: None,
-                body=raw_connect,
-                role="raw",
-                ops=count,
+            raw_row(
+                raw, "raw: connect + one line ping-pong", raw_connect, scenario=SESSION, ops=count
             )
         )
         for srv in servers:
@@ -985,13 +987,10 @@ class Clients:
         size = self.ws.size
         common = {"scenario": DOWNLOAD, "nbytes": size, "slow": True}
         cases = [
-            Case(
-                server=raw.name,
-                client="raw: sendfile → recv_into 128 KiB",
-                srv=raw,
-                setup=lambda: None,
-                body=self.raw_get(raw, "pub/big.bin", size),
-                role="raw",
+            raw_row(
+                raw,
+                "raw: sendfile → recv_into 128 KiB",
+                self.raw_get(raw, "pub/big.bin", size),
                 **common,
             )
         ]
@@ -1101,17 +1100,7 @@ class Clients:
                     reply += chunk
             _expect(int(reply.split()[1]), size, "raw PUT")
 
-        cases = [
-            Case(
-                server=raw.name,
-                client="raw: sendfile → recv_into discard",
-                srv=raw,
-                setup=lambda: None,
-                body=raw_put,
-                role="raw",
-                **common,
-            )
-        ]
+        cases = [raw_row(raw, "raw: sendfile → recv_into discard", raw_put, **common)]
         for srv in servers:
             target = srv.upload_target
 
@@ -1225,17 +1214,7 @@ class Clients:
                 while not reply.endswith(b"\n"):
                     reply += sock.recv(256)
 
-        cases = [
-            Case(
-                server=raw.name,
-                client="raw: line ping-pong (Python both ends)",
-                srv=raw,
-                setup=lambda: None,
-                body=raw_ping,
-                role="raw",
-                **common,
-            )
-        ]
+        cases = [raw_row(raw, "raw: line ping-pong (Python both ends)", raw_ping, **common)]
         for srv in servers:
             cases += [
                 Case(
@@ -1285,12 +1264,10 @@ class Clients:
             nbytes = len(data)
             common = {"scenario": LISTING, "server": srv.name, "nbytes": nbytes, "ops": entries}
             cases.append(
-                Case(
-                    client=f"raw: its LIST bytes over TCP ({nbytes / 1e6:.2f} MB)",
-                    srv=raw,
-                    setup=lambda: None,
-                    body=self.raw_get(raw, f"list-{srv.name}.txt", nbytes),
-                    role="raw",
+                raw_row(
+                    raw,
+                    f"raw: its LIST bytes over TCP ({nbytes / 1e6:.2f} MB)",
+                    self.raw_get(raw, f"list-{srv.name}.txt", nbytes),
                     **common,
                 )
             )
@@ -1376,17 +1353,7 @@ class Clients:
             for name in names:
                 self.raw_get(raw, f"pub/small/{name}", size)(None)
 
-        cases = [
-            Case(
-                server=raw.name,
-                client="raw: a new TCP connection per file",
-                srv=raw,
-                setup=lambda: None,
-                body=raw_many,
-                role="raw",
-                **common,
-            )
-        ]
+        cases = [raw_row(raw, "raw: a new TCP connection per file", raw_many, **common)]
 
         def retr_all(ftp: Any) -> None:
             for name in names:
