@@ -958,6 +958,13 @@ class FTP:
 
     def putline(self, line: str) -> None:
         """Send one line, adding CRLF.  CR, LF or NUL in `line` raise ValueError."""
+        data = self._encode_line(line)
+        if self.sock is None:
+            raise OSError(errno.ENOTCONN, "not connected")
+        self.sock.sendall(data)
+
+    def _encode_line(self, line: str) -> bytes:
+        """Check, audit and (when debugging) show one outgoing line; return its bytes."""
         _check_line(line)
         sys.audit("ftplib.sendcmd", self, line)
         if line[:1] in "TtRr" and line[:4].upper() in ("TYPE", "REIN"):
@@ -965,9 +972,7 @@ class FTP:
         line += CRLF
         if self.debugging > 1:
             print("*put*", self.sanitize(line))
-        if self.sock is None:
-            raise OSError(errno.ENOTCONN, "not connected")
-        self.sock.sendall(line.encode(self.encoding, "surrogateescape"))
+        return line.encode(self.encoding, "surrogateescape")
 
     def putcmd(self, line: str) -> None:
         """Send one command line."""
@@ -1210,18 +1215,16 @@ class FTP:
         refused the passive command this time: the caller then goes the
         usual way, one command at a time.
         """
-        lines = [verb, cmd]
-        for line in lines:
-            _check_line(line)
-        for line in lines:
+        _check_line(verb)
+        _check_line(cmd)  # both refused before either is audited
+        data = b""
+        for line in (verb, cmd):
             if self.debugging:
                 print("*cmd*", self.sanitize(line))
-            sys.audit("ftplib.sendcmd", self, line)
-            if self.debugging > 1:
-                print("*put*", self.sanitize(line + CRLF))
+            data += self._encode_line(line)
         if self.sock is None:
             raise OSError(errno.ENOTCONN, "not connected")
-        self.sock.sendall((verb + CRLF + cmd + CRLF).encode(self.encoding, "surrogateescape"))
+        self.sock.sendall(data)
         try:
             resp = self.getresp()
         except (error_reply, error_temp, error_perm) as exc:
