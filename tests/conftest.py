@@ -5,4 +5,4 @@ root); this file makes every public fixture and helper of it visible here, so th
 ``tests/`` uses the same live pyftpdlib, hostile and mirror servers.
 """
 
-from test_ftplib2 import *  # noqa: F403
+from test_ftplib2 import *
