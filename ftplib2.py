@@ -71,6 +71,9 @@ __all__ = [
     "urlretrieve",
 ]
 
+__version__ = "0.1.0"
+"""This release of ftplib2 (setup.py reads it from here)."""
+
 MSG_OOB = 0x1
 """The flag that sends ABOR as urgent (out-of-band) data."""
 

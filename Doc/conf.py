@@ -12,13 +12,13 @@ from pathlib import Path
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(_ROOT))
 
-# The version is declared once, in setup.py.
-_SETUP = (_ROOT / "setup.py").read_text(encoding="utf-8")
+# The version is declared once, as ftplib2.__version__ (setup.py reads it from there too).
+_MODULE = (_ROOT / "ftplib2.py").read_text(encoding="utf-8")
 
 project = "ftplib2"
 author = "the ftplib2 authors"
 copyright = "2026, the ftplib2 authors"
-release = re.search(r'version="([^"]+)"', _SETUP).group(1)
+release = re.search(r'^__version__ = "([^"]+)"', _MODULE, re.MULTILINE).group(1)
 version = ".".join(release.split(".")[:2])
 
 extensions = ["sphinx.ext.doctest"]

@@ -113,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s (ftplib2 {ftplib2.__version__})"
+    )
     parser.add_argument("target", metavar="hostname[:port] | URL", help="the server, or a URL")
     parser.add_argument(
         "remotedir", nargs="?", default=None, help="remote directory (default: login directory)"
@@ -1443,9 +1446,14 @@ def _utc(timestamp: float) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(timestamp, datetime.UTC)
 
 
-if __name__ == "__main__":
+def console_main() -> int:
+    """The ``ftpmirror`` command (and ``python ftpmirror.py``): `main` on sys.argv."""
     # A name that cannot be printed in this terminal's encoding must not end the run.
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(AttributeError):
             stream.reconfigure(errors="backslashreplace")
-    sys.exit(main())
+    return main()
+
+
+if __name__ == "__main__":
+    sys.exit(console_main())
