@@ -47,7 +47,7 @@ setup(
         "demo": ["pyftpdlib>=2.0"],
         # ftpmirror's progress bar (plain lines without it).
         "mirror": ["tqdm"],
-        "test": ["pytest", "pyftpdlib>=2.0", "pyopenssl", "trustme", "hypothesis"],
+        "test": ["pytest", "pyftpdlib>=2.0", "pyopenssl", "trustme", "hypothesis", "mypy>=1.14"],
         "docs": ["sphinx"],
     },
     classifiers=[
