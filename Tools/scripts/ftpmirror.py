@@ -1288,10 +1288,19 @@ class Mirror:
         with open(self.local(t.rel), "rb") as fp:
             ftp.upload(fp, partial, resume=t.resume, callback=callback)
         try:
-            ftp.rename(partial, final)
-        except ftplib2.error_perm:  # some servers will not rename over an existing file
-            ftp.delete(final)
-            ftp.rename(partial, final)
+            _rename_into_place(ftp, partial, final)
+        except ftplib2.error_perm as exc:
+            # A complete copy that may never take its place is no partial file worth
+            # resuming: it goes, and the message says so.
+            try:
+                ftp.delete(partial)
+            except ftplib2.all_errors:
+                fate = f"the uploaded copy is left as {partial}"
+            else:
+                fate = "the uploaded copy was deleted"
+            raise ftplib2.error_perm(
+                f"cannot rename into place: {exc} ({fate}; the server's file is unchanged)"
+            ) from None
         if t.modify is not None and "MFMT" in self._features:
             ftp.set_mtime(final, t.modify)
 
@@ -1429,6 +1438,46 @@ class Connection:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class NotPutBack(ftplib2.Error):
+    """Replacing a remote file failed half-way, and its old version could not be renamed back."""
+
+
+def _rename_into_place(ftp: ftplib2.FTP, partial: str, final: str) -> None:
+    """Rename the complete upload `partial` on the server to `final`, replacing what is there.
+
+    Some servers will not rename over an existing file.  Only when RNTO, not RNFR, is
+    refused and `final` exists is the old file moved aside (to ``..NAME.ftpmirror-part
+    .ftpmirror-part``, a name no file of a mirror can have), the new one renamed into place,
+    and the old one deleted only then; if the new one cannot take its place, the old one is
+    put back.  So nothing is deleted before the new content is in place, and error_perm
+    means that `final` is as it was.
+    """
+    reply = ftp.sendcmd("RNFR " + partial)  # refused: error_perm, and nothing was touched
+    if not reply.startswith("3"):
+        raise ftplib2.error_reply(reply)
+    try:
+        ftp.voidcmd("RNTO " + final)
+        return
+    except ftplib2.error_perm:
+        if not ftp.exists(final):  # refused for some other reason than the old file
+            raise
+    aside = posixpath.join(posixpath.dirname(final), part_name(posixpath.basename(partial)))
+    ftp.rename(final, aside)
+    try:
+        ftp.rename(partial, final)
+    except ftplib2.error_perm as refused:
+        try:
+            ftp.rename(aside, final)
+        except ftplib2.all_errors as exc:
+            raise NotPutBack(
+                f"{refused}; putting the old file back failed too ({exc}): it is {aside}"
+            ) from None
+        raise
+    # Left behind, it is removed by the next run, as a stale partial file.
+    with contextlib.suppress(ftplib2.error_perm):
+        ftp.delete(aside)
 
 
 def _below_any(rel: str, dirs: set[str]) -> bool:

