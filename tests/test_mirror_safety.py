@@ -29,11 +29,13 @@ import pytest
 
 from test_ftplib2 import (
     MIRROR_PASSWORD,
+    MIRROR_USER,
     MirrorServer,
     mirror_listing_of,
     mirror_login,
     mirror_run,
     mirror_serving,
+    mirror_subprocess,
 )
 
 # ==================================================================================================
@@ -176,3 +178,47 @@ def _refuse_rnto_from_the_partial(original: object) -> object:
         return original(self, path)  # type: ignore[operator]
 
     return ftp_RNTO
+
+
+# ==================================================================================================
+# Passwords in URLs (issue 21, item 8)
+# ==================================================================================================
+
+SECRET = "Sekr1tPW"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [f"ftp://alice:{SECRET}@host.invalid:99999/pub"],  # a bad port
+        [f"ftp://alice:{SECRET}/x@host.invalid/pub"],  # a raw '/' in the password
+        [f"fpt://alice:{SECRET}@host.invalid/pub"],  # a mistyped scheme
+        [f"ftp://alice:{SECRET}@/pub"],  # no host
+        [f"ftp://alice:{SECRET}@[::1/pub"],  # a broken IPv6 address
+        [f"ftp:/alice:{SECRET}@host.invalid/pub"],  # one slash short: not taken as a URL
+        [f"alice:{SECRET}@host.invalid:21"],  # no scheme at all
+        ["--port", f"ftp://alice:{SECRET}@host.invalid/", "host.invalid"],  # argparse's errors
+        ["host.invalid", "pub", "local", f"ftp://alice:{SECRET}@host.invalid/"],
+    ],
+)
+def test_mirror_usage_errors_never_show_the_password(tmp_path: Path, argv: list[str]) -> None:
+    result = mirror_subprocess(tmp_path, "--timeout", 5, *argv)
+
+    assert result.status == 2, result.err
+    assert SECRET not in result.out + result.err
+    assert ":***@" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_mirror_never_shows_the_password_of_a_url_even_verbose(
+    mirror_tool: ModuleType, mirror_server: MirrorServer, mirror_small_remote: Path, tmp_path: Path
+) -> None:
+    password = "s3cr%40t%3A%2Fx"  # MIRROR_PASSWORD, escaped
+    url = f"ftp://{MIRROR_USER}:{password}@{mirror_server.address}/{mirror_small_remote.name}"
+
+    result = mirror_run(mirror_tool, "-vvvvv", url, tmp_path / "local")
+
+    assert result.status == 0, result.err
+    assert "PASS ****" in result.out
+    for secret in [MIRROR_PASSWORD, password, "s3cr"]:
+        assert secret not in result.out + result.err

@@ -20,6 +20,7 @@ import netrc
 import os
 import posixpath
 import queue
+import re
 import shutil
 import ssl
 import stat
@@ -28,7 +29,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
-from typing import Any, Self
+from typing import Any, NoReturn, Self
 
 try:
     import ftplib2
@@ -104,9 +105,20 @@ examples:
 # --------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose error messages never show the password of a URL."""
+
+    argv: tuple[str, ...] = ()  # the arguments being parsed, as given
+
+    def error(self, message: str) -> NoReturn:
+        for arg in self.argv:  # argparse quotes some of them: replace each one whole
+            message = message.replace(arg, mask_password(arg))
+        super().error(message)
+
+
+def build_parser() -> Parser:
     """The argument parser: its --help is the tool's manual."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="ftpmirror",
         usage=USAGE,
         description=DESCRIPTION,
@@ -229,6 +241,27 @@ class UsageError(Exception):
     """The command line makes no sense; the message says why."""
 
 
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/+")
+
+
+def mask_password(url: str) -> str:
+    """`url` with the password of its ``user:password@`` shown as ``***``, for messages.
+
+    Meant for the URLs that get echoed in errors, malformed ones included (a bad port, a
+    mistyped scheme, credentials in a host argument): everything from the ':' after the
+    user to the last '@' is masked, so a password with a raw '/' or '@' is hidden too.
+    """
+    before, at, after = url.rpartition("@")
+    if not at:
+        return url
+    scheme = _SCHEME.match(before)
+    start = scheme.end() if scheme else 0
+    user, colon, _ = before[start:].partition(":")
+    if not colon:
+        return url
+    return f"{before[:start]}{user}:***@{after}"
+
+
 @dataclasses.dataclass
 class Site:
     """Where to connect and what to mirror, as resolved from the command line."""
@@ -294,15 +327,19 @@ def resolve_site(args: argparse.Namespace) -> Site:
 
 def site_from_url(url: str) -> Site:
     """``ftp[s]://user:pass@host:port/dir`` as a `Site`; the path is %-decoded."""
-    parts = urllib.parse.urlsplit(url)
+    shown = mask_password(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError as exc:  # such as an unclosed '[' of an IPv6 address
+        raise UsageError(f"bad URL {shown}: {exc}") from None
     if parts.scheme not in ("ftp", "ftps"):
-        raise UsageError(f"not an ftp:// or ftps:// URL: {url}")
+        raise UsageError(f"not an ftp:// or ftps:// URL: {shown}")
     try:
         port = parts.port
-    except ValueError as exc:
-        raise UsageError(f"bad port in {url}: {exc}") from None
+    except ValueError:  # not its message: with a raw '/' in the password, it quotes the password
+        raise UsageError(f"bad port in {shown}") from None
     if not parts.hostname:
-        raise UsageError(f"no host in {url}")
+        raise UsageError(f"no host in {shown}")
     path = parts.path.split(";", 1)[0]  # drop a ;type=i suffix (RFC 1738)
     site = Site(
         host=parts.hostname,
@@ -318,25 +355,28 @@ def site_from_url(url: str) -> Site:
 
 def split_host_port(text: str) -> tuple[str, int | None]:
     """``host``, ``host:port``, ``[v6addr]:port`` or a bare IPv6 address."""
+    shown = mask_password(text)
+    if "/" in text or "@" in text:  # a URL missing its '//', or credentials before the host
+        raise UsageError(f"bad host: {shown} (a URL must start with ftp:// or ftps://)")
     port = None
     if text.startswith("["):
         host, _, rest = text[1:].partition("]")
         if rest:
             if not rest.startswith(":"):
-                raise UsageError(f"bad host: {text}")
+                raise UsageError(f"bad host: {shown}")
             port = rest[1:]
     elif text.count(":") == 1:
         host, port = text.split(":")
     else:
         host = text
     if not host:
-        raise UsageError(f"no host in {text!r}")
+        raise UsageError(f"no host in {shown!r}")
     if port is None:
         return host, None
     try:
         return host, port_number(port)
     except (ValueError, argparse.ArgumentTypeError):
-        raise UsageError(f"bad port in {text}") from None
+        raise UsageError(f"bad port in {shown}") from None
 
 
 def credentials_from_netrc(host: str) -> tuple[str, str, str]:
@@ -361,7 +401,9 @@ def credentials_from_netrc(host: str) -> tuple[str, str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run ftpmirror with `argv` (default: sys.argv[1:]); return the exit status."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    parser.argv = tuple(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(parser.argv)
     try:
         site = resolve_site(args)
     except UsageError as exc:
