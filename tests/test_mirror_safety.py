@@ -20,6 +20,7 @@ Run only these tests with::
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,9 +29,12 @@ from types import ModuleType
 import pytest
 
 from test_ftplib2 import (
+    MIRROR_MANIFEST,
     MIRROR_PASSWORD,
     MIRROR_USER,
     MirrorServer,
+    mirror_command,
+    mirror_env,
     mirror_listing_of,
     mirror_login,
     mirror_run,
@@ -178,6 +182,109 @@ def _refuse_rnto_from_the_partial(original: object) -> object:
         return original(self, path)  # type: ignore[operator]
 
     return ftp_RNTO
+
+
+# ==================================================================================================
+# C1 controls and unprintable names (issue 21, item 7)
+# ==================================================================================================
+
+CSI_NAME = "csi\u009b31m-nel\u0085.txt"
+RLO_NAME = "gpj.\u202etxt"  # RIGHT-TO-LEFT OVERRIDE: shows as "txt.jpg"
+
+
+def test_mirror_refuses_and_escapes_c1_and_unprintable_names_on_a_latin1_terminal(
+    mirror_server: MirrorServer, mirror_small_remote: Path, tmp_path: Path
+) -> None:
+    (mirror_small_remote / CSI_NAME).write_bytes(b"escape\n")
+    (mirror_small_remote / RLO_NAME).write_bytes(b"spoof\n")
+    local = tmp_path / "local"
+    local.mkdir()
+    # A local leftover with a C1 name: deleting it with -r prints its name.
+    (local / "left\u009bover").write_bytes(b"x")
+    env = {**mirror_env(tmp_path), "PYTHONIOENCODING": "latin-1"}
+
+    done = subprocess.run(
+        mirror_command("-r", "-v", *mirror_login(mirror_server), mirror_small_remote.name, local),
+        capture_output=True,
+        timeout=60,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+    out, err = done.stdout, done.stderr
+    assert done.returncode == 1, err
+    for raw in [b"\x9b", b"\x85", "\u202e".encode("utf-8")]:
+        assert raw not in out and raw not in err
+    text = err.decode("latin-1")
+    assert "refused csi\\x9b31m-nel\\x85.txt: contains a control character" in text
+    assert "refused gpj.\\u202etxt: contains an unprintable character" in text
+    assert "delete left\\x9bover" in out.decode("latin-1")
+    assert sorted(os.listdir(local)) == [MIRROR_MANIFEST, "a.txt", "b.o", "sub"]
+
+
+def test_mirror_reverse_refuses_local_c1_names(
+    mirror_tool: ModuleType, mirror_server: MirrorServer, mirror_ftp_root: Path, tmp_path: Path
+) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "ok.txt").write_bytes(b"ok\n")
+    (source / CSI_NAME).write_bytes(b"escape\n")
+    remote = Path(tempfile.mkdtemp(prefix="u-", dir=mirror_ftp_root))
+
+    result = mirror_run(mirror_tool, "--reverse", *mirror_login(mirror_server), remote.name, source)
+
+    assert result.status == 1
+    assert mirror_listing_of(remote) == ["ok.txt"]
+    assert result.error_lines == [
+        "ftpmirror: error: refused csi\\x9b31m-nel\\x85.txt: contains a control character"
+    ]
+
+
+@pytest.fixture(scope="module")
+def raw_names_mirror_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MirrorServer]:
+    """A server that passes names through as bytes, valid UTF-8 or not, as Unix servers do."""
+    root = tmp_path_factory.mktemp("mirror-raw-names-root")
+    with mirror_serving(root, unicode_errors="surrogateescape") as server:
+        yield server
+
+
+def test_mirror_keeps_undecodable_bytes_in_names_but_refuses_c1_bytes(
+    mirror_tool: ModuleType, raw_names_mirror_server: MirrorServer, tmp_path: Path
+) -> None:
+    remote = Path(tempfile.mkdtemp(prefix="b-", dir=raw_names_mirror_server.root))
+    for raw in [b"caf\xe9.txt", b"csi\x9b.txt"]:  # Latin-1 names: é, and CSI
+        with open(os.path.join(os.fsencode(remote), raw), "wb") as f:
+            f.write(raw)
+    local = tmp_path / "local"
+
+    result = mirror_run(mirror_tool, *mirror_login(raw_names_mirror_server), remote.name, local)
+
+    assert result.status == 1
+    assert sorted(os.listdir(os.fsencode(local))) == [b".ftpmirror.json", b"caf\xe9.txt"]
+    assert result.error_lines == [
+        "ftpmirror: error: refused csi\\x9b.txt: contains a control character"
+    ]
+    assert "get caf\\xe9.txt (8 bytes)" in result.out
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("plain é ☕", "plain é ☕"),
+        ("c1 \x9b \x85", "c1 \\x9b \\x85"),
+        ("c0 \x1b \x7f", "c0 \\x1b \\x7f"),
+        ("bidi \u202e \u200f", "bidi \\u202e \\u200f"),
+        ("line \u2028 sep", "line \\u2028 sep"),
+        ("raw byte caf\udce9", "raw byte caf\\xe9"),
+        ("tag \U000e0041", "tag \\U000e0041"),
+    ],
+)
+def test_mirror_show_escapes_everything_unprintable(
+    mirror_tool: ModuleType, text: str, shown: str
+) -> None:
+    assert mirror_tool.show(text) == shown
+    assert mirror_tool.show(text).isprintable()
 
 
 # ==================================================================================================

@@ -386,7 +386,7 @@ def credentials_from_netrc(host: str) -> tuple[str, str, str]:
     except FileNotFoundError:
         return "", "", ""
     except (OSError, netrc.NetrcParseError) as exc:
-        print(f"ftpmirror: ignoring ~/.netrc: {exc}", file=sys.stderr)
+        print(f"ftpmirror: ignoring ~/.netrc: {one_line(exc)}", file=sys.stderr)
         return "", "", ""
     if found is None:
         return "", "", ""
@@ -407,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         site = resolve_site(args)
     except UsageError as exc:
-        print(f"ftpmirror: {exc}", file=sys.stderr)
+        print(f"ftpmirror: {show(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     report = Report(0 if args.quiet else 1 + args.verbose, dry_run=args.dry_run)
     mirror = Mirror(site, args, report)
@@ -436,7 +436,29 @@ class MirrorFailed(Exception):
 
 
 def has_control_character(text: str) -> bool:
-    return any(ord(c) < 32 or ord(c) == 127 for c in text)
+    """Whether `text` holds a control character: C0, DEL or C1 (U+0080 to U+009F)."""
+    return any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text)
+
+
+def unprintable(text: str) -> str | None:
+    """Why `text` could play tricks when printed, or None if it cannot.
+
+    Control characters (C0, DEL and C1) come first; then anything else that
+    str.isprintable() rejects: format characters such as the bidirectional overrides,
+    separators other than the space, unassigned code points.  A byte that was not valid
+    in the server's encoding (a lone surrogate of 'surrogateescape') stays a byte in a
+    local name: one in 0x80-0x9F counts as a control character, being one in the 8-bit
+    character sets; the others are kept.
+    """
+    for c in text:
+        if c.isprintable():
+            continue
+        code = ord(c)
+        if code < 32 or 127 <= code < 160 or 0xDC80 <= code < 0xDCA0:
+            return "contains a control character"
+        if not 0xDCA0 <= code <= 0xDCFF:
+            return "contains an unprintable character"
+    return None
 
 
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
@@ -450,8 +472,9 @@ def refusal(name: str) -> str | None:
         return "not a file name"
     if "/" in name or os.sep in name or (os.altsep and os.altsep in name):
         return "contains a path separator"
-    if has_control_character(name):
-        return "contains a control character"
+    why = unprintable(name)
+    if why is not None:
+        return why
     if os.path.isabs(name) or os.path.splitdrive(name)[0]:
         return "is an absolute path"
     if sys.platform == "win32" and (
@@ -483,16 +506,25 @@ def link_escapes(rel_dir: str, target: str | None) -> bool:
 
 
 def show(text: str) -> str:
-    """`text` safe to print: control characters and undecodable bytes escaped."""
+    """`text` safe to print: what str.isprintable() rejects is escaped, as repr() does.
+
+    So are C1 controls, which a terminal in an 8-bit encoding would obey (U+009B is
+    CSI), and undecodable bytes kept by 'surrogateescape', shown as the byte (``\\xe9``).
+    """
     out = []
     for c in text:
-        code = ord(c)
-        if code < 32 or code == 127:
-            out.append(f"\\x{code:02x}")
-        elif 0xD800 <= code <= 0xDFFF:
-            out.append(f"\\x{code - 0xDC00:02x}" if code >= 0xDC80 else f"\\u{code:04x}")
-        else:
+        if c.isprintable():
             out.append(c)
+            continue
+        code = ord(c)
+        if 0xDC80 <= code <= 0xDCFF:
+            code -= 0xDC00
+        if code < 0x100:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
     return "".join(out)
 
 
@@ -681,7 +713,8 @@ class Manifest:
             report.say(f"ftpmirror: ignoring {MANIFEST}: unknown format")
             return manifest
         if data.get("source") != source:
-            report.say(f"ftpmirror: {MANIFEST} is for {data.get('source')}, not {source}", 2)
+            other = show(str(data.get("source")))
+            report.say(f"ftpmirror: {MANIFEST} is for {other}, not {source}", 2)
             return manifest
         manifest.files = _valid_records(data.get("files"))
         manifest.partial = _valid_records(data.get("partial"))
@@ -850,12 +883,12 @@ class Mirror:
 
     def run(self) -> None:
         if os.path.exists(self.root) and not os.path.isdir(self.root):
-            raise MirrorFailed(f"{self.root}: not a directory")
+            raise MirrorFailed(f"{show(self.root)}: not a directory")
         if self.args.reverse and not os.path.isdir(self.root):
-            raise MirrorFailed(f"{self.root}: no such directory")
+            raise MirrorFailed(f"{show(self.root)}: no such directory")
         with self.connect() as ftp:
             direction = "from" if self.args.reverse else "to"
-            self.report.say(f"mirroring {self.site.source} {direction} {self.root}", 2)
+            self.report.say(f"mirroring {self.site.source} {direction} {show(self.root)}", 2)
             self._features = ftp.features()
             if self.args.reverse:
                 self.plan_upload(ftp)
@@ -1058,7 +1091,7 @@ class Mirror:
             with os.scandir(directory) as it:
                 names = sorted(entry.name for entry in it)
         except OSError as exc:
-            self.report.error(f"cannot list {directory}: {one_line(exc)}")
+            self.report.error(f"cannot list {show(directory)}: {one_line(exc)}")
             return
         planned = {t.rel for t in self.plan.transfers}
         for name in names:
@@ -1161,7 +1194,7 @@ class Mirror:
             with os.scandir(directory) as it:
                 local_entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            self.report.error(f"cannot list {directory}: {one_line(exc)}")
+            self.report.error(f"cannot list {show(directory)}: {one_line(exc)}")
             return
         remote: dict[str, ftplib2.Entry] = {}
         if remote_exists:
