@@ -19,10 +19,11 @@ Run only these tests with::
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -37,8 +38,10 @@ from test_ftplib2 import (
     mirror_env,
     mirror_listing_of,
     mirror_login,
+    mirror_parts,
     mirror_run,
     mirror_serving,
+    mirror_snapshot,
     mirror_subprocess,
 )
 
@@ -182,6 +185,159 @@ def _refuse_rnto_from_the_partial(original: object) -> object:
         return original(self, path)  # type: ignore[operator]
 
     return ftp_RNTO
+
+
+# ==================================================================================================
+# Links planted where ftpmirror writes (issue 21, item 4)
+# ==================================================================================================
+
+PRECIOUS = b"precious, outside the mirror\n"
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A directory beside the mirror: victim files, and a directory to lure writes into."""
+    place = tmp_path / "outside"
+    (place / "dir").mkdir(parents=True)
+    for name in VICTIMS:
+        (place / name).write_bytes(PRECIOUS)
+    return place
+
+
+VICTIMS = [
+    "by-symlink.txt",
+    "by-hardlink.txt",
+    "manifest.txt",
+    "partial.txt",
+    "dir/.d.bin.ftpmirror-part",  # what a stale partial file in a swapped directory would be
+]
+
+
+def assert_untouched(outside: Path) -> None:
+    for name in VICTIMS:
+        assert (outside / name).read_bytes() == PRECIOUS, name
+    assert sorted(str(p.relative_to(outside)) for p in outside.rglob("*") if p.is_file()) == sorted(
+        VICTIMS
+    )
+
+
+def test_mirror_writes_nothing_through_links_planted_before_the_run(
+    mirror_tool: ModuleType,
+    mirror_server: MirrorServer,
+    mirror_small_remote: Path,
+    outside: Path,
+    tmp_path: Path,
+) -> None:
+    local = tmp_path / "local"
+    local.mkdir()
+    (local / MIRROR_MANIFEST).symlink_to(outside / "manifest.txt")
+    (local / f"{MIRROR_MANIFEST}.tmp").symlink_to(outside / "by-symlink.txt")
+    (local / ".a.txt.ftpmirror-part").symlink_to(outside / "partial.txt")
+    os.link(outside / "by-hardlink.txt", local / ".b.o.ftpmirror-part")
+
+    result = mirror_run(mirror_tool, *mirror_login(mirror_server), mirror_small_remote.name, local)
+
+    assert result.status == 0, result.err
+    assert_untouched(outside)
+    assert mirror_snapshot(local) == mirror_snapshot(mirror_small_remote)
+    assert not (local / MIRROR_MANIFEST).is_symlink()
+    assert json.loads((local / MIRROR_MANIFEST).read_text(encoding="ascii"))["files"]
+    assert not mirror_parts(local)
+    assert mirror_listing_of(local) == [MIRROR_MANIFEST, "a.txt", "b.o", "sub"]
+
+
+def test_mirror_writes_nothing_through_links_planted_after_planning(
+    mirror_tool: ModuleType,
+    mirror_server: MirrorServer,
+    mirror_small_remote: Path,
+    outside: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    local = tmp_path / "local"
+    args = [*mirror_login(mirror_server), mirror_small_remote.name, local]
+    plant: list[Callable[[], None]] = []
+    carry_out = mirror_tool.Mirror.carry_out_download
+
+    def planted_then_carried_out(mirror: object, ftp: object) -> None:
+        for step in plant:
+            step()
+        carry_out(mirror, ftp)
+
+    monkeypatch.setattr(mirror_tool.Mirror, "carry_out_download", planted_then_carried_out)
+
+    # A fresh mirror: once the plan is made, every name it will write is taken by a link.
+    def at_every_name_of_a_fresh_mirror() -> None:
+        local.mkdir()
+        (local / "a.txt").symlink_to(outside / "by-symlink.txt")
+        os.link(outside / "by-hardlink.txt", local / "b.o")
+        (local / ".a.txt.ftpmirror-part").symlink_to(outside / "partial.txt")
+        (local / f"{MIRROR_MANIFEST}.tmp").symlink_to(outside / "manifest.txt")
+        (local / "sub").symlink_to(outside / "dir", target_is_directory=True)
+
+    plant[:] = [at_every_name_of_a_fresh_mirror]
+    fresh = mirror_run(mirror_tool, *args)
+
+    assert fresh.status == 1
+    assert_untouched(outside)
+    assert len(fresh.error_lines) == 1, fresh.err
+    assert fresh.error_lines[0].startswith("ftpmirror: error: cannot create sub: [Errno 17] ")
+    for name, data in [("a.txt", b"alpha\n"), ("b.o", b"\x7fELF")]:
+        assert (local / name).read_bytes() == data
+        assert not (local / name).is_symlink() and os.stat(local / name).st_nlink == 1
+    assert not (local / MIRROR_MANIFEST).is_symlink()
+    assert not mirror_parts(local)
+
+    # An existing mirror, whose directory is swapped for a link once the plan is made.
+    plant[:] = []
+    (local / "sub").unlink()
+    assert mirror_run(mirror_tool, *args).status == 0
+    (mirror_small_remote / "sub" / "c.txt").write_bytes(b"gamma, changed on the server\n")
+    (local / "sub" / ".d.bin.ftpmirror-part").write_bytes(b"stale")  # to be removed
+    (local / "gone").mkdir()  # no longer on the server: to be removed, with -r
+
+    def swap_the_directories_for_links() -> None:
+        (local / "sub").rename(tmp_path / "sub-moved")
+        (local / "sub").symlink_to(outside / "dir", target_is_directory=True)
+        (local / "gone").rmdir()
+        (local / "gone").symlink_to(outside / "dir", target_is_directory=True)
+
+    plant[:] = [swap_the_directories_for_links]
+    swapped = mirror_run(mirror_tool, "-r", *args)
+
+    assert swapped.status == 1
+    assert_untouched(outside)
+    assert (tmp_path / "sub-moved" / "c.txt").read_bytes() == b"gamma\n"
+    assert any(line.startswith("ftpmirror: error: get sub/c.txt: ") for line in swapped.error_lines)
+
+
+def test_mirror_continue_never_appends_to_a_hard_link_planted_as_the_partial_file(
+    mirror_tool: ModuleType,
+    mirror_server: MirrorServer,
+    mirror_small_remote: Path,
+    outside: Path,
+    tmp_path: Path,
+) -> None:
+    local = tmp_path / "local"
+    args = [*mirror_login(mirror_server), mirror_small_remote.name, local]
+    assert mirror_run(mirror_tool, *args).status == 0
+    # The manifest says a partial a.txt of the very version on the server is there...
+    manifest_path = local / MIRROR_MANIFEST
+    manifest = json.loads(manifest_path.read_text(encoding="ascii"))
+    manifest["partial"]["a.txt"] = manifest["files"].pop("a.txt")
+    manifest_path.write_text(json.dumps(manifest), encoding="ascii")
+    (local / "a.txt").unlink()
+    # ... and someone made it a hard link to a file outside, shorter than a.txt.
+    (outside / "short.txt").write_bytes(b"alp")
+    os.link(outside / "short.txt", local / ".a.txt.ftpmirror-part")
+
+    result = mirror_run(mirror_tool, "--continue", *args)
+
+    assert result.status == 0, result.err
+    assert (outside / "short.txt").read_bytes() == b"alp"
+    assert (local / "a.txt").read_bytes() == b"alpha\n"
+    assert os.stat(local / "a.txt").st_nlink == 1
+    assert not mirror_parts(local)
 
 
 # ==================================================================================================

@@ -14,6 +14,7 @@ import collections
 import contextlib
 import dataclasses
 import datetime
+import errno
 import fnmatch
 import json
 import netrc
@@ -729,13 +730,14 @@ class Manifest:
                 "files": dict(sorted(self.files.items())),
                 "partial": dict(sorted(self.partial.items())),
             }
-            temporary = self.path + ".tmp"
             # Compact, in one go: json's C encoder (dumps() without indent) is ten
             # times faster than the indenting one, which cost 40 ms per 1000 files.
             text = json.dumps(data, separators=(",", ":"))
-            with open(temporary, "w", encoding="ascii") as f:
-                f.write(text + "\n")
-            os.replace(temporary, self.path)
+            directory, name = os.path.split(self.path)
+            with LocalDir(directory or os.curdir) as here:
+                with open(here.create(name + ".tmp"), "w", encoding="ascii") as f:
+                    f.write(text + "\n")
+                here.replace(name + ".tmp", name)
             self._saved_at = time.monotonic()
 
     def finished(self, rel: str, facts: dict) -> None:
@@ -794,6 +796,114 @@ class Plan:
     mkdirs: list[str] = dataclasses.field(default_factory=list)
     transfers: list[Transfer] = dataclasses.field(default_factory=list)
     kept: dict[str, dict] = dataclasses.field(default_factory=dict)  # manifest records to keep
+
+
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
+# Directories opened relative to one another: what keeps the walk down from the root
+# from going through a link.  POSIX systems have it; Windows does not.
+_WALK_BY_DESCRIPTOR = bool(
+    _O_NOFOLLOW
+    and _O_DIRECTORY
+    and {os.open, os.rename, os.unlink, os.mkdir, os.stat} <= os.supports_dir_fd
+    and shutil.rmtree.avoids_symlink_attacks
+)
+
+
+class LocalDir:
+    """A local directory below the mirror's root, reached without following symbolic links.
+
+    Every file and directory ftpmirror creates, renames or deletes locally goes through
+    one.  Each level below the root is opened with O_NOFOLLOW and names are then taken
+    relative to that descriptor, so a link put in the place of a directory, even while
+    the mirror runs, is never gone through: the operation fails instead.  (The root is
+    the user's choice and may be a link.)  Where directories cannot be opened relative to
+    one another (Windows), the paths are used after checking that no level is a link.
+    """
+
+    def __init__(self, root: str, rel: str = "") -> None:
+        names = rel.split("/") if rel else []
+        self.path = os.path.join(root, *names)
+        self.fd: int | None = None
+        if not _WALK_BY_DESCRIPTOR:
+            here = root
+            for name in names:
+                here = os.path.join(here, name)
+                if not stat.S_ISDIR(os.lstat(here).st_mode):
+                    raise NotADirectoryError(errno.ENOTDIR, "not a directory (a link?)", here)
+            return
+        fd = os.open(root, os.O_RDONLY | _O_DIRECTORY)
+        try:
+            for name in names:
+                level = os.open(name, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW, dir_fd=fd)
+                os.close(fd)
+                fd = level
+        except BaseException:
+            os.close(fd)
+            raise
+        self.fd = fd
+
+    def at(self, name: str) -> str:
+        """How to name `name` in this directory to the os functions, with ``dir_fd=self.fd``."""
+        return name if self.fd is not None else os.path.join(self.path, name)
+
+    def create(self, name: str) -> int:
+        """A new, empty file `name`, open for writing.
+
+        Whatever had that name (an old partial file, a symbolic link, a hard link to a
+        file elsewhere) is removed first, and the file is created afresh with O_EXCL, so
+        nothing is ever written through a link planted there.
+        """
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.at(name), dir_fd=self.fd)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_BINARY
+        return os.open(self.at(name), flags, 0o666, dir_fd=self.fd)
+
+    def append(self, name: str) -> int | None:
+        """The file `name`, open for appending; None unless it is a regular file of its own.
+
+        A link, a file with another (hard) link, or anything but a regular file is not
+        appended to: the caller starts a new file instead.
+        """
+        flags = os.O_WRONLY | os.O_APPEND | _O_NOFOLLOW | _O_BINARY | getattr(os, "O_NONBLOCK", 0)
+        try:  # O_NONBLOCK: a FIFO put there fails at once instead of waiting for a reader
+            fd = os.open(self.at(name), flags, dir_fd=self.fd)
+        except OSError:
+            return None
+        st = os.fstat(fd)
+        if stat.S_ISREG(st.st_mode) and st.st_nlink == 1:
+            return fd
+        os.close(fd)
+        return None
+
+    def replace(self, source: str, target: str) -> None:
+        """Rename `source` to `target`, replacing what is there (a link itself, not its target)."""
+        os.replace(self.at(source), self.at(target), src_dir_fd=self.fd, dst_dir_fd=self.fd)
+
+    def remove(self, name: str) -> None:
+        os.unlink(self.at(name), dir_fd=self.fd)
+
+    def rmtree(self, name: str) -> None:
+        """Remove the directory `name` and all below it, never following a link."""
+        shutil.rmtree(self.at(name), dir_fd=self.fd)
+
+    def mkdir(self, name: str) -> None:
+        os.mkdir(self.at(name), dir_fd=self.fd)
+
+    def size(self, name: str) -> int:
+        return os.stat(self.at(name), dir_fd=self.fd, follow_symlinks=False).st_size
+
+    def close(self) -> None:
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def local_kind(path: str) -> str | None:
@@ -1120,12 +1230,23 @@ class Mirror:
         for rel, kind in plan.removals:
             self._remove_local(rel, kind)
         for rel in plan.stale_parts:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(self.local(rel))
-        failed_dirs = set()
-        for rel in plan.mkdirs:
+            directory, name = posixpath.split(rel)
             try:
-                os.mkdir(self.local(rel))
+                with LocalDir(self.root, directory) as here:
+                    here.remove(name)
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                self.report.error(f"cannot delete {show(rel)}: {one_line(exc)}")
+        failed_dirs: set[str] = set()
+        for rel in plan.mkdirs:
+            if _below_any(rel, failed_dirs):  # already reported
+                failed_dirs.add(rel)
+                continue
+            directory, name = posixpath.split(rel)
+            try:
+                with LocalDir(self.root, directory) as here:
+                    here.mkdir(name)
             except OSError as exc:
                 self.report.error(f"cannot create {show(rel)}: {one_line(exc)}")
                 failed_dirs.add(rel)
@@ -1139,12 +1260,13 @@ class Mirror:
             self.manifest.save()
 
     def _remove_local(self, rel: str, kind: str) -> None:
-        path = self.local(rel)
+        directory, name = posixpath.split(rel)
         try:
-            if kind == "dir":
-                shutil.rmtree(path)  # removes links inside, never follows them
-            else:
-                os.remove(path)
+            with LocalDir(self.root, directory) as here:
+                if kind == "dir":
+                    here.rmtree(name)
+                else:
+                    here.remove(name)
         except OSError as exc:
             self.report.error(f"cannot delete {show(rel)}: {one_line(exc)}")
             return
@@ -1153,30 +1275,34 @@ class Mirror:
 
     def _download(self, ftp: ftplib2.FTP, t: Transfer, callback: Callable[[int], None]) -> None:
         """Fetch `t` into its partial file; rename it into place once it is whole."""
-        final = self.local(t.rel)
-        partial = os.path.join(os.path.dirname(final), part_name(posixpath.basename(t.rel)))
-        # Decided here, not left to download(): without REST it would write the whole
-        # file after the partial one it was given (ftplib2 resumes a file object at its end).
-        resume = t.resume and ftp.has_feature("REST")
-        if resume and t.size is not None and os.path.getsize(partial) > t.size:
-            resume = False
-        # O_NOFOLLOW: a link planted where the partial file goes is not written through.
-        flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-        flags |= os.O_APPEND if resume else os.O_TRUNC
-        try:
-            with os.fdopen(os.open(partial, flags, 0o666), "ab" if resume else "wb") as fp:
-                # The listing's size spares a SIZE round trip; download() checks against it.
-                ftp.download(self.remote(t.rel), fp, resume=resume, callback=callback, size=t.size)
-                fp.flush()
-                if t.modify is not None:
-                    target = fp.fileno() if os.utime in os.supports_fd else partial
-                    os.utime(target, (time.time(), t.modify.timestamp()))
-        except BaseException:
-            with contextlib.suppress(OSError):
-                if os.path.getsize(partial) == 0:  # nothing worth resuming
-                    os.remove(partial)
-            raise
-        os.replace(partial, final)
+        directory, name = posixpath.split(t.rel)
+        partial = part_name(name)
+        with LocalDir(self.root, directory) as here:
+            # Decided here, not left to download(): without REST it would write the whole
+            # file after the partial one it was given (ftplib2 resumes a file object at its end).
+            fd = here.append(partial) if t.resume and ftp.has_feature("REST") else None
+            if fd is not None and t.size is not None and os.fstat(fd).st_size > t.size:
+                os.close(fd)
+                fd = None
+            resume = fd is not None
+            if fd is None:
+                fd = here.create(partial)
+            try:
+                with os.fdopen(fd, "ab" if resume else "wb") as fp:
+                    # The listing's size spares a SIZE round trip; download() checks against it.
+                    ftp.download(
+                        self.remote(t.rel), fp, resume=resume, callback=callback, size=t.size
+                    )
+                    fp.flush()
+                    if t.modify is not None:
+                        target = fp.fileno() if os.utime in os.supports_fd else here.at(partial)
+                        os.utime(target, (time.time(), t.modify.timestamp()))
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    if here.size(partial) == 0:  # nothing worth resuming
+                        here.remove(partial)
+                raise
+            here.replace(partial, name)
         self.manifest.finished(t.rel, t.facts)
 
     # -- uploading (--reverse) -----------------------------------------------------
