@@ -340,6 +340,41 @@ def test_mirror_continue_never_appends_to_a_hard_link_planted_as_the_partial_fil
     assert not mirror_parts(local)
 
 
+def test_mirror_reverse_uploads_nothing_through_links_planted_after_planning(
+    mirror_tool: ModuleType,
+    mirror_server: MirrorServer,
+    mirror_ftp_root: Path,
+    outside: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = tmp_path / "source"
+    (source / "sub").mkdir(parents=True)
+    (source / "report.txt").write_bytes(b"report\n")
+    (source / "sub" / "c.txt").write_bytes(b"gamma\n")
+    (outside / "dir" / "c.txt").write_bytes(b"secret in a directory outside\n")
+    remote = Path(tempfile.mkdtemp(prefix="u-", dir=mirror_ftp_root))
+    carry_out = mirror_tool.Mirror.carry_out_upload
+
+    def swapped_then_carried_out(mirror: object, ftp: object) -> None:
+        (source / "report.txt").unlink()
+        (source / "report.txt").symlink_to(outside / "by-symlink.txt")
+        (source / "sub").rename(tmp_path / "sub-moved")
+        (source / "sub").symlink_to(outside / "dir", target_is_directory=True)
+        carry_out(mirror, ftp)
+
+    monkeypatch.setattr(mirror_tool.Mirror, "carry_out_upload", swapped_then_carried_out)
+
+    result = mirror_run(mirror_tool, "--reverse", *mirror_login(mirror_server), remote.name, source)
+
+    assert result.status == 1
+    assert mirror_listing_of(remote) == ["sub"]
+    assert mirror_listing_of(remote / "sub") == []
+    assert len(result.error_lines) == 2, result.err
+    assert result.error_lines[0].startswith("ftpmirror: error: put report.txt: [Errno 40] ")
+    assert result.error_lines[1].startswith("ftpmirror: error: put sub/c.txt: [Errno 20] ")
+
+
 # ==================================================================================================
 # C1 controls and unprintable names (issue 21, item 7)
 # ==================================================================================================

@@ -814,8 +814,8 @@ _WALK_BY_DESCRIPTOR = bool(
 class LocalDir:
     """A local directory below the mirror's root, reached without following symbolic links.
 
-    Every file and directory ftpmirror creates, renames or deletes locally goes through
-    one.  Each level below the root is opened with O_NOFOLLOW and names are then taken
+    Every file and directory ftpmirror creates, renames, deletes or uploads locally goes
+    through one.  Each level below the root is opened with O_NOFOLLOW and names are then taken
     relative to that descriptor, so a link put in the place of a directory, even while
     the mirror runs, is never gone through: the operation fails instead.  (The root is
     the user's choice and may be a link.)  Where directories cannot be opened relative to
@@ -876,6 +876,15 @@ class LocalDir:
             return fd
         os.close(fd)
         return None
+
+    def read(self, name: str) -> int:
+        """The regular file `name`, open for reading; OSError for a link or anything else."""
+        flags = os.O_RDONLY | _O_NOFOLLOW | _O_BINARY | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(self.at(name), flags, dir_fd=self.fd)  # a FIFO must not block it either
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise OSError(errno.EINVAL, "not a regular file", name)
+        return fd
 
     def replace(self, source: str, target: str) -> None:
         """Rename `source` to `target`, replacing what is there (a link itself, not its target)."""
@@ -1486,7 +1495,11 @@ class Mirror:
         """Send `t` under a temporary name, rename it into place, then set its time."""
         final = self.remote(t.rel)
         partial = posixpath.join(posixpath.dirname(final), part_name(posixpath.basename(final)))
-        with open(self.local(t.rel), "rb") as fp:
+        # Never through a link put in the place of the file or a directory since planning:
+        # that would publish a file from outside the mirror.
+        with LocalDir(self.root, posixpath.dirname(t.rel)) as here:
+            fd = here.read(posixpath.basename(t.rel))
+        with open(fd, "rb") as fp:
             ftp.upload(fp, partial, resume=t.resume, callback=callback)
         try:
             _rename_into_place(ftp, partial, final)
