@@ -7,7 +7,8 @@ Proves, against live pyftpdlib servers, that ``Tools/scripts/ftpmirror.py``
   final name without a whole file (issue 19, item 2);
 * never writes through a symbolic or hard link planted at any name it writes locally: the
   manifest, its temporary file, partial files, final names and directories, including
-  directories swapped for links after the run was planned (issue 21, item 4);
+  directories swapped for links after the run was planned; nor, with ``--reverse``, uploads
+  a file through such a link (issue 21, item 4);
 * refuses names with C1 control characters or other unprintable characters, and escapes them
   whenever it prints one, so that no raw C1 byte reaches a Latin-1 terminal (issue 21, item 7);
 * never echoes the password of a URL in its messages (issue 21, item 8).

@@ -76,11 +76,13 @@ server's modification time, so an interrupted run never leaves a partial file
 under its final name; running again finishes the job (--continue resumes the
 partial files instead of starting them again).
 
-Names from the server that could escape localdir ('..', names with '/' or
-control characters, duplicates) are refused, and symbolic links are not
-followed; each refusal is reported and makes the exit status non-zero, but the
-mirror goes on.  With --reverse the roles swap: localdir is uploaded into
-remotedir, each file under a temporary name renamed on the server when complete.
+Names from the server that could escape localdir or trick a terminal ('..',
+names with '/', control or other unprintable characters, duplicates) are
+refused, and symbolic links are not followed, on either side; each refusal is
+reported and makes the exit status non-zero, but the mirror goes on.  With
+--reverse the roles swap: localdir is uploaded into remotedir, each file under a
+temporary name renamed on the server when complete, and the server's file is
+never deleted to make room for it.
 """
 
 EPILOG = """\
