@@ -14,12 +14,14 @@ import collections
 import contextlib
 import dataclasses
 import datetime
+import errno
 import fnmatch
 import json
 import netrc
 import os
 import posixpath
 import queue
+import re
 import shutil
 import ssl
 import stat
@@ -28,7 +30,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
-from typing import Any, Self
+from typing import Any, NoReturn, Self
 
 try:
     import ftplib2
@@ -74,11 +76,13 @@ server's modification time, so an interrupted run never leaves a partial file
 under its final name; running again finishes the job (--continue resumes the
 partial files instead of starting them again).
 
-Names from the server that could escape localdir ('..', names with '/' or
-control characters, duplicates) are refused, and symbolic links are not
-followed; each refusal is reported and makes the exit status non-zero, but the
-mirror goes on.  With --reverse the roles swap: localdir is uploaded into
-remotedir, each file under a temporary name renamed on the server when complete.
+Names from the server that could escape localdir or trick a terminal ('..',
+names with '/', control or other unprintable characters, duplicates) are
+refused, and symbolic links are not followed, on either side; each refusal is
+reported and makes the exit status non-zero, but the mirror goes on.  With
+--reverse the roles swap: localdir is uploaded into remotedir, each file under a
+temporary name renamed on the server when complete, and the server's file is
+never deleted to make room for it.
 """
 
 EPILOG = """\
@@ -104,9 +108,20 @@ examples:
 # --------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose error messages never show the password of a URL."""
+
+    argv: tuple[str, ...] = ()  # the arguments being parsed, as given
+
+    def error(self, message: str) -> NoReturn:
+        for arg in self.argv:  # argparse quotes some of them: replace each one whole
+            message = message.replace(arg, mask_password(arg))
+        super().error(message)
+
+
+def build_parser() -> Parser:
     """The argument parser: its --help is the tool's manual."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="ftpmirror",
         usage=USAGE,
         description=DESCRIPTION,
@@ -232,6 +247,27 @@ class UsageError(Exception):
     """The command line makes no sense; the message says why."""
 
 
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/+")
+
+
+def mask_password(url: str) -> str:
+    """`url` with the password of its ``user:password@`` shown as ``***``, for messages.
+
+    Meant for the URLs that get echoed in errors, malformed ones included (a bad port, a
+    mistyped scheme, credentials in a host argument): everything from the ':' after the
+    user to the last '@' is masked, so a password with a raw '/' or '@' is hidden too.
+    """
+    before, at, after = url.rpartition("@")
+    if not at:
+        return url
+    scheme = _SCHEME.match(before)
+    start = scheme.end() if scheme else 0
+    user, colon, _ = before[start:].partition(":")
+    if not colon:
+        return url
+    return f"{before[:start]}{user}:***@{after}"
+
+
 @dataclasses.dataclass
 class Site:
     """Where to connect and what to mirror, as resolved from the command line."""
@@ -297,15 +333,19 @@ def resolve_site(args: argparse.Namespace) -> Site:
 
 def site_from_url(url: str) -> Site:
     """``ftp[s]://user:pass@host:port/dir`` as a `Site`; the path is %-decoded."""
-    parts = urllib.parse.urlsplit(url)
+    shown = mask_password(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError as exc:  # such as an unclosed '[' of an IPv6 address
+        raise UsageError(f"bad URL {shown}: {exc}") from None
     if parts.scheme not in ("ftp", "ftps"):
-        raise UsageError(f"not an ftp:// or ftps:// URL: {url}")
+        raise UsageError(f"not an ftp:// or ftps:// URL: {shown}")
     try:
         port = parts.port
-    except ValueError as exc:
-        raise UsageError(f"bad port in {url}: {exc}") from None
+    except ValueError:  # not its message: with a raw '/' in the password, it quotes the password
+        raise UsageError(f"bad port in {shown}") from None
     if not parts.hostname:
-        raise UsageError(f"no host in {url}")
+        raise UsageError(f"no host in {shown}")
     path = parts.path.split(";", 1)[0]  # drop a ;type=i suffix (RFC 1738)
     site = Site(
         host=parts.hostname,
@@ -321,25 +361,28 @@ def site_from_url(url: str) -> Site:
 
 def split_host_port(text: str) -> tuple[str, int | None]:
     """``host``, ``host:port``, ``[v6addr]:port`` or a bare IPv6 address."""
+    shown = mask_password(text)
+    if "/" in text or "@" in text:  # a URL missing its '//', or credentials before the host
+        raise UsageError(f"bad host: {shown} (a URL must start with ftp:// or ftps://)")
     port = None
     if text.startswith("["):
         host, _, rest = text[1:].partition("]")
         if rest:
             if not rest.startswith(":"):
-                raise UsageError(f"bad host: {text}")
+                raise UsageError(f"bad host: {shown}")
             port = rest[1:]
     elif text.count(":") == 1:
         host, port = text.split(":")
     else:
         host = text
     if not host:
-        raise UsageError(f"no host in {text!r}")
+        raise UsageError(f"no host in {shown!r}")
     if port is None:
         return host, None
     try:
         return host, port_number(port)
     except (ValueError, argparse.ArgumentTypeError):
-        raise UsageError(f"bad port in {text}") from None
+        raise UsageError(f"bad port in {shown}") from None
 
 
 def credentials_from_netrc(host: str) -> tuple[str, str, str]:
@@ -349,7 +392,7 @@ def credentials_from_netrc(host: str) -> tuple[str, str, str]:
     except FileNotFoundError:
         return "", "", ""
     except (OSError, netrc.NetrcParseError) as exc:
-        print(f"ftpmirror: ignoring ~/.netrc: {exc}", file=sys.stderr)
+        print(f"ftpmirror: ignoring ~/.netrc: {one_line(exc)}", file=sys.stderr)
         return "", "", ""
     if found is None:
         return "", "", ""
@@ -364,11 +407,13 @@ def credentials_from_netrc(host: str) -> tuple[str, str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run ftpmirror with `argv` (default: sys.argv[1:]); return the exit status."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    parser.argv = tuple(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(parser.argv)
     try:
         site = resolve_site(args)
     except UsageError as exc:
-        print(f"ftpmirror: {exc}", file=sys.stderr)
+        print(f"ftpmirror: {show(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     report = Report(0 if args.quiet else 1 + args.verbose, dry_run=args.dry_run)
     mirror = Mirror(site, args, report)
@@ -397,7 +442,29 @@ class MirrorFailed(Exception):
 
 
 def has_control_character(text: str) -> bool:
-    return any(ord(c) < 32 or ord(c) == 127 for c in text)
+    """Whether `text` holds a control character: C0, DEL or C1 (U+0080 to U+009F)."""
+    return any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text)
+
+
+def unprintable(text: str) -> str | None:
+    """Why `text` could play tricks when printed, or None if it cannot.
+
+    Control characters (C0, DEL and C1) come first; then anything else that
+    str.isprintable() rejects: format characters such as the bidirectional overrides,
+    separators other than the space, unassigned code points.  A byte that was not valid
+    in the server's encoding (a lone surrogate of 'surrogateescape') stays a byte in a
+    local name: one in 0x80-0x9F counts as a control character, being one in the 8-bit
+    character sets; the others are kept.
+    """
+    for c in text:
+        if c.isprintable():
+            continue
+        code = ord(c)
+        if code < 32 or 127 <= code < 160 or 0xDC80 <= code < 0xDCA0:
+            return "contains a control character"
+        if not 0xDCA0 <= code <= 0xDCFF:
+            return "contains an unprintable character"
+    return None
 
 
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
@@ -411,8 +478,9 @@ def refusal(name: str) -> str | None:
         return "not a file name"
     if "/" in name or os.sep in name or (os.altsep and os.altsep in name):
         return "contains a path separator"
-    if has_control_character(name):
-        return "contains a control character"
+    why = unprintable(name)
+    if why is not None:
+        return why
     if os.path.isabs(name) or os.path.splitdrive(name)[0]:
         return "is an absolute path"
     if sys.platform == "win32" and (
@@ -444,16 +512,25 @@ def link_escapes(rel_dir: str, target: str | None) -> bool:
 
 
 def show(text: str) -> str:
-    """`text` safe to print: control characters and undecodable bytes escaped."""
+    """`text` safe to print: what str.isprintable() rejects is escaped, as repr() does.
+
+    So are C1 controls, which a terminal in an 8-bit encoding would obey (U+009B is
+    CSI), and undecodable bytes kept by 'surrogateescape', shown as the byte (``\\xe9``).
+    """
     out = []
     for c in text:
-        code = ord(c)
-        if code < 32 or code == 127:
-            out.append(f"\\x{code:02x}")
-        elif 0xD800 <= code <= 0xDFFF:
-            out.append(f"\\x{code - 0xDC00:02x}" if code >= 0xDC80 else f"\\u{code:04x}")
-        else:
+        if c.isprintable():
             out.append(c)
+            continue
+        code = ord(c)
+        if 0xDC80 <= code <= 0xDCFF:
+            code -= 0xDC00
+        if code < 0x100:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
     return "".join(out)
 
 
@@ -642,7 +719,8 @@ class Manifest:
             report.say(f"ftpmirror: ignoring {MANIFEST}: unknown format")
             return manifest
         if data.get("source") != source:
-            report.say(f"ftpmirror: {MANIFEST} is for {data.get('source')}, not {source}", 2)
+            other = show(str(data.get("source")))
+            report.say(f"ftpmirror: {MANIFEST} is for {other}, not {source}", 2)
             return manifest
         manifest.files = _valid_records(data.get("files"))
         manifest.partial = _valid_records(data.get("partial"))
@@ -657,13 +735,14 @@ class Manifest:
                 "files": dict(sorted(self.files.items())),
                 "partial": dict(sorted(self.partial.items())),
             }
-            temporary = self.path + ".tmp"
             # Compact, in one go: json's C encoder (dumps() without indent) is ten
             # times faster than the indenting one, which cost 40 ms per 1000 files.
             text = json.dumps(data, separators=(",", ":"))
-            with open(temporary, "w", encoding="ascii") as f:
-                f.write(text + "\n")
-            os.replace(temporary, self.path)
+            directory, name = os.path.split(self.path)
+            with LocalDir(directory or os.curdir) as here:
+                with open(here.create(name + ".tmp"), "w", encoding="ascii") as f:
+                    f.write(text + "\n")
+                here.replace(name + ".tmp", name)
             self._saved_at = time.monotonic()
 
     def finished(self, rel: str, facts: dict) -> None:
@@ -722,6 +801,123 @@ class Plan:
     mkdirs: list[str] = dataclasses.field(default_factory=list)
     transfers: list[Transfer] = dataclasses.field(default_factory=list)
     kept: dict[str, dict] = dataclasses.field(default_factory=dict)  # manifest records to keep
+
+
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
+# Directories opened relative to one another: what keeps the walk down from the root
+# from going through a link.  POSIX systems have it; Windows does not.
+_WALK_BY_DESCRIPTOR = bool(
+    _O_NOFOLLOW
+    and _O_DIRECTORY
+    and {os.open, os.rename, os.unlink, os.mkdir, os.stat} <= os.supports_dir_fd
+    and shutil.rmtree.avoids_symlink_attacks
+)
+
+
+class LocalDir:
+    """A local directory below the mirror's root, reached without following symbolic links.
+
+    Every file and directory ftpmirror creates, renames, deletes or uploads locally goes
+    through one.  Each level below the root is opened with O_NOFOLLOW and names are then taken
+    relative to that descriptor, so a link put in the place of a directory, even while
+    the mirror runs, is never gone through: the operation fails instead.  (The root is
+    the user's choice and may be a link.)  Where directories cannot be opened relative to
+    one another (Windows), the paths are used after checking that no level is a link.
+    """
+
+    def __init__(self, root: str, rel: str = "") -> None:
+        names = rel.split("/") if rel else []
+        self.path = os.path.join(root, *names)
+        self.fd: int | None = None
+        if not _WALK_BY_DESCRIPTOR:
+            here = root
+            for name in names:
+                here = os.path.join(here, name)
+                if not stat.S_ISDIR(os.lstat(here).st_mode):
+                    raise NotADirectoryError(errno.ENOTDIR, "not a directory (a link?)", here)
+            return
+        fd = os.open(root, os.O_RDONLY | _O_DIRECTORY)
+        try:
+            for name in names:
+                level = os.open(name, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW, dir_fd=fd)
+                os.close(fd)
+                fd = level
+        except BaseException:
+            os.close(fd)
+            raise
+        self.fd = fd
+
+    def at(self, name: str) -> str:
+        """How to name `name` in this directory to the os functions, with ``dir_fd=self.fd``."""
+        return name if self.fd is not None else os.path.join(self.path, name)
+
+    def create(self, name: str) -> int:
+        """A new, empty file `name`, open for writing.
+
+        Whatever had that name (an old partial file, a symbolic link, a hard link to a
+        file elsewhere) is removed first, and the file is created afresh with O_EXCL, so
+        nothing is ever written through a link planted there.
+        """
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.at(name), dir_fd=self.fd)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_BINARY
+        return os.open(self.at(name), flags, 0o666, dir_fd=self.fd)
+
+    def append(self, name: str) -> int | None:
+        """The file `name`, open for appending; None unless it is a regular file of its own.
+
+        A link, a file with another (hard) link, or anything but a regular file is not
+        appended to: the caller starts a new file instead.
+        """
+        flags = os.O_WRONLY | os.O_APPEND | _O_NOFOLLOW | _O_BINARY | getattr(os, "O_NONBLOCK", 0)
+        try:  # O_NONBLOCK: a FIFO put there fails at once instead of waiting for a reader
+            fd = os.open(self.at(name), flags, dir_fd=self.fd)
+        except OSError:
+            return None
+        st = os.fstat(fd)
+        if stat.S_ISREG(st.st_mode) and st.st_nlink == 1:
+            return fd
+        os.close(fd)
+        return None
+
+    def read(self, name: str) -> int:
+        """The regular file `name`, open for reading; OSError for a link or anything else."""
+        flags = os.O_RDONLY | _O_NOFOLLOW | _O_BINARY | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(self.at(name), flags, dir_fd=self.fd)  # a FIFO must not block it either
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise OSError(errno.EINVAL, "not a regular file", name)
+        return fd
+
+    def replace(self, source: str, target: str) -> None:
+        """Rename `source` to `target`, replacing what is there (a link itself, not its target)."""
+        os.replace(self.at(source), self.at(target), src_dir_fd=self.fd, dst_dir_fd=self.fd)
+
+    def remove(self, name: str) -> None:
+        os.unlink(self.at(name), dir_fd=self.fd)
+
+    def rmtree(self, name: str) -> None:
+        """Remove the directory `name` and all below it, never following a link."""
+        shutil.rmtree(self.at(name), dir_fd=self.fd)
+
+    def mkdir(self, name: str) -> None:
+        os.mkdir(self.at(name), dir_fd=self.fd)
+
+    def size(self, name: str) -> int:
+        return os.stat(self.at(name), dir_fd=self.fd, follow_symlinks=False).st_size
+
+    def close(self) -> None:
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def local_kind(path: str) -> str | None:
@@ -811,12 +1007,12 @@ class Mirror:
 
     def run(self) -> None:
         if os.path.exists(self.root) and not os.path.isdir(self.root):
-            raise MirrorFailed(f"{self.root}: not a directory")
+            raise MirrorFailed(f"{show(self.root)}: not a directory")
         if self.args.reverse and not os.path.isdir(self.root):
-            raise MirrorFailed(f"{self.root}: no such directory")
+            raise MirrorFailed(f"{show(self.root)}: no such directory")
         with self.connect() as ftp:
             direction = "from" if self.args.reverse else "to"
-            self.report.say(f"mirroring {self.site.source} {direction} {self.root}", 2)
+            self.report.say(f"mirroring {self.site.source} {direction} {show(self.root)}", 2)
             self._features = ftp.features()
             if self.args.reverse:
                 self.plan_upload(ftp)
@@ -1019,7 +1215,7 @@ class Mirror:
             with os.scandir(directory) as it:
                 names = sorted(entry.name for entry in it)
         except OSError as exc:
-            self.report.error(f"cannot list {directory}: {one_line(exc)}")
+            self.report.error(f"cannot list {show(directory)}: {one_line(exc)}")
             return
         planned = {t.rel for t in self.plan.transfers}
         for name in names:
@@ -1048,12 +1244,23 @@ class Mirror:
         for rel, kind in plan.removals:
             self._remove_local(rel, kind)
         for rel in plan.stale_parts:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(self.local(rel))
-        failed_dirs = set()
-        for rel in plan.mkdirs:
+            directory, name = posixpath.split(rel)
             try:
-                os.mkdir(self.local(rel))
+                with LocalDir(self.root, directory) as here:
+                    here.remove(name)
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                self.report.error(f"cannot delete {show(rel)}: {one_line(exc)}")
+        failed_dirs: set[str] = set()
+        for rel in plan.mkdirs:
+            if _below_any(rel, failed_dirs):  # already reported
+                failed_dirs.add(rel)
+                continue
+            directory, name = posixpath.split(rel)
+            try:
+                with LocalDir(self.root, directory) as here:
+                    here.mkdir(name)
             except OSError as exc:
                 self.report.error(f"cannot create {show(rel)}: {one_line(exc)}")
                 failed_dirs.add(rel)
@@ -1067,12 +1274,13 @@ class Mirror:
             self.manifest.save()
 
     def _remove_local(self, rel: str, kind: str) -> None:
-        path = self.local(rel)
+        directory, name = posixpath.split(rel)
         try:
-            if kind == "dir":
-                shutil.rmtree(path)  # removes links inside, never follows them
-            else:
-                os.remove(path)
+            with LocalDir(self.root, directory) as here:
+                if kind == "dir":
+                    here.rmtree(name)
+                else:
+                    here.remove(name)
         except OSError as exc:
             self.report.error(f"cannot delete {show(rel)}: {one_line(exc)}")
             return
@@ -1081,30 +1289,34 @@ class Mirror:
 
     def _download(self, ftp: ftplib2.FTP, t: Transfer, callback: Callable[[int], None]) -> None:
         """Fetch `t` into its partial file; rename it into place once it is whole."""
-        final = self.local(t.rel)
-        partial = os.path.join(os.path.dirname(final), part_name(posixpath.basename(t.rel)))
-        # Decided here, not left to download(): without REST it would write the whole
-        # file after the partial one it was given (ftplib2 resumes a file object at its end).
-        resume = t.resume and ftp.has_feature("REST")
-        if resume and t.size is not None and os.path.getsize(partial) > t.size:
-            resume = False
-        # O_NOFOLLOW: a link planted where the partial file goes is not written through.
-        flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-        flags |= os.O_APPEND if resume else os.O_TRUNC
-        try:
-            with os.fdopen(os.open(partial, flags, 0o666), "ab" if resume else "wb") as fp:
-                # The listing's size spares a SIZE round trip; download() checks against it.
-                ftp.download(self.remote(t.rel), fp, resume=resume, callback=callback, size=t.size)
-                fp.flush()
-                if t.modify is not None:
-                    target = fp.fileno() if os.utime in os.supports_fd else partial
-                    os.utime(target, (time.time(), t.modify.timestamp()))
-        except BaseException:
-            with contextlib.suppress(OSError):
-                if os.path.getsize(partial) == 0:  # nothing worth resuming
-                    os.remove(partial)
-            raise
-        os.replace(partial, final)
+        directory, name = posixpath.split(t.rel)
+        partial = part_name(name)
+        with LocalDir(self.root, directory) as here:
+            # Decided here, not left to download(): without REST it would write the whole
+            # file after the partial one it was given (ftplib2 resumes a file object at its end).
+            fd = here.append(partial) if t.resume and ftp.has_feature("REST") else None
+            if fd is not None and t.size is not None and os.fstat(fd).st_size > t.size:
+                os.close(fd)
+                fd = None
+            resume = fd is not None
+            if fd is None:
+                fd = here.create(partial)
+            try:
+                with os.fdopen(fd, "ab" if resume else "wb") as fp:
+                    # The listing's size spares a SIZE round trip; download() checks against it.
+                    ftp.download(
+                        self.remote(t.rel), fp, resume=resume, callback=callback, size=t.size
+                    )
+                    fp.flush()
+                    if t.modify is not None:
+                        target = fp.fileno() if os.utime in os.supports_fd else here.at(partial)
+                        os.utime(target, (time.time(), t.modify.timestamp()))
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    if here.size(partial) == 0:  # nothing worth resuming
+                        here.remove(partial)
+                raise
+            here.replace(partial, name)
         self.manifest.finished(t.rel, t.facts)
 
     # -- uploading (--reverse) -----------------------------------------------------
@@ -1122,7 +1334,7 @@ class Mirror:
             with os.scandir(directory) as it:
                 local_entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            self.report.error(f"cannot list {directory}: {one_line(exc)}")
+            self.report.error(f"cannot list {show(directory)}: {one_line(exc)}")
             return
         remote: dict[str, ftplib2.Entry] = {}
         if remote_exists:
@@ -1288,13 +1500,26 @@ class Mirror:
         """Send `t` under a temporary name, rename it into place, then set its time."""
         final = self.remote(t.rel)
         partial = posixpath.join(posixpath.dirname(final), part_name(posixpath.basename(final)))
-        with open(self.local(t.rel), "rb") as fp:
+        # Never through a link put in the place of the file or a directory since planning:
+        # that would publish a file from outside the mirror.
+        with LocalDir(self.root, posixpath.dirname(t.rel)) as here:
+            fd = here.read(posixpath.basename(t.rel))
+        with open(fd, "rb") as fp:
             ftp.upload(fp, partial, resume=t.resume, callback=callback)
         try:
-            ftp.rename(partial, final)
-        except ftplib2.error_perm:  # some servers will not rename over an existing file
-            ftp.delete(final)
-            ftp.rename(partial, final)
+            _rename_into_place(ftp, partial, final)
+        except ftplib2.error_perm as exc:
+            # A complete copy that may never take its place is no partial file worth
+            # resuming: it goes, and the message says so.
+            try:
+                ftp.delete(partial)
+            except ftplib2.all_errors:
+                fate = f"the uploaded copy is left as {partial}"
+            else:
+                fate = "the uploaded copy was deleted"
+            raise ftplib2.error_perm(
+                f"cannot rename into place: {exc} ({fate}; the server's file is unchanged)"
+            ) from None
         if t.modify is not None and "MFMT" in self._features:
             ftp.set_mtime(final, t.modify)
 
@@ -1432,6 +1657,46 @@ class Connection:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class NotPutBack(ftplib2.Error):
+    """Replacing a remote file failed half-way, and its old version could not be renamed back."""
+
+
+def _rename_into_place(ftp: ftplib2.FTP, partial: str, final: str) -> None:
+    """Rename the complete upload `partial` on the server to `final`, replacing what is there.
+
+    Some servers will not rename over an existing file.  Only when RNTO, not RNFR, is
+    refused and `final` exists is the old file moved aside (to ``..NAME.ftpmirror-part
+    .ftpmirror-part``, a name no file of a mirror can have), the new one renamed into place,
+    and the old one deleted only then; if the new one cannot take its place, the old one is
+    put back.  So nothing is deleted before the new content is in place, and error_perm
+    means that `final` is as it was.
+    """
+    reply = ftp.sendcmd("RNFR " + partial)  # refused: error_perm, and nothing was touched
+    if not reply.startswith("3"):
+        raise ftplib2.error_reply(reply)
+    try:
+        ftp.voidcmd("RNTO " + final)
+        return
+    except ftplib2.error_perm:
+        if not ftp.exists(final):  # refused for some other reason than the old file
+            raise
+    aside = posixpath.join(posixpath.dirname(final), part_name(posixpath.basename(partial)))
+    ftp.rename(final, aside)
+    try:
+        ftp.rename(partial, final)
+    except ftplib2.error_perm as refused:
+        try:
+            ftp.rename(aside, final)
+        except ftplib2.all_errors as exc:
+            raise NotPutBack(
+                f"{refused}; putting the old file back failed too ({exc}): it is {aside}"
+            ) from None
+        raise
+    # Left behind, it is removed by the next run, as a stale partial file.
+    with contextlib.suppress(ftplib2.error_perm):
+        ftp.delete(aside)
 
 
 def _below_any(rel: str, dirs: set[str]) -> bool:
