@@ -137,6 +137,10 @@ class error_proto(Error):
     """A reply or data stream that breaks the protocol."""
 
 
+class _Overrun(error_proto):
+    """More bytes arrived than the size known for a transfer; none past it were written."""
+
+
 class _DecodeError(error_proto, UnicodeDecodeError):
     """Undecodable text on a data connection, under ``errors='strict'``.
 
@@ -1387,11 +1391,13 @@ class FTP:
         `error_proto` instead of passing as success.
         """
         self._set_type("I", cmd)
-        offset, expected = 0, None
+        offset, expected, limit = 0, None, None
         if check_size:
             offset = int(rest or 0)
             if cmd[:5].upper() == "RETR ":
                 expected = self._remote_size(cmd[5:])
+            if expected is not None:
+                limit = max(expected - offset, 0)
 
         def deliver(chunk: memoryview) -> None:
             # Received in large reads whatever the block size: the callback
@@ -1399,7 +1405,14 @@ class FTP:
             for start in range(0, len(chunk), blocksize):
                 callback(bytes(chunk[start : start + blocksize]))
 
-        received, announced = self._receive(cmd, rest, max(blocksize, _RECV_SIZE), deliver)
+        received, announced = self._receive(
+            cmd,
+            rest,
+            max(blocksize, _RECV_SIZE),
+            deliver,
+            limit=limit,
+            limit_to_150=check_size and expected is None and not offset,
+        )
         reply = self._end_transfer()
         if check_size:
             if expected is None and not offset:
@@ -1414,6 +1427,9 @@ class FTP:
         bufsize: int,
         deliver: Callable[[memoryview], object],
         splice: tuple[int, Callable[[int], object] | None, int] | None = None,
+        *,
+        limit: int | None = None,
+        limit_to_150: bool = False,
     ) -> tuple[int, int | None]:
         """Run `cmd` on the data path, passing `deliver` each chunk received.
 
@@ -1423,21 +1439,33 @@ class FTP:
         blocksize)``: when the connection is a plain socket and `fd` a regular
         file, the bytes go into `fd` inside the kernel, at most `blocksize` at
         a time, and `callback` gets their counts (`deliver` is not called).
+
+        `limit` is the most bytes the transfer may bring (with `limit_to_150`
+        and no `limit`, the size the 150 reply announces): the chunk that
+        goes past it is not delivered, and the transfer is abandoned with
+        `error_proto`, as soon as it arrives rather than after the rest.
         """
-        received = 0
+        received: int | None = None
         with self._transfer(cmd, rest) as conn:
             resp = self._last_reply
             announced = parse150(resp) if resp[:3] == "150" else None
+            if limit is None and limit_to_150:
+                limit = announced
             if splice is not None and _spliceable(conn, splice[0]):
-                spliced = _splice_into(conn, *splice)
-                if spliced is not None:
-                    return spliced, announced
-                # else the kernel would not splice from this socket: read it
-            buf = bytearray(bufsize)
-            view = memoryview(buf)
-            while n := conn.recv_into(buf):
-                received += n
-                deliver(view[:n])
+                # None: the kernel would not splice from this socket, so read it
+                received = _splice_into(conn, *splice, limit)
+            if received is None:
+                received = 0
+                buf = bytearray(bufsize)
+                view = memoryview(buf)
+                while n := conn.recv_into(buf):
+                    received += n
+                    if limit is not None and received > limit:
+                        break
+                    deliver(view[:n])
+            if limit is not None and received > limit:
+                # Raised inside the transfer, so that it is abandoned, not completed.
+                raise _Overrun(f"{cmd}: the server sent more than {limit} bytes")
         return received, announced
 
     def retrlines(self, cmd: str, callback: Callable[[str], object] | None = None) -> Reply:
@@ -1851,8 +1879,9 @@ class FTP:
         once complete, so an interrupted download never looks complete; with
         `resume`, an existing ``.part`` file (or, for a file object, its
         current end) is continued with REST.  The size is checked against
-        the 150 reply, or SIZE: a short transfer raises `error_proto`.  Pass
-        `size` when you know it (from a listing) to spare the SIZE command.
+        `size`, the 150 reply, or SIZE: a short transfer raises `error_proto`,
+        and so does a long one, at its first byte past the size.  Pass `size`
+        when you know it (from a listing) to spare the SIZE command.
         `callback` is called with the number of bytes of each block.
         """
         if size is None and resume:  # the offset must be checked against it first
@@ -1872,9 +1901,10 @@ class FTP:
                     total = self._download_to(
                         remote, fp, offset, expected, callback, blocksize, spliced=True
                     )
-            except BaseException:
-                # Keep what was received, for a resume; not an empty file of our own.
-                if new and os.path.getsize(partial) == 0:
+            except BaseException as exc:
+                # Keep what was received, for a resume, but not an empty file of our
+                # own, nor a transfer that overran its size.
+                if isinstance(exc, _Overrun) or (new and os.path.getsize(partial) == 0):
                     os.unlink(partial)
                 raise
             os.replace(partial, final)
@@ -1919,7 +1949,13 @@ class FTP:
             fp.flush()
             splice = (fp.fileno(), callback, blocksize)
         received, announced = self._receive(
-            "RETR " + remote, offset or None, blocksize, deliver, splice
+            "RETR " + remote,
+            offset or None,
+            blocksize,
+            deliver,
+            splice,
+            limit=None if expected is None else expected - offset,
+            limit_to_150=expected is None and not offset,
         )
         self._end_transfer()
         if expected is None and not offset:
@@ -2022,12 +2058,18 @@ _SPLICE_REFUSED = (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EPERM)
 
 
 def _splice_into(
-    conn: socket.socket, fd: int, callback: Callable[[int], object] | None, blocksize: int
+    conn: socket.socket,
+    fd: int,
+    callback: Callable[[int], object] | None,
+    blocksize: int,
+    limit: int | None = None,
 ) -> int | None:
     """Move everything `conn` receives into file `fd` through a pipe; return the count.
 
     Returns None, having moved nothing, if the kernel refuses to splice
-    from the socket (a seccomp sandbox, an emulated kernel).
+    from the socket (a seccomp sandbox, an emulated kernel).  Stops at the
+    first bytes that take the count past `limit`, without writing them,
+    and returns that count.
 
     The bytes never enter Python: socket to pipe without a copy, pipe to
     the page cache with one.  Measured writing 512 MiB into tmpfs, it took
@@ -2055,6 +2097,8 @@ def _splice_into(
             if not n:
                 return received
             received += n
+            if limit is not None and received > limit:
+                return received  # what is past it stays in the pipe, unwritten
             _drain_pipe(r, fd, n)
             if callback is not None:
                 callback(n)
