@@ -21,6 +21,7 @@ import dataclasses
 import datetime
 import errno
 import functools
+import hashlib
 import io
 import os
 import posixpath
@@ -1875,14 +1876,15 @@ class FTP:
     ) -> int:
         """Download `remote` into `local` (a path or a binary file); return its size.
 
-        A path is written as ``<local>.part`` and renamed into place only
-        once complete, so an interrupted download never looks complete; with
-        `resume`, an existing ``.part`` file (or, for a file object, its
-        current end) is continued with REST.  The size is checked against
-        `size`, the 150 reply, or SIZE: a short transfer raises `error_proto`,
-        and so does a long one, at its first byte past the size.  Pass `size`
-        when you know it (from a listing) to spare the SIZE command.
-        `callback` is called with the number of bytes of each block.
+        A path is written as a hidden partial file of its own beside it,
+        ``.<name>.<inode>.ftplib2-part``, renamed into place only once
+        complete, so an interrupted download never looks complete; with
+        `resume`, that partial file (or, for a file object, its current end)
+        is continued with REST.  The size is checked against `size`, the 150
+        reply, or SIZE: a short transfer raises `error_proto`, and so does a
+        long one, at its first byte past the size.  Pass `size` when you know
+        it (from a listing) to spare the SIZE command.  `callback` is called
+        with the number of bytes of each block.
         """
         if size is None and resume:  # the offset must be checked against it first
             size = self._remote_size(remote)
@@ -1891,12 +1893,9 @@ class FTP:
         resume = resume and self.has_feature("REST")  # else start again from 0
         if isinstance(local, (str, os.PathLike)):
             final = os.fspath(local)
-            partial = final + ".part"
-            new = not (resume and os.path.exists(partial))
+            fd, partial, new = _open_partial(final, resume)
             try:
-                # Write-only, not append mode: splice(2) refuses O_APPEND files.
-                flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0)
-                with open(os.open(partial, flags | (os.O_TRUNC if new else 0), 0o666), "wb") as fp:
+                with open(fd, "wb") as fp:
                     offset = fp.seek(0, os.SEEK_END)
                     total = self._download_to(
                         remote, fp, offset, expected, callback, blocksize, spliced=True
@@ -2038,6 +2037,86 @@ def _check_size(what: str, total: int, expected: int | None) -> None:
     """Raise unless a transfer's byte count matches the size known for it."""
     if expected is not None and total != expected:
         raise error_proto(f"{what}: received {total} bytes of {expected}")
+
+
+_PART_SUFFIX = ".ftplib2-part"
+_NAME_MAX = 255  # bytes in one file name: Linux, the BSDs and macOS alike
+
+
+def _partial_prefix(final: str) -> tuple[str, str]:
+    """The directory of `final`, and how the names of its partial files start."""
+    directory, name = os.path.split(final)
+    # Room for the inode number and the suffix, or the partial file could not be created.
+    if len(os.fsencode(name)) > _NAME_MAX - 2 - 20 - len(_PART_SUFFIX):
+        name = hashlib.sha256(os.fsencode(name)).hexdigest()
+    return directory, f".{name}."
+
+
+def _is_own_partial(st: os.stat_result, number: str) -> bool:
+    """Whether a file named with `number` is a partial file that download() made.
+
+    Its name carries its own inode number, which is known only once the file
+    exists: no download, copy or restore from a backup gives a file a name
+    with that, and no file gets it by chance.  One link, and (where there are
+    owners) ours, so that a file planted in a shared directory is not taken.
+    """
+    return (
+        stat.S_ISREG(st.st_mode)
+        and number == str(st.st_ino)
+        and st.st_nlink == 1
+        and (not hasattr(os, "geteuid") or st.st_uid == os.geteuid())
+    )
+
+
+def _open_partial(final: str, resume: bool) -> tuple[int, str, bool]:
+    """Open the partial file of a download to `final`; return its fd, path, and whether new.
+
+    The partial file a previous download left is continued (with `resume`)
+    or emptied and reused; any other file is left alone, and a new partial
+    file is created beside it.  Nothing is followed through a symbolic link.
+    """
+    directory, prefix = _partial_prefix(final)
+    # Write-only, not append mode: splice(2) refuses O_APPEND files.
+    flags = os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    with os.scandir(directory or os.curdir) as entries:
+        for entry in entries:
+            number = entry.name[len(prefix) : -len(_PART_SUFFIX)]
+            # lstat, not entry.stat(): that has no inode numbers on Windows.
+            if not (
+                entry.name.startswith(prefix)
+                and entry.name.endswith(_PART_SUFFIX)
+                and _is_own_partial(os.lstat(entry.path), number)
+            ):
+                continue
+            try:
+                fd = os.open(entry.path, flags)
+            except OSError:  # gone or replaced since (a link: O_NOFOLLOW): not ours to use
+                continue
+            if _is_own_partial(os.fstat(fd), number):  # still that file, not one put in its place
+                if not resume:
+                    os.ftruncate(fd, 0)
+                return fd, entry.path, not resume
+            os.close(fd)
+    # A new one: created under a name nobody has, then renamed after its inode number.
+    held: list[tuple[int, str]] = []
+    try:
+        for _ in range(100):
+            scratch = os.path.join(directory, f"{prefix}{os.urandom(8).hex()}.ftplib2-new")
+            fd = os.open(scratch, flags | os.O_CREAT | os.O_EXCL, 0o666)
+            held.append((fd, scratch))
+            partial = os.path.join(directory, f"{prefix}{os.fstat(fd).st_ino}{_PART_SUFFIX}")
+            if not os.path.lexists(partial):
+                os.rename(scratch, partial)
+                held.pop()
+                return fd, partial, True
+            # Taken, by a copy of a partial file whose inode number has come free since:
+            # keep this file open, so that the next one gets another number.
+        raise FileExistsError(errno.EEXIST, "no free name for a partial file", partial)
+    finally:
+        for fd, scratch in held:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(scratch)
 
 
 def _child(directory: str, name: str) -> str:

@@ -2,6 +2,9 @@
 
 Against live pyftpdlib servers and the scripted hostile server, this proves that:
 
+* download() keeps what it receives in a partial file of its own, and never truncates,
+  continues or renames a file it did not create: not a user's ``NAME.part``, not a copy of one
+  of its own partial files, not another user's file, not a symbolic link (issue 21, item 2);
 * a size known for a download bounds what is written, spliced into a path or not: the first
   bytes past it abandon the transfer with error_proto (issue 21, item 3);
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,14 +26,158 @@ import pytest
 import ftplib2
 from test_ftplib2 import (
     HOSTILE_TIMEOUT,
+    CallbackFailed,
     HostileControl,
     HostileServer,
+    LiveServer,
     SpliceSpy,
     hostile_assert_in_step,
     hostile_serving,
     hostile_within,
     needs_splice,
+    partial_downloads,
+    plant_partial_download,
+    verbs_of,
 )
+
+# --------------------------------------------------------------------------
+# Partial files: only ftplib2's own are continued, truncated or renamed
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("resume", [False, True], ids=["fresh", "resume"])
+def test_download_beside_a_users_part_file_leaves_it_alone(
+    ftp: ftplib2.FTP, server: LiveServer, workdir: Path, tmp_path: Path, resume: bool
+) -> None:
+    """The issue's case: the server holds movie.mkv.part and movie.mkv; download both."""
+    (workdir / "movie.mkv.part").write_bytes(b"A" * 400)
+    (workdir / "movie.mkv").write_bytes(b"B" * 1000)
+    assert ftp.download("movie.mkv.part", tmp_path / "movie.mkv.part", resume=resume) == 400
+    assert ftp.download("movie.mkv", tmp_path / "movie.mkv", resume=resume) == 1000
+    assert (tmp_path / "movie.mkv.part").read_bytes() == b"A" * 400
+    assert (tmp_path / "movie.mkv").read_bytes() == b"B" * 1000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["movie.mkv", "movie.mkv.part"]
+    assert "REST" not in verbs_of(server, ftp)
+
+
+def interrupt_download(ftp: ftplib2.FTP, remote: str, target: Path) -> str:
+    """Download until the first block has been written, then fail; return the partial's name."""
+
+    def give_up(count: int) -> None:
+        raise CallbackFailed("stopped after the first block")
+
+    with pytest.raises(CallbackFailed):
+        ftp.download(remote, target, callback=give_up, blocksize=1 << 16)
+    assert not target.exists()
+    [name] = partial_downloads(target.parent)
+    return name
+
+
+def test_interrupted_download_resumes_from_its_own_partial_file(
+    ftp: ftplib2.FTP, server: LiveServer, workdir: Path, tmp_path: Path
+) -> None:
+    data = os.urandom(1 << 20)
+    (workdir / "big.bin").write_bytes(data)
+    target = tmp_path / "big.bin"
+    part = tmp_path / interrupt_download(ftp, "big.bin", target)
+    assert part.name == f".big.bin.{part.stat().st_ino}.ftplib2-part"  # as documented
+    kept = part.stat().st_size
+    assert 0 < kept < len(data)
+    assert part.read_bytes() == data[:kept]
+    assert ftp.download("big.bin", target, resume=True) == len(data)
+    assert target.read_bytes() == data
+    assert f"REST {kept}" in server.commands_of(ftp)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.bin"]
+
+
+def test_download_without_resume_starts_its_own_partial_file_again_and_leaves_none(
+    ftp: ftplib2.FTP, server: LiveServer, workdir: Path, tmp_path: Path
+) -> None:
+    data = os.urandom(1 << 20)
+    (workdir / "big.bin").write_bytes(data)
+    target = tmp_path / "big.bin"
+    interrupt_download(ftp, "big.bin", target)
+    assert ftp.download("big.bin", target) == len(data)
+    assert target.read_bytes() == data
+    assert "REST" not in verbs_of(server, ftp)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.bin"]
+
+
+def test_download_does_not_continue_a_copy_of_its_partial_file(
+    ftp: ftplib2.FTP, server: LiveServer, workdir: Path, tmp_path: Path
+) -> None:
+    """A partial file restored from a backup, or mirrored back from a server, under the very
+    name download() gave it, is a file download() did not create: it is left as it is."""
+    data = os.urandom(1 << 20)
+    (workdir / "big.bin").write_bytes(data)
+    target = tmp_path / "big.bin"
+    name = interrupt_download(ftp, "big.bin", target)
+    copy = tmp_path / "copy"
+    shutil.copyfile(tmp_path / name, copy)
+    os.replace(copy, tmp_path / name)
+    copied = (tmp_path / name).read_bytes()
+    for resume in (True, False):
+        assert ftp.download("big.bin", target, resume=resume) == len(data)
+        assert target.read_bytes() == data
+        assert (tmp_path / name).read_bytes() == copied
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["big.bin", name])
+    assert "REST" not in verbs_of(server, ftp)
+
+
+@pytest.mark.parametrize("resume", [False, True], ids=["fresh", "resume"])
+def test_download_does_not_write_through_a_link_named_like_its_partial_file(
+    ftp: ftplib2.FTP, server: LiveServer, workdir: Path, tmp_path: Path, resume: bool
+) -> None:
+    (workdir / "movie.mkv").write_bytes(b"B" * 1000)
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"not yours")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    scratch = dest / "link"
+    scratch.symlink_to(outside)
+    link = dest / f".movie.mkv.{os.lstat(scratch).st_ino}.ftplib2-part"
+    scratch.rename(link)
+    assert ftp.download("movie.mkv", dest / "movie.mkv", resume=resume) == 1000
+    assert (dest / "movie.mkv").read_bytes() == b"B" * 1000
+    assert outside.read_bytes() == b"not yours"
+    assert link.is_symlink()
+    assert "REST" not in verbs_of(server, ftp)
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="giving a file away needs root"
+)
+@pytest.mark.parametrize("resume", [False, True], ids=["fresh", "resume"])
+def test_download_does_not_continue_a_partial_file_of_another_user(
+    ftp: ftplib2.FTP, server: LiveServer, workdir: Path, tmp_path: Path, resume: bool
+) -> None:
+    """In a shared directory (/tmp), another user can plant a file named like a partial one."""
+    (workdir / "movie.mkv").write_bytes(b"B" * 1000)
+    planted = plant_partial_download(tmp_path / "movie.mkv", b"A" * 400)
+    os.chown(planted, 4242, 4242)
+    planted.chmod(0o666)
+    assert ftp.download("movie.mkv", tmp_path / "movie.mkv", resume=resume) == 1000
+    assert (tmp_path / "movie.mkv").read_bytes() == b"B" * 1000
+    assert planted.read_bytes() == b"A" * 400
+    assert "REST" not in verbs_of(server, ftp)
+
+
+def test_download_of_a_name_at_the_length_limit_gets_a_partial_file_and_resumes(
+    ftp: ftplib2.FTP, server: LiveServer, workdir: Path, tmp_path: Path
+) -> None:
+    """A partial file's name adds to the final one: a 255-byte name must still download."""
+    name = "n" * 251 + ".bin"
+    data = os.urandom(1 << 20)
+    (workdir / name).write_bytes(data)
+    target = tmp_path / name
+    part = interrupt_download(ftp, name, target)
+    assert len(os.fsencode(part)) <= 255
+    kept = (tmp_path / part).stat().st_size
+    assert ftp.download(name, target, resume=True) == len(data)
+    assert target.read_bytes() == data
+    assert f"REST {kept}" in server.commands_of(ftp)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
 
 # --------------------------------------------------------------------------
 # A known size bounds what a download writes
