@@ -1902,9 +1902,11 @@ class FTP:
                     )
             except BaseException as exc:
                 # Keep what was received, for a resume, but not an empty file of our
-                # own, nor a transfer that overran its size.
-                if isinstance(exc, _Overrun) or (new and os.path.getsize(partial) == 0):
-                    os.unlink(partial)
+                # own, nor a transfer that overran its size.  Whatever happens here,
+                # the error to report is the one that stopped the download.
+                with contextlib.suppress(OSError):
+                    if isinstance(exc, _Overrun) or (new and os.path.getsize(partial) == 0):
+                        os.unlink(partial)
                 raise
             os.replace(partial, final)
             return total

@@ -7,6 +7,8 @@ Against live pyftpdlib servers and the scripted hostile server, this proves that
   of its own partial files, not another user's file, not a symbolic link (issue 21, item 2);
 * a size known for a download bounds what is written, spliced into a path or not: the first
   bytes past it abandon the transfer with error_proto (issue 21, item 3);
+* a download whose local file cannot be written raises that error, not one from its cleanup
+  (issue 19, item 10);
 
 Run only these tests with::
 
@@ -280,3 +282,37 @@ def test_download_of_exactly_the_known_size_is_not_cut(
     assert (tmp_path / "exact.bin").read_bytes() == b"x" * (KNOWN_SIZE - 1) + b"y"
     assert ftp.download("exact.bin", io.BytesIO()) == KNOWN_SIZE  # bound by the 150's size
     hostile_assert_in_step(ftp, server)
+
+
+# --------------------------------------------------------------------------
+# Errors: the one that happened, not one from the cleanup
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not os.path.isdir("/sys/kernel"), reason="needs Linux's sysfs")
+def test_download_into_a_directory_that_refuses_new_files_raises_that_error(
+    ftp: ftplib2.FTP, server: LiveServer, workdir: Path
+) -> None:
+    """/sys refuses to create files, even for root: the issue's own case."""
+    (workdir / "a.txt").write_bytes(b"a")
+    with pytest.raises(PermissionError) as excinfo:
+        ftp.download("a.txt", "/sys/a.txt")
+    assert excinfo.value.__context__ is None
+    assert "RETR" not in verbs_of(server, ftp)
+    assert ftp.voidcmd("NOOP").code == "200"
+
+
+def test_download_whose_directory_vanishes_raises_the_transfers_own_error(
+    ftp: ftplib2.FTP, workdir: Path, tmp_path: Path
+) -> None:
+    (workdir / "big.bin").write_bytes(os.urandom(1 << 20))
+    dest = tmp_path / "dest"
+    dest.mkdir()
+
+    def vanish(count: int) -> None:
+        shutil.rmtree(dest)
+        raise CallbackFailed("the directory is gone")
+
+    with pytest.raises(CallbackFailed):
+        ftp.download("big.bin", dest / "big.bin", callback=vanish, blocksize=1 << 16)
+    assert ftp.voidcmd("NOOP").code == "200"
