@@ -1886,6 +1886,8 @@ class FTP:
         it (from a listing) to spare the SIZE command.  `callback` is called
         with the number of bytes of each block.
         """
+        if isinstance(local, io.TextIOBase):
+            raise TypeError("download() needs a path or a file opened in binary mode")
         if size is None and resume:  # the offset must be checked against it first
             size = self._remote_size(remote)
         expected = size
@@ -1978,22 +1980,31 @@ class FTP:
     ) -> int:
         """Upload `local` (a path or a binary file) to `remote`; return the size sent.
 
-        With `resume`, the part the server already has (SIZE) is skipped and
-        the rest sent with REST + STOR, or APPE where REST is refused.  The
-        server's SIZE afterwards must match, else `error_proto`.  `callback`
-        is called with the number of bytes of each block.
+        A file object is read from its position to its end, and need not be
+        seekable (a pipe will do), except with `resume`: then the part the
+        server already has (SIZE) is skipped and the rest sent with REST +
+        STOR, or APPE where REST is refused.  The server's SIZE afterwards
+        must match, else `error_proto`.  `callback` is called with the number
+        of bytes of each block.  A text file raises TypeError before STOR.
         """
         if isinstance(local, (str, os.PathLike)):
             with open(local, "rb") as fp:
                 return self.upload(
                     fp, remote, resume=resume, callback=callback, blocksize=blocksize
                 )
-        start = local.tell()
-        offset = (self._remote_size(remote) or 0) if resume else 0
-        length = local.seek(0, os.SEEK_END) - start
-        if offset > length:
-            raise error_proto(f"{remote} is longer ({offset}) than the local file ({length})")
-        local.seek(start + offset)
+        if isinstance(local, io.TextIOBase) or not hasattr(local, "readinto"):
+            # Found only once STOR has replaced the remote file with an empty one.
+            raise TypeError("upload() needs a path or a file opened in binary mode")
+        offset = 0
+        if resume:  # only skipping what the server has needs seeking
+            start = local.tell()
+            offset = self._remote_size(remote) or 0
+            length = local.seek(0, os.SEEK_END) - start
+            if offset > length:
+                raise error_proto(f"{remote} is longer ({offset}) than the local file ({length})")
+            local.seek(start + offset)
+            if offset and offset == length:  # complete already: no empty STOR to risk it
+                return offset
         self._set_type("I", remote)
         command, rest = "STOR " + remote, offset or None
         if rest is not None and not self.has_feature("REST"):

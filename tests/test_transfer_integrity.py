@@ -7,6 +7,9 @@ Against live pyftpdlib servers and the scripted hostile server, this proves that
   of its own partial files, not another user's file, not a symbolic link (issue 21, item 2);
 * a size known for a download bounds what is written, spliced into a path or not: the first
   bytes past it abandon the transfer with error_proto (issue 21, item 3);
+* upload() reads a pipe or a subprocess's output from where it stands (issue 21, item 11),
+  refuses a text file before STOR, so the remote file is left as it was (issue 21, item 1),
+  and sends nothing when resuming onto a remote file that is already whole;
 * a download whose local file cannot be written raises that error, not one from its cleanup
   (issue 19, item 10);
 
@@ -20,6 +23,9 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import subprocess
+import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -282,6 +288,92 @@ def test_download_of_exactly_the_known_size_is_not_cut(
     assert (tmp_path / "exact.bin").read_bytes() == b"x" * (KNOWN_SIZE - 1) + b"y"
     assert ftp.download("exact.bin", io.BytesIO()) == KNOWN_SIZE  # bound by the 150's size
     hostile_assert_in_step(ftp, server)
+
+
+# --------------------------------------------------------------------------
+# upload(): non-seekable files, and files it cannot send
+# --------------------------------------------------------------------------
+
+
+def test_upload_sends_a_pipe_from_where_it_stands_to_its_end(
+    ftp: ftplib2.FTP, workdir: Path
+) -> None:
+    data = os.urandom(300_000)  # more than a pipe holds: the writer runs alongside
+    r, w = os.pipe()
+
+    def write_all() -> None:
+        with os.fdopen(w, "wb") as sink:
+            sink.write(data)
+
+    writer = threading.Thread(target=write_all)
+    writer.start()
+    try:
+        with os.fdopen(r, "rb") as source:
+            assert source.read(10) == data[:10]
+            assert ftp.upload(source, "piped.bin") == len(data) - 10
+    finally:
+        writer.join()
+    assert (workdir / "piped.bin").read_bytes() == data[10:]
+
+
+def test_upload_sends_the_output_of_a_subprocess(ftp: ftplib2.FTP, workdir: Path) -> None:
+    script = "import sys; sys.stdout.buffer.write(bytes(range(256)) * 2000)"
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE) as child:
+        assert ftp.upload(child.stdout, "child.bin") == 512_000
+    assert child.returncode == 0
+    assert (workdir / "child.bin").read_bytes() == bytes(range(256)) * 2000
+
+
+def test_upload_resume_from_a_pipe_raises_before_sending_anything(
+    ftp: ftplib2.FTP, server: LiveServer
+) -> None:
+    r, w = os.pipe()
+    os.close(w)
+    before = server.commands_of(ftp)
+    with os.fdopen(r, "rb") as source, pytest.raises(OSError):
+        ftp.upload(source, "piped.bin", resume=True)
+    assert server.commands_of(ftp) == before
+    assert ftp.voidcmd("NOOP").code == "200"
+
+
+@pytest.mark.parametrize("resume", [False, True], ids=["fresh", "resume"])
+def test_upload_of_a_text_file_raises_type_error_before_touching_the_remote_file(
+    ftp: ftplib2.FTP, server: LiveServer, workdir: Path, tmp_path: Path, resume: bool
+) -> None:
+    (workdir / "notes.txt").write_bytes(b"the server's notes\n")
+    local = tmp_path / "notes.txt"
+    local.write_text("my notes\n", encoding="utf-8")
+    before = server.commands_of(ftp)
+    with local.open(encoding="utf-8") as text, pytest.raises(TypeError, match="binary"):
+        ftp.upload(text, "notes.txt", resume=resume)
+    assert server.commands_of(ftp) == before
+    assert (workdir / "notes.txt").read_bytes() == b"the server's notes\n"
+    assert ftp.voidcmd("NOOP").code == "200"
+
+
+def test_download_into_a_text_file_raises_type_error_before_retr(
+    ftp: ftplib2.FTP, server: LiveServer, workdir: Path, tmp_path: Path
+) -> None:
+    (workdir / "notes.txt").write_bytes(b"the server's notes\n")
+    before = server.commands_of(ftp)
+    with (
+        (tmp_path / "notes.txt").open("w", encoding="utf-8") as text,
+        pytest.raises(TypeError, match="binary"),
+    ):
+        ftp.download("notes.txt", text)
+    assert server.commands_of(ftp) == before
+    assert ftp.voidcmd("NOOP").code == "200"
+
+
+def test_upload_resume_onto_a_remote_file_that_is_already_whole_sends_no_data(
+    ftp: ftplib2.FTP, server: LiveServer, workdir: Path
+) -> None:
+    data = os.urandom(50_000)
+    (workdir / "whole.bin").write_bytes(data)
+    assert ftp.upload(io.BytesIO(data), "whole.bin", resume=True) == len(data)
+    assert (workdir / "whole.bin").read_bytes() == data
+    verbs = verbs_of(server, ftp)
+    assert "STOR" not in verbs and "APPE" not in verbs and "REST" not in verbs
 
 
 # --------------------------------------------------------------------------
