@@ -2026,7 +2026,9 @@ class FTP:
         and checks the final reply; closing a download early aborts it and
         leaves the control connection usable.  No other command can be sent
         while it is open.  Text modes decode with `encoding` (default: the
-        connection's) in binary transfer mode.
+        connection's) in binary transfer mode, so the server converts no line
+        endings; the text layer translates them as for a local text file
+        (universal newlines when reading, os.linesep when writing).
         """
         if mode not in ("rb", "wb", "ab", "r", "w"):
             raise ValueError(f"invalid mode: {mode!r}")

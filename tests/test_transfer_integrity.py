@@ -12,6 +12,8 @@ Against live pyftpdlib servers and the scripted hostile server, this proves that
   and sends nothing when resuming onto a remote file that is already whole;
 * a download whose local file cannot be written raises that error, not one from its cleanup
   (issue 19, item 10);
+* the documented details hold: text mode's newline translation, the *rest* that
+  retrbinary() passes on, and when a download asks for SIZE.
 
 Run only these tests with::
 
@@ -408,3 +410,53 @@ def test_download_whose_directory_vanishes_raises_the_transfers_own_error(
     with pytest.raises(CallbackFailed):
         ftp.download("big.bin", dest / "big.bin", callback=vanish, blocksize=1 << 16)
     assert ftp.voidcmd("NOOP").code == "200"
+
+
+# --------------------------------------------------------------------------
+# The documented details
+# --------------------------------------------------------------------------
+
+
+def test_open_text_mode_reads_with_universal_newlines_like_a_local_text_file(
+    ftp: ftplib2.FTP, workdir: Path
+) -> None:
+    (workdir / "mixed.txt").write_bytes(b"one\r\ntwo\rthree\nfour")
+    with ftp.open("mixed.txt", "r", encoding="utf-8") as text:
+        assert list(text) == ["one\n", "two\n", "three\n", "four"]
+    # The binary stream has the bytes as the server sent them, for a wrapper of one's own.
+    with io.TextIOWrapper(ftp.open("mixed.txt", "rb"), encoding="utf-8", newline="") as text:
+        assert text.read() == "one\r\ntwo\rthree\nfour"
+    with ftp.open("written.txt", "w", encoding="utf-8") as text:
+        text.write("a\nb\n")
+    assert (workdir / "written.txt").read_bytes() == f"a{os.linesep}b{os.linesep}".encode()
+
+
+def test_retrbinary_sends_a_non_numeric_rest_as_given_like_ftplib(
+    ftp: ftplib2.FTP, server: LiveServer, workdir: Path
+) -> None:
+    (workdir / "blob.bin").write_bytes(b"x" * 100)
+    with pytest.raises(ftplib2.error_perm):
+        ftp.retrbinary("RETR blob.bin", lambda block: None, rest="abc")
+    assert "REST abc" in server.commands_of(ftp)
+    assert ftp.voidcmd("NOOP").code == "200"
+    # With check_size, the offset is added to the byte count, so it must be a number.
+    before = server.commands_of(ftp)
+    with pytest.raises(ValueError):
+        ftp.retrbinary("RETR blob.bin", lambda block: None, rest="abc", check_size=True)
+    assert not [c for c in server.commands_of(ftp)[len(before) :] if c.startswith("RE")]
+    assert ftp.voidcmd("NOOP").code == "200"
+
+
+def test_download_asks_for_size_only_after_retr_when_the_150_announces_none(
+    ftp: ftplib2.FTP, server: LiveServer, workdir: Path, tmp_path: Path
+) -> None:
+    (workdir / "blob.bin").write_bytes(b"x" * 1000)
+    assert ftp.download("blob.bin", tmp_path / "blob.bin") == 1000
+    commands = server.commands_of(ftp)
+    assert commands.index("RETR blob.bin") < commands.index("SIZE blob.bin")
+    assert ftp.download("blob.bin", tmp_path / "blob.bin", size=1000) == 1000
+    assert server.commands_of(ftp).count("SIZE blob.bin") == 1  # not with a size given
+    before = len(server.commands_of(ftp))
+    assert ftp.download("blob.bin", tmp_path / "blob.bin", resume=True) == 1000
+    resumed = server.commands_of(ftp)[before:]
+    assert resumed[0] == "SIZE blob.bin" and resumed[-1] == "RETR blob.bin"  # resuming: first
