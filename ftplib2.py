@@ -1389,7 +1389,8 @@ class FTP:
         restart offset (REST).  Returns the final reply.  With `check_size`
         (ftplib2 extension), the byte count is checked against the file's
         SIZE (or, failing that, the 150 reply) and a short transfer raises
-        `error_proto` instead of passing as success.
+        `error_proto` instead of passing as success; a long one raises it at
+        its first block past the size, which the callback does not get.
         """
         self._set_type("I", cmd)
         offset, expected, limit = 0, None, None
