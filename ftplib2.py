@@ -21,6 +21,7 @@ import dataclasses
 import datetime
 import errno
 import functools
+import hashlib
 import io
 import os
 import posixpath
@@ -138,6 +139,10 @@ class error_perm(Error):
 
 class error_proto(Error):
     """A reply or data stream that breaks the protocol."""
+
+
+class _Overrun(error_proto):
+    """More bytes arrived than the size known for a transfer; none past it were written."""
 
 
 class _DecodeError(error_proto, UnicodeDecodeError):
@@ -1387,14 +1392,17 @@ class FTP:
         restart offset (REST).  Returns the final reply.  With `check_size`
         (ftplib2 extension), the byte count is checked against the file's
         SIZE (or, failing that, the 150 reply) and a short transfer raises
-        `error_proto` instead of passing as success.
+        `error_proto` instead of passing as success; a long one raises it at
+        its first block past the size, which the callback does not get.
         """
         self._set_type("I", cmd)
-        offset, expected = 0, None
+        offset, expected, limit = 0, None, None
         if check_size:
             offset = int(rest or 0)
             if cmd[:5].upper() == "RETR ":
                 expected = self._remote_size(cmd[5:])
+            if expected is not None:
+                limit = max(expected - offset, 0)
 
         def deliver(chunk: memoryview) -> None:
             # Received in large reads whatever the block size: the callback
@@ -1402,7 +1410,14 @@ class FTP:
             for start in range(0, len(chunk), blocksize):
                 callback(bytes(chunk[start : start + blocksize]))
 
-        received, announced = self._receive(cmd, rest, max(blocksize, _RECV_SIZE), deliver)
+        received, announced = self._receive(
+            cmd,
+            rest,
+            max(blocksize, _RECV_SIZE),
+            deliver,
+            limit=limit,
+            limit_to_150=check_size and expected is None and not offset,
+        )
         reply = self._end_transfer()
         if check_size:
             if expected is None and not offset:
@@ -1417,6 +1432,9 @@ class FTP:
         bufsize: int,
         deliver: Callable[[memoryview], object],
         splice: tuple[int, Callable[[int], object] | None, int] | None = None,
+        *,
+        limit: int | None = None,
+        limit_to_150: bool = False,
     ) -> tuple[int, int | None]:
         """Run `cmd` on the data path, passing `deliver` each chunk received.
 
@@ -1426,21 +1444,33 @@ class FTP:
         blocksize)``: when the connection is a plain socket and `fd` a regular
         file, the bytes go into `fd` inside the kernel, at most `blocksize` at
         a time, and `callback` gets their counts (`deliver` is not called).
+
+        `limit` is the most bytes the transfer may bring (with `limit_to_150`
+        and no `limit`, the size the 150 reply announces): the chunk that
+        goes past it is not delivered, and the transfer is abandoned with
+        `error_proto`, as soon as it arrives rather than after the rest.
         """
-        received = 0
+        received: int | None = None
         with self._transfer(cmd, rest) as conn:
             resp = self._last_reply
             announced = parse150(resp) if resp[:3] == "150" else None
+            if limit is None and limit_to_150:
+                limit = announced
             if splice is not None and _spliceable(conn, splice[0]):
-                spliced = _splice_into(conn, *splice)
-                if spliced is not None:
-                    return spliced, announced
-                # else the kernel would not splice from this socket: read it
-            buf = bytearray(bufsize)
-            view = memoryview(buf)
-            while n := conn.recv_into(buf):
-                received += n
-                deliver(view[:n])
+                # None: the kernel would not splice from this socket, so read it
+                received = _splice_into(conn, *splice, limit)
+            if received is None:
+                received = 0
+                buf = bytearray(bufsize)
+                view = memoryview(buf)
+                while n := conn.recv_into(buf):
+                    received += n
+                    if limit is not None and received > limit:
+                        break
+                    deliver(view[:n])
+            if limit is not None and received > limit:
+                # Raised inside the transfer, so that it is abandoned, not completed.
+                raise _Overrun(f"{cmd}: the server sent more than {limit} bytes")
         return received, announced
 
     def retrlines(self, cmd: str, callback: Callable[[str], object] | None = None) -> Reply:
@@ -1850,14 +1880,18 @@ class FTP:
     ) -> int:
         """Download `remote` into `local` (a path or a binary file); return its size.
 
-        A path is written as ``<local>.part`` and renamed into place only
-        once complete, so an interrupted download never looks complete; with
-        `resume`, an existing ``.part`` file (or, for a file object, its
-        current end) is continued with REST.  The size is checked against
-        the 150 reply, or SIZE: a short transfer raises `error_proto`.  Pass
-        `size` when you know it (from a listing) to spare the SIZE command.
-        `callback` is called with the number of bytes of each block.
+        A path is written as a hidden partial file of its own beside it,
+        ``.<name>.<inode>.ftplib2-part``, renamed into place only once
+        complete, so an interrupted download never looks complete; with
+        `resume`, that partial file (or, for a file object, its current end)
+        is continued with REST.  The size is checked against `size`, the 150
+        reply, or SIZE: a short transfer raises `error_proto`, and so does a
+        long one, at its first byte past the size.  Pass `size` when you know
+        it (from a listing) to spare the SIZE command.  `callback` is called
+        with the number of bytes of each block.
         """
+        if isinstance(local, io.TextIOBase):
+            raise TypeError("download() needs a path or a file opened in binary mode")
         if size is None and resume:  # the offset must be checked against it first
             size = self._remote_size(remote)
         expected = size
@@ -1865,20 +1899,20 @@ class FTP:
         resume = resume and self.has_feature("REST")  # else start again from 0
         if isinstance(local, (str, os.PathLike)):
             final = os.fspath(local)
-            partial = final + ".part"
-            new = not (resume and os.path.exists(partial))
+            fd, partial, new = _open_partial(final, resume)
             try:
-                # Write-only, not append mode: splice(2) refuses O_APPEND files.
-                flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0)
-                with open(os.open(partial, flags | (os.O_TRUNC if new else 0), 0o666), "wb") as fp:
+                with open(fd, "wb") as fp:
                     offset = fp.seek(0, os.SEEK_END)
                     total = self._download_to(
                         remote, fp, offset, expected, callback, blocksize, spliced=True
                     )
-            except BaseException:
-                # Keep what was received, for a resume; not an empty file of our own.
-                if new and os.path.getsize(partial) == 0:
-                    os.unlink(partial)
+            except BaseException as exc:
+                # Keep what was received, for a resume, but not an empty file of our
+                # own, nor a transfer that overran its size.  Whatever happens here,
+                # the error to report is the one that stopped the download.
+                with contextlib.suppress(OSError):
+                    if isinstance(exc, _Overrun) or (new and os.path.getsize(partial) == 0):
+                        os.unlink(partial)
                 raise
             os.replace(partial, final)
             return total
@@ -1922,7 +1956,13 @@ class FTP:
             fp.flush()
             splice = (fp.fileno(), callback, blocksize)
         received, announced = self._receive(
-            "RETR " + remote, offset or None, blocksize, deliver, splice
+            "RETR " + remote,
+            offset or None,
+            blocksize,
+            deliver,
+            splice,
+            limit=None if expected is None else expected - offset,
+            limit_to_150=expected is None and not offset,
         )
         self._end_transfer()
         if expected is None and not offset:
@@ -1944,22 +1984,31 @@ class FTP:
     ) -> int:
         """Upload `local` (a path or a binary file) to `remote`; return the size sent.
 
-        With `resume`, the part the server already has (SIZE) is skipped and
-        the rest sent with REST + STOR, or APPE where REST is refused.  The
-        server's SIZE afterwards must match, else `error_proto`.  `callback`
-        is called with the number of bytes of each block.
+        A file object is read from its position to its end, and need not be
+        seekable (a pipe will do), except with `resume`: then the part the
+        server already has (SIZE) is skipped and the rest sent with REST +
+        STOR, or APPE where REST is refused.  The server's SIZE afterwards
+        must match, else `error_proto`.  `callback` is called with the number
+        of bytes of each block.  A text file raises TypeError before STOR.
         """
         if isinstance(local, (str, os.PathLike)):
             with open(local, "rb") as fp:
                 return self.upload(
                     fp, remote, resume=resume, callback=callback, blocksize=blocksize
                 )
-        start = local.tell()
-        offset = (self._remote_size(remote) or 0) if resume else 0
-        length = local.seek(0, os.SEEK_END) - start
-        if offset > length:
-            raise error_proto(f"{remote} is longer ({offset}) than the local file ({length})")
-        local.seek(start + offset)
+        if isinstance(local, io.TextIOBase) or not hasattr(local, "readinto"):
+            # Found only once STOR has replaced the remote file with an empty one.
+            raise TypeError("upload() needs a path or a file opened in binary mode")
+        offset = 0
+        if resume:  # only skipping what the server has needs seeking
+            start = local.tell()
+            offset = self._remote_size(remote) or 0
+            length = local.seek(0, os.SEEK_END) - start
+            if offset > length:
+                raise error_proto(f"{remote} is longer ({offset}) than the local file ({length})")
+            local.seek(start + offset)
+            if offset and offset == length:  # complete already: no empty STOR to risk it
+                return offset
         self._set_type("I", remote)
         command, rest = "STOR " + remote, offset or None
         if rest is not None and not self.has_feature("REST"):
@@ -1981,7 +2030,9 @@ class FTP:
         and checks the final reply; closing a download early aborts it and
         leaves the control connection usable.  No other command can be sent
         while it is open.  Text modes decode with `encoding` (default: the
-        connection's) in binary transfer mode.
+        connection's) in binary transfer mode, so the server converts no line
+        endings; the text layer translates them as for a local text file
+        (universal newlines when reading, os.linesep when writing).
         """
         if mode not in ("rb", "wb", "ab", "r", "w"):
             raise ValueError(f"invalid mode: {mode!r}")
@@ -2007,6 +2058,86 @@ def _check_size(what: str, total: int, expected: int | None) -> None:
         raise error_proto(f"{what}: received {total} bytes of {expected}")
 
 
+_PART_SUFFIX = ".ftplib2-part"
+_NAME_MAX = 255  # bytes in one file name: Linux, the BSDs and macOS alike
+
+
+def _partial_prefix(final: str) -> tuple[str, str]:
+    """The directory of `final`, and how the names of its partial files start."""
+    directory, name = os.path.split(final)
+    # Room for the inode number and the suffix, or the partial file could not be created.
+    if len(os.fsencode(name)) > _NAME_MAX - 2 - 20 - len(_PART_SUFFIX):
+        name = hashlib.sha256(os.fsencode(name)).hexdigest()
+    return directory, f".{name}."
+
+
+def _is_own_partial(st: os.stat_result, number: str) -> bool:
+    """Whether a file named with `number` is a partial file that download() made.
+
+    Its name carries its own inode number, which is known only once the file
+    exists: no download, copy or restore from a backup gives a file a name
+    with that, and no file gets it by chance.  One link, and (where there are
+    owners) ours, so that a file planted in a shared directory is not taken.
+    """
+    return (
+        stat.S_ISREG(st.st_mode)
+        and number == str(st.st_ino)
+        and st.st_nlink == 1
+        and (not hasattr(os, "geteuid") or st.st_uid == os.geteuid())
+    )
+
+
+def _open_partial(final: str, resume: bool) -> tuple[int, str, bool]:
+    """Open the partial file of a download to `final`; return its fd, path, and whether new.
+
+    The partial file a previous download left is continued (with `resume`)
+    or emptied and reused; any other file is left alone, and a new partial
+    file is created beside it.  Nothing is followed through a symbolic link.
+    """
+    directory, prefix = _partial_prefix(final)
+    # Write-only, not append mode: splice(2) refuses O_APPEND files.
+    flags = os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    with os.scandir(directory or os.curdir) as entries:
+        for entry in entries:
+            number = entry.name[len(prefix) : -len(_PART_SUFFIX)]
+            # lstat, not entry.stat(): that has no inode numbers on Windows.
+            if not (
+                entry.name.startswith(prefix)
+                and entry.name.endswith(_PART_SUFFIX)
+                and _is_own_partial(os.lstat(entry.path), number)
+            ):
+                continue
+            try:
+                fd = os.open(entry.path, flags)
+            except OSError:  # gone or replaced since (a link: O_NOFOLLOW): not ours to use
+                continue
+            if _is_own_partial(os.fstat(fd), number):  # still that file, not one put in its place
+                if not resume:
+                    os.ftruncate(fd, 0)
+                return fd, entry.path, not resume
+            os.close(fd)
+    # A new one: created under a name nobody has, then renamed after its inode number.
+    held: list[tuple[int, str]] = []
+    try:
+        for _ in range(100):
+            scratch = os.path.join(directory, f"{prefix}{os.urandom(8).hex()}.ftplib2-new")
+            fd = os.open(scratch, flags | os.O_CREAT | os.O_EXCL, 0o666)
+            held.append((fd, scratch))
+            partial = os.path.join(directory, f"{prefix}{os.fstat(fd).st_ino}{_PART_SUFFIX}")
+            if not os.path.lexists(partial):
+                os.rename(scratch, partial)
+                held.pop()
+                return fd, partial, True
+            # Taken, by a copy of a partial file whose inode number has come free since:
+            # keep this file open, so that the next one gets another number.
+        raise FileExistsError(errno.EEXIST, "no free name for a partial file", partial)
+    finally:
+        for fd, scratch in held:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(scratch)
+
+
 def _child(directory: str, name: str) -> str:
     """Join a listed name to its directory, refusing names that would leave it."""
     if not name or name in (".", "..") or "/" in name or "\0" in name:
@@ -2025,12 +2156,18 @@ _SPLICE_REFUSED = (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EPERM)
 
 
 def _splice_into(
-    conn: socket.socket, fd: int, callback: Callable[[int], object] | None, blocksize: int
+    conn: socket.socket,
+    fd: int,
+    callback: Callable[[int], object] | None,
+    blocksize: int,
+    limit: int | None = None,
 ) -> int | None:
     """Move everything `conn` receives into file `fd` through a pipe; return the count.
 
     Returns None, having moved nothing, if the kernel refuses to splice
-    from the socket (a seccomp sandbox, an emulated kernel).
+    from the socket (a seccomp sandbox, an emulated kernel).  Stops at the
+    first bytes that take the count past `limit`, without writing them,
+    and returns that count.
 
     The bytes never enter Python: socket to pipe without a copy, pipe to
     the page cache with one.  Measured writing 512 MiB into tmpfs, it took
@@ -2058,6 +2195,8 @@ def _splice_into(
             if not n:
                 return received
             received += n
+            if limit is not None and received > limit:
+                return received  # what is past it stays in the pipe, unwritten
             _drain_pipe(r, fd, n)
             if callback is not None:
                 callback(n)

@@ -2966,8 +2966,9 @@ def test_download_reset_by_the_server_raises_and_reads_the_426(
         hostile_receive(ftp, how, "reset.bin", tmp_path)
     hostile_assert_in_step(ftp, server)
     if how == "download-to-path":  # what arrived is kept for a resume, never under the name
-        assert [p.name for p in tmp_path.iterdir()] == ["reset.bin.part"]
-        assert (tmp_path / "reset.bin.part").read_bytes() == sent
+        [part] = partial_downloads(tmp_path)
+        assert [p.name for p in tmp_path.iterdir()] == [part]
+        assert (tmp_path / part).read_bytes() == sent
 
 
 def test_upload_reset_by_the_server_raises_and_reads_the_426(hostile_server) -> None:
@@ -3036,8 +3037,9 @@ def test_truncated_download_to_a_path_leaves_only_the_part_file(
     with pytest.raises(ftplib2.error_proto):
         ftp.download("short.bin", target)
     assert not target.exists()
-    assert (tmp_path / "short.bin.part").read_bytes() == b"t" * HOSTILE_TRUNCATED_SENT
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["short.bin.part"]
+    [part] = partial_downloads(tmp_path)
+    assert (tmp_path / part).read_bytes() == b"t" * HOSTILE_TRUNCATED_SENT
+    assert sorted(p.name for p in tmp_path.iterdir()) == [part]
 
 
 @pytest.mark.parametrize("with_size", HOSTILE_SIZE_SOURCES)
@@ -6029,13 +6031,13 @@ def test_interop_download_resumes_from_a_partial_file(
     payload = os.urandom(1 << 20)
     remote = f"{interop_dir}/resume.bin"
     local = tmp_path / "resume.bin"
-    (tmp_path / "resume.bin.part").write_bytes(payload[:300_000])
+    part = plant_partial_download(local, payload[:300_000])
     with contextlib.closing(interop.connect()) as ftp:
         ftp.storbinary(f"STOR {remote}", io.BytesIO(payload))
         assert ftp.download(remote, local, resume=True) == len(payload)
         assert "REST 300000" in ftp.sent
     assert local.read_bytes() == payload
-    assert not (tmp_path / "resume.bin.part").exists()
+    assert not part.exists()
 
 
 def test_interop_upload_resumes_where_the_server_stopped(
@@ -7026,7 +7028,7 @@ def test_pipelining_leaves_uploads_and_restarts_one_command_at_a_time(
 ) -> None:
     data = os.urandom(200_000)
     (workdir / "a.bin").write_bytes(data)
-    (tmp_path / "a.bin.part").write_bytes(data[:50_000])
+    plant_partial_download(tmp_path / "a.bin", data[:50_000])
     ftp.pipelining = True
     ftp.retrbinary("RETR a.bin", lambda block: None)  # the passive command has worked
     spy = spy_on_sends(ftp)
@@ -7082,6 +7084,24 @@ def test_pipelined_download_of_a_missing_file_raises_error_perm_and_stays_in_ste
 # --------------------------------------------------------------------------
 
 TRANSFER_TARGETS = ["pathlib-path", "str-path", "file-object"]
+
+
+def partial_downloads(directory: Path) -> list[str]:
+    """The names of the partial files that download() has left in `directory`."""
+    return sorted(p.name for p in directory.iterdir() if p.name.endswith(".ftplib2-part"))
+
+
+def plant_partial_download(target: Path, data: bytes) -> Path:
+    """Leave `data` where an interrupted ``download(..., target)`` leaves what it received.
+
+    As documented: a hidden ``.NAME.<inode>.ftplib2-part`` beside `target`, the number being
+    the file's own inode number, so it is only known once the file exists.
+    """
+    scratch = target.with_name(f".{target.name}.planting")
+    scratch.write_bytes(data)
+    part = target.with_name(f".{target.name}.{scratch.stat().st_ino}.ftplib2-part")
+    scratch.rename(part)
+    return part
 
 
 @pytest.mark.parametrize("target_kind", TRANSFER_TARGETS)
@@ -7163,12 +7183,12 @@ def test_download_resumed_into_a_part_file_is_spliced_after_its_end(
 ) -> None:
     data = os.urandom(1 << 20)
     (workdir / "big.bin").write_bytes(data)
-    (tmp_path / "big.bin.part").write_bytes(data[:300_000])
+    part = plant_partial_download(tmp_path / "big.bin", data[:300_000])
     spy = SpliceSpy(monkeypatch)
     assert ftp.download("big.bin", tmp_path / "big.bin", resume=True) == len(data)
     assert (tmp_path / "big.bin").read_bytes() == data
     assert spy.calls
-    assert not (tmp_path / "big.bin.part").exists()
+    assert not part.exists()
 
 
 @needs_splice
@@ -7204,16 +7224,16 @@ def test_download_falls_back_where_splice_is_refused(
 def test_download_opens_the_part_file_write_only_and_not_for_appending(
     ftp: ftplib2.FTP, workdir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Write-only: a .part file that may be written but not read still resumes (as "ab"
-    did); not O_APPEND, which splice(2) refuses."""
+    """Write-only: a partial file that may be written but not read still resumes (as "ab"
+    did); not O_APPEND, which splice(2) refuses; never through a symbolic link."""
     data = os.urandom(500_000)
     (workdir / "big.bin").write_bytes(data)
-    (tmp_path / "big.bin.part").write_bytes(data[:123_456])
+    plant_partial_download(tmp_path / "big.bin", data[:123_456])
     flags_seen: list[int] = []
     real_open = os.open
 
     def recording_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
-        if str(path).endswith(".part"):
+        if str(path).endswith((".ftplib2-part", ".ftplib2-new")):
             flags_seen.append(flags)
         return real_open(path, flags, *args, **kwargs)
 
@@ -7223,7 +7243,8 @@ def test_download_opens_the_part_file_write_only_and_not_for_appending(
     assert (tmp_path / "big.bin").read_bytes() == (tmp_path / "again.bin").read_bytes() == data
     assert len(flags_seen) == 2
     assert all(f & os.O_ACCMODE == os.O_WRONLY and not f & os.O_APPEND for f in flags_seen)
-    assert [bool(f & os.O_TRUNC) for f in flags_seen] == [False, True]
+    assert all(f & os.O_NOFOLLOW for f in flags_seen)
+    assert [bool(f & os.O_CREAT) for f in flags_seen] == [False, True]  # resumed, then new
 
 
 @needs_splice
@@ -7271,18 +7292,17 @@ def test_download_to_a_path_writes_a_part_file_and_renames_it_when_complete(
     data = os.urandom(300_000)
     (workdir / "blob.bin").write_bytes(data)
     target = tmp_path / "blob.bin"
-    part = tmp_path / "blob.bin.part"
-    seen: list[tuple[bool, bool]] = []
+    seen: list[tuple[bool, list[str]]] = []
     ftp.download(
         "blob.bin",
         target,
-        callback=lambda n: seen.append((target.exists(), part.exists())),
+        callback=lambda n: seen.append((target.exists(), partial_downloads(tmp_path))),
         blocksize=1 << 16,
     )
     assert seen
-    assert set(seen) == {(False, True)}
+    assert all(not exists and len(parts) == 1 for exists, parts in seen)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blob.bin"]
     assert target.read_bytes() == data
-    assert not part.exists()
 
 
 def test_download_resume_continues_a_part_file_from_its_end_with_rest(
@@ -7291,7 +7311,7 @@ def test_download_resume_continues_a_part_file_from_its_end_with_rest(
     data = os.urandom(200_000)
     (workdir / "blob.bin").write_bytes(data)
     target = tmp_path / "blob.bin"
-    (tmp_path / "blob.bin.part").write_bytes(data[:70_000])
+    plant_partial_download(target, data[:70_000])
     counts: list[int] = []
     assert ftp.download("blob.bin", target, resume=True, callback=counts.append) == len(data)
     assert target.read_bytes() == data
@@ -7316,7 +7336,7 @@ def test_download_resume_of_a_complete_part_file_renames_it_without_a_transfer(
 ) -> None:
     data = os.urandom(10_000)
     (workdir / "blob.bin").write_bytes(data)
-    (tmp_path / "blob.bin.part").write_bytes(data)
+    plant_partial_download(tmp_path / "blob.bin", data)
     assert ftp.download("blob.bin", tmp_path / "blob.bin", resume=True) == len(data)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blob.bin"]
     assert (tmp_path / "blob.bin").read_bytes() == data
@@ -7333,8 +7353,9 @@ def test_download_resume_on_a_server_without_rest_starts_over_and_gets_the_whole
     stale = b"stale bytes that are not the start of the file"
     with open_session(no_rest_server, workdir) as ftp:
         if target_kind == "path":
-            (tmp_path / "blob.bin.part").write_bytes(stale)
+            plant_partial_download(target, stale)
             assert ftp.download("blob.bin", target, resume=True) == len(data)
+            assert partial_downloads(tmp_path) == []
         else:
             with target.open("w+b") as fp:
                 fp.write(stale)
@@ -7417,8 +7438,7 @@ def test_download_resume_with_a_part_file_longer_than_the_remote_raises_error_pr
 ) -> None:
     (workdir / "blob.bin").write_bytes(b"x" * 1000)
     target = tmp_path / "blob.bin"
-    part = tmp_path / "blob.bin.part"
-    part.write_bytes(b"y" * 1500)
+    part = plant_partial_download(target, b"y" * 1500)
     with pytest.raises(ftplib2.error_proto):
         ftp.download("blob.bin", target, resume=True)
     assert not target.exists()
