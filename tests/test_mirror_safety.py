@@ -11,7 +11,9 @@ Proves, against live pyftpdlib servers, that ``Tools/scripts/ftpmirror.py``
   a file through such a link (issue 21, item 4);
 * refuses names with C1 control characters or other unprintable characters, and escapes them
   whenever it prints one, so that no raw C1 byte reaches a Latin-1 terminal (issue 21, item 7);
-* never echoes the password of a URL in its messages (issue 21, item 8).
+* never echoes the password of a URL in its messages (issue 21, item 8);
+* keeps no partial file as long as the listed size after a server sent more than it listed,
+  which a `--continue` run would take for the whole file (issue 21, item 3).
 
 Run only these tests with::
 
@@ -24,6 +26,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -521,3 +524,57 @@ def test_mirror_never_shows_the_password_of_a_url_even_verbose(
     assert "PASS ****" in result.out
     for secret in [MIRROR_PASSWORD, password, "s3cr"]:
         assert secret not in result.out + result.err
+
+
+# ==================================================================================================
+# A server that sends more than it listed (follow-up of issue 21, item 3)
+# ==================================================================================================
+
+LISTED = b"listed content\n" * 64  # what the listing's size promises: 960 bytes
+
+
+class OverlongStream:
+    """A pyftpdlib producer: the listed bytes, a pause, then bytes the listing never had.
+
+    The pause makes the client read the listed bytes on their own, so that what it has when
+    the surplus arrives is exactly the listed size: the case that looks complete.
+    """
+
+    def __init__(self) -> None:
+        self.parts = [LISTED, b"extra bytes the listing never mentioned\n" * 4096]
+
+    def more(self) -> bytes:
+        if len(self.parts) == 1:
+            time.sleep(0.3)
+        return self.parts.pop(0) if self.parts else b""
+
+
+class MirrorOverlongRetr:
+    """Lists the file as it is on disk, then sends a stream that goes on past its size."""
+
+    def ftp_RETR(self, path: str) -> object:
+        self.respond("150 Here it comes.")  # type: ignore[attr-defined]
+        self.push_dtp_data(OverlongStream(), isproducer=True, cmd="RETR")  # type: ignore[attr-defined]
+        return path
+
+
+def test_mirror_keeps_no_partial_file_that_would_pass_as_whole_after_an_overlong_transfer(
+    mirror_tool: ModuleType, tmp_path: Path
+) -> None:
+    remote = tmp_path / "remote"
+    remote.mkdir()
+    (remote / "a.bin").write_bytes(LISTED)
+    local = tmp_path / "local"
+    with mirror_serving(remote, mixins=(MirrorOverlongRetr,)) as liar:
+        first = mirror_run(mirror_tool, *mirror_login(liar), "/", local)
+    assert first.status == 1
+    assert not (local / "a.bin").exists()
+    # download() stopped at the listed size: a partial file of exactly that size is one that
+    # a --continue run, finding the same listing, would rename into place as whole.
+    assert [p.stat().st_size for p in mirror_parts(local) if p.stat().st_size >= len(LISTED)] == []
+
+    with mirror_serving(remote) as honest:
+        second = mirror_run(mirror_tool, "--continue", *mirror_login(honest), "/", local)
+
+    assert second.status == 0, second.err
+    assert (local / "a.bin").read_bytes() == LISTED

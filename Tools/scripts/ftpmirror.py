@@ -1313,7 +1313,11 @@ class Mirror:
                         os.utime(target, (time.time(), t.modify.timestamp()))
             except BaseException:
                 with contextlib.suppress(OSError):
-                    if here.size(partial) == 0:  # nothing worth resuming
+                    kept = here.size(partial)
+                    # Empty: nothing worth resuming.  As long as the listing says the file
+                    # is: the server sent more than that, so these bytes may not be its
+                    # file, and a --continue run would take them for the whole of it.
+                    if kept == 0 or (t.size is not None and kept >= t.size):
                         here.remove(partial)
                 raise
             here.replace(partial, name)
