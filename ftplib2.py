@@ -888,7 +888,8 @@ class FTP:
     ) -> str:
         """Connect to `host` and return the server's welcome (greeting).
 
-        Leading ``120`` replies (service ready in n minutes) are waited out;
+        Leading ``120`` replies (service ready in n minutes) are waited out
+        for at most `timeout` seconds in all, then TimeoutError is raised;
         the welcome is the final reply.  On failure the socket is closed.
         """
         if host != "":
@@ -913,10 +914,19 @@ class FTP:
             self.af = self.sock.family
             self._parser = self._new_parser()
             self.file = _ControlFile(self.sock, self._parser)
+            # "Service ready in nnn minutes" may come again and again: the wait for
+            # the greeting is bounded by the timeout as a whole, not per reply.
+            deadline = None
+            if isinstance(self.timeout, (int, float)):
+                deadline = time.monotonic() + self.timeout
             self._lenient = True
             try:
                 resp = self.getresp()
                 while resp[:3] == "120":
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise TimeoutError(
+                            f"no greeting within {self.timeout} s, only: {resp[:200]}"
+                        )
                     resp = self.getresp()
             finally:
                 self._lenient = False
