@@ -834,7 +834,6 @@ class FTP:
         self._type: str | None = None
         self._awaiting_final = False
         self._last_reply = Reply("")
-        self._prot_p = False
         self._features: dict[str, str] | None = None
         self._epsv_refused = False
         self._passive_verb: str | None = None  # the one that last worked, for pipelining
@@ -1294,21 +1293,8 @@ class FTP:
                     raise
             if self.timeout is not _GLOBAL_DEFAULT_TIMEOUT:
                 conn.settimeout(self.timeout)
-        if self._prot_p:
-            conn = self._secure_data_connection(conn)
         size = parse150(resp) if resp[:3] == "150" else None
         return conn, size
-
-    def _secure_data_connection(self, conn: socket.socket) -> socket.socket:
-        # TLS on the data connection resumes the control connection's session:
-        # servers such as vsftpd (require_ssl_reuse) refuse it otherwise.
-        try:
-            return self.context.wrap_socket(  # type: ignore[attr-defined]
-                conn, server_hostname=self.host, session=getattr(self.sock, "session", None)
-            )
-        except BaseException:
-            self._abandon_data(conn)
-            raise
 
     def transfercmd(self, cmd: str, rest: int | str | None = None) -> socket.socket:
         """Like `ntransfercmd`, but return only the data connection."""
@@ -2195,6 +2181,7 @@ if ssl is not None:
             if keyfile is not None or certfile is not None:
                 context = _legacy_context(context, keyfile, certfile)
             self.context = context if context is not None else _unverified_context()
+            self._prot_p = False
             if implicit:
                 self._implicit_tls = True
                 self.port = FTPS_PORT
@@ -2287,6 +2274,30 @@ if ssl is not None:
             resp = self.voidcmd("PROT C")
             self._prot_p = False
             return resp
+
+        def ntransfercmd(
+            self, cmd: str, rest: int | str | None = None
+        ) -> tuple[socket.socket, int | None]:
+            """As `FTP.ntransfercmd`, with the data connection in TLS after `prot_p`.
+
+            The TLS session of the control connection is resumed.  The wrapping
+            is done here, not in the base class, as in ftplib: subclasses that
+            call ``FTP.ntransfercmd`` and wrap the connection themselves work.
+            """
+            conn, size = super().ntransfercmd(cmd, rest)
+            if not self._prot_p:
+                return conn, size
+            # Resuming the session is what servers such as vsftpd
+            # (require_ssl_reuse) insist on: it proves the data connection
+            # comes from the client that logged in.
+            try:
+                conn = self.context.wrap_socket(
+                    conn, server_hostname=self.host, session=getattr(self.sock, "session", None)
+                )
+            except BaseException:
+                self._abandon_data(conn)
+                raise
+            return conn, size
 
     def _legacy_context(
         context: ssl.SSLContext | None, keyfile: str | None, certfile: str | None

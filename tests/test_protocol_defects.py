@@ -3,7 +3,8 @@
 Each test reproduces one reported defect against a live server (pyftpdlib, vsftpd, or the
 scripted hostile server of test_ftplib2.py) and failed before its fix:
 
-* issue 19, item 5: ``connect()`` waits for ever while a server keeps sending ``120``.
+* issue 19, item 5: ``connect()`` waits for ever while a server keeps sending ``120``;
+* issue 19, item 6: the widely copied FTPS session-reuse subclass of ``FTP_TLS``.
 
 Run only these with::
 
@@ -12,14 +13,29 @@ Run only these with::
 
 from __future__ import annotations
 
+import io
+import os
+import socket
+import ssl
+import uuid
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 import ftplib2
 from test_ftplib2 import (
     HOSTILE_TIMEOUT,
+    TIMEOUT,
+    VSFTPD_PASSWORD,
+    VSFTPD_USER,
     HostileControl,
+    LiveServer,
+    VsftpdServer,
     hostile_assert_in_step,
     hostile_within,
+    open_session,
+    recv_all,
 )
 
 # --------------------------------------------------------------------------
@@ -60,3 +76,84 @@ def test_connect_still_waits_out_a_few_120_replies_within_the_timeout(hostile_se
     ftp = server.new_client()
     assert ftp.connect(server.host, server.port) == "220 Hostile test server ready."
     hostile_assert_in_step(ftp, server)
+
+
+# --------------------------------------------------------------------------
+# Issue 19, item 6: the FTPS session-reuse subclass that programs copy
+# --------------------------------------------------------------------------
+
+
+class SessionReusingFTP_TLS(ftplib2.FTP_TLS):
+    """The workaround written for ftplib, copied as it is found in many programs.
+
+    ftplib's data connections do not resume the control connection's TLS session, which
+    servers with vsftpd's ``require_ssl_reuse`` refuse; this subclass opens the data
+    connection through the base class and wraps it itself.
+    """
+
+    def ntransfercmd(self, cmd: str, rest: Any = None) -> tuple[socket.socket, int | None]:
+        conn, size = ftplib2.FTP.ntransfercmd(self, cmd, rest)
+        if self._prot_p:
+            conn = self.context.wrap_socket(
+                conn, server_hostname=self.host, session=self.sock.session
+            )
+        return conn, size
+
+
+def round_trip_through(ftp: ftplib2.FTP_TLS, remote: str) -> None:
+    """Upload, download and list through `ftp`, checking each against what was sent."""
+    payload = os.urandom(300_000)
+    assert ftp.storbinary(f"STOR {remote}", io.BytesIO(payload)).code == "226"
+    received = bytearray()
+    assert ftp.retrbinary(f"RETR {remote}", received.extend).code == "226"
+    assert received == payload
+    with ftp.transfercmd(f"RETR {remote}") as conn:
+        assert isinstance(conn, ssl.SSLSocket)
+        assert conn.session_reused
+        assert recv_all(conn) == payload
+        conn.unwrap()
+    assert ftp.voidresp().code == "226"
+    assert remote.rpartition("/")[2] in [name.rpartition("/")[2] for name in ftp.nlst()]
+
+
+def test_copied_session_reuse_subclass_works_against_pyftpdlib(
+    tls_server: LiveServer, tls_client_context: ssl.SSLContext, workdir: Path
+) -> None:
+    ftp = open_session(tls_server, workdir, cls=SessionReusingFTP_TLS, context=tls_client_context)
+    with ftp:
+        ftp.prot_p()
+        round_trip_through(ftp, "reused.bin")
+
+
+def test_copied_session_reuse_subclass_works_against_vsftpd_requiring_reuse(
+    vsftpd: VsftpdServer, tls_client_context: ssl.SSLContext
+) -> None:
+    ftp = SessionReusingFTP_TLS.secure(
+        vsftpd.host, VSFTPD_USER, VSFTPD_PASSWORD,
+        port=vsftpd.port, context=tls_client_context, timeout=TIMEOUT,
+    )  # fmt: skip
+    with ftp:
+        round_trip_through(ftp, f"reused-{uuid.uuid4().hex[:8]}.bin")
+
+
+def test_ftp_tls_still_wraps_and_resumes_data_connections_itself(
+    tls_ftp: ftplib2.FTP_TLS, workdir: Path
+) -> None:
+    round_trip_through(tls_ftp, "own.bin")
+
+
+def test_plain_ftp_ntransfercmd_of_an_ftp_tls_object_returns_a_plain_socket(
+    tls_ftp: ftplib2.FTP_TLS, workdir: Path
+) -> None:
+    """As in ftplib: the base class opens the data connection, FTP_TLS secures it."""
+    (workdir / "f.txt").write_bytes(b"wrapped by the caller")
+    tls_ftp.voidcmd("TYPE I")
+    conn, _ = ftplib2.FTP.ntransfercmd(tls_ftp, "RETR f.txt")
+    with conn:
+        assert type(conn) is socket.socket
+        with tls_ftp.context.wrap_socket(
+            conn, server_hostname=tls_ftp.host, session=tls_ftp.sock.session
+        ) as secured:
+            assert recv_all(secured) == b"wrapped by the caller"
+            secured.unwrap()
+    assert tls_ftp.voidresp().code == "226"
