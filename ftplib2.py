@@ -339,12 +339,14 @@ _227_RE = re.compile(r"(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)", re.ASCII)
 def parse150(resp: str) -> int | None:
     """Return the size announced in a 150 reply ("(1234 bytes)"), or None.
 
+    The last such text on the first line counts, as in ftplib: servers
+    such as vsftpd name the file first, and a name may look like a size.
     Raises `error_reply` if the reply is not a 150.
     """
     if resp[:3] != "150":
         raise error_reply(resp)
-    m = _150_RE.search(resp.split("\n", 1)[0])
-    return int(m.group(1)) if m else None
+    sizes = _150_RE.findall(resp.split("\n", 1)[0])
+    return int(sizes[-1]) if sizes else None
 
 
 def _port_number(text: str, resp: str) -> int:

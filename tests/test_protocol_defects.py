@@ -4,7 +4,8 @@ Each test reproduces one reported defect against a live server (pyftpdlib, vsftp
 scripted hostile server of test_ftplib2.py) and failed before its fix:
 
 * issue 19, item 5: ``connect()`` waits for ever while a server keeps sending ``120``;
-* issue 19, item 6: the widely copied FTPS session-reuse subclass of ``FTP_TLS``.
+* issue 19, item 6: the widely copied FTPS session-reuse subclass of ``FTP_TLS``;
+* issue 19, item 7: ``parse150`` must take the last ``(N bytes)`` of the line.
 
 Run only these with::
 
@@ -157,3 +158,32 @@ def test_plain_ftp_ntransfercmd_of_an_ftp_tls_object_returns_a_plain_socket(
             assert recv_all(secured) == b"wrapped by the caller"
             secured.unwrap()
     assert tls_ftp.voidresp().code == "226"
+
+
+# --------------------------------------------------------------------------
+# Issue 19, item 7: parse150 and a file name that looks like a size
+# --------------------------------------------------------------------------
+
+
+def test_parse150_takes_the_last_size_on_the_line_like_ftplib() -> None:
+    reply = "150 Opening BINARY mode data connection for backup (5 bytes).bin (1000 bytes)."
+    assert ftplib2.parse150(reply) == 1000
+    assert ftplib2.parse150("150 (12 bytes) named (34 bytes) here (56 BYTES).") == 56
+
+
+def test_download_from_vsftpd_of_a_file_whose_name_holds_a_size(vsftpd: VsftpdServer) -> None:
+    payload = os.urandom(1000)
+    name = f"backup-{uuid.uuid4().hex[:8]} (5 bytes).bin"
+    with ftplib2.FTP(timeout=TIMEOUT) as ftp:
+        ftp.connect(vsftpd.host, vsftpd.port)
+        ftp.login(VSFTPD_USER, VSFTPD_PASSWORD)
+        ftp.storbinary(f"STOR {name}", io.BytesIO(payload))
+        received = io.BytesIO()
+        assert ftp.download(name, received) == 1000
+        assert received.getvalue() == payload
+        conn, announced = ftp.ntransfercmd(f"RETR {name}")
+        with conn:
+            assert recv_all(conn) == payload
+        assert ftp.voidresp().code == "226"
+        assert announced == 1000  # vsftpd echoes the name: "... (5 bytes).bin (1000 bytes)."
+        ftp.delete(name)
