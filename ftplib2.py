@@ -2184,6 +2184,9 @@ if ssl is not None:
                 context = _legacy_context(context, keyfile, certfile)
             self.context = context if context is not None else _unverified_context()
             self._prot_p = False
+            # After CCC, sock is still an SSLSocket object (without TLS), as in
+            # ftplib: which socket CCC cleared is remembered instead.
+            self._cleared_sock: socket.socket | None = None
             if implicit:
                 self._implicit_tls = True
                 self.port = FTPS_PORT
@@ -2230,7 +2233,17 @@ if ssl is not None:
         def login(
             self, user: str = "", passwd: str = "", acct: str = "", secure: bool = True
         ) -> Reply:
-            """Log in, first securing the control connection unless `secure` is false."""
+            """Log in, first securing the control connection unless `secure` is false.
+
+            After `ccc`, the connection cannot be secured again: with `secure`
+            true, ValueError is raised and nothing is sent, rather than the
+            password in clear text.
+            """
+            if secure and self._cleared():
+                raise ValueError(
+                    "CCC returned the control connection to clear text: refusing to send "
+                    "the password in clear (secure=False would send it)"
+                )
             if secure and not isinstance(self.sock, ssl.SSLSocket):
                 self.auth()
             return super().login(user, passwd, acct)
@@ -2242,6 +2255,8 @@ if ssl is not None:
             sent after its reply and before the handshake is refused
             (`error_proto`): it would be unauthenticated plain text.
             """
+            if self._cleared():
+                raise ValueError("CCC returned the control connection to clear text for good")
             if isinstance(self.sock, ssl.SSLSocket):
                 raise ValueError("Already using TLS")  # noqa: TRY004 - as ftplib
             resp = self.voidcmd("AUTH TLS")
@@ -2256,13 +2271,21 @@ if ssl is not None:
             return resp
 
         def ccc(self) -> Reply:
-            """Return the control connection to clear text (CCC); return the reply."""
-            if not isinstance(self.sock, ssl.SSLSocket):
-                raise ValueError("not using TLS")  # noqa: TRY004 - as ftplib
+            """Return the control connection to clear text (CCC); return the reply.
+
+            Raises ValueError if it is not secured (never was, or CCC already).
+            """
+            if self._cleared() or not isinstance(self.sock, ssl.SSLSocket):
+                raise ValueError("not using TLS")
             resp = self.voidcmd("CCC")
             self.sock = self.sock.unwrap()
+            self._cleared_sock = self.sock
             self.file = _ControlFile(self.sock, self._parser)
             return resp
+
+        def _cleared(self) -> bool:
+            """Whether CCC returned this control connection (not an earlier one) to clear text."""
+            return self.sock is not None and self.sock is self._cleared_sock
 
         def prot_p(self) -> Reply:
             """Secure data connections (PBSZ 0, PROT P); return the reply."""

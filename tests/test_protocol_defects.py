@@ -5,7 +5,8 @@ scripted hostile server of test_ftplib2.py) and failed before its fix:
 
 * issue 19, item 5: ``connect()`` waits for ever while a server keeps sending ``120``;
 * issue 19, item 6: the widely copied FTPS session-reuse subclass of ``FTP_TLS``;
-* issue 19, item 7: ``parse150`` must take the last ``(N bytes)`` of the line.
+* issue 19, item 7: ``parse150`` must take the last ``(N bytes)`` of the line;
+* issue 21, item 5: ``FTP_TLS.login()`` after ``ccc()`` must not send the password in clear.
 
 Run only these with::
 
@@ -27,7 +28,9 @@ import pytest
 import ftplib2
 from test_ftplib2 import (
     HOSTILE_TIMEOUT,
+    PASSWORD,
     TIMEOUT,
+    USER,
     VSFTPD_PASSWORD,
     VSFTPD_USER,
     HostileControl,
@@ -187,3 +190,53 @@ def test_download_from_vsftpd_of_a_file_whose_name_holds_a_size(vsftpd: VsftpdSe
         assert ftp.voidresp().code == "226"
         assert announced == 1000  # vsftpd echoes the name: "... (5 bytes).bin (1000 bytes)."
         ftp.delete(name)
+
+
+# --------------------------------------------------------------------------
+# Issue 21, item 5: login after CCC
+# --------------------------------------------------------------------------
+
+
+def test_tls_login_after_ccc_refuses_to_send_the_password_in_clear(
+    tls_server: LiveServer, tls_client_context: ssl.SSLContext
+) -> None:
+    with ftplib2.FTP_TLS(context=tls_client_context, timeout=TIMEOUT) as ftp:
+        ftp.connect(tls_server.host, tls_server.port)
+        ftp.auth()
+        assert ftp.ccc().code == "200"
+        with pytest.raises(ValueError, match="CCC"):
+            ftp.login(USER, PASSWORD)
+        with pytest.raises(ValueError):
+            ftp.auth()  # cannot be secured again, as documented
+        with pytest.raises(ValueError):
+            ftp.ccc()  # no longer secured
+        sent = [line.split()[0] for line in tls_server.commands_of(ftp)]
+        assert sent == ["AUTH", "CCC"]
+        assert ftp.voidcmd("NOOP").code == "200"  # the connection itself is still usable
+
+
+def test_tls_login_after_ccc_with_secure_false_is_the_callers_choice(
+    tls_server: LiveServer, tls_client_context: ssl.SSLContext
+) -> None:
+    with ftplib2.FTP_TLS(context=tls_client_context, timeout=TIMEOUT) as ftp:
+        ftp.connect(tls_server.host, tls_server.port)
+        ftp.auth()
+        ftp.ccc()
+        assert ftp.login(USER, PASSWORD, secure=False).code == "230"
+
+
+def test_tls_login_on_a_new_connection_after_ccc_secures_it_again(
+    tls_server: LiveServer, tls_client_context: ssl.SSLContext
+) -> None:
+    with ftplib2.FTP_TLS(context=tls_client_context, timeout=TIMEOUT) as ftp:
+        ftp.connect(tls_server.host, tls_server.port)
+        ftp.auth()
+        ftp.ccc()
+        ftp.connect(tls_server.host, tls_server.port)  # closes the cleared connection
+        assert ftp.login(USER, PASSWORD).code == "230"
+        assert ftp.sock.version() is not None  # TLS is on
+        assert [line.split()[0] for line in tls_server.commands_of(ftp)] == [
+            "AUTH",
+            "USER",
+            "PASS",
+        ]
