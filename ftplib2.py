@@ -804,6 +804,13 @@ class FTP:
     """The address announced by PORT/EPRT in active mode, for NAT (extension)."""
     active_port_range: range | Sequence[int] | None = None
     """The local ports active mode may listen on, for firewalls (extension)."""
+    active_peer_check = True
+    """Accept active-mode data connections only from the control connection's peer (extension).
+
+    Others are closed unread and the wait goes on.  Turn it off only where
+    the data legitimately comes from elsewhere (server-to-server copies,
+    servers behind unusual NAT).
+    """
     pipelining = False
     """Send PASV/EPSV and a download or listing command together (extension).
 
@@ -1289,7 +1296,7 @@ class FTP:
             with self.makeport() as listener:
                 resp = self._send_transfer_command(cmd, rest)
                 try:
-                    conn, _ = listener.accept()
+                    conn = self._accept_data(listener)
                 except BaseException:
                     self._resync_after_transfer()
                     raise
@@ -1297,6 +1304,31 @@ class FTP:
                 conn.settimeout(self.timeout)
         size = parse150(resp) if resp[:3] == "150" else None
         return conn, size
+
+    def _accept_data(self, listener: socket.socket) -> socket.socket:
+        """Accept the server's data connection on the active-mode `listener`.
+
+        Whoever reaches the announced port first would otherwise supply the
+        download or receive the upload, as passive mode once connected
+        wherever a 227 said (CVE-2021-4189).  A connection from another host
+        than the control connection's peer is closed, and the wait goes on
+        within the listener's timeout as a whole.
+        """
+        if not self.active_peer_check:
+            return listener.accept()[0]
+        peer = self.sock.getpeername()[0]  # type: ignore[union-attr]
+        timeout = listener.gettimeout()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            conn, address = listener.accept()
+            if address[0] == peer:
+                return conn
+            conn.close()
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("timed out waiting for the server's data connection")
+                listener.settimeout(remaining)
 
     def transfercmd(self, cmd: str, rest: int | str | None = None) -> socket.socket:
         """Like `ntransfercmd`, but return only the data connection."""

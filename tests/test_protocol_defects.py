@@ -6,7 +6,8 @@ scripted hostile server of test_ftplib2.py) and failed before its fix:
 * issue 19, item 5: ``connect()`` waits for ever while a server keeps sending ``120``;
 * issue 19, item 6: the widely copied FTPS session-reuse subclass of ``FTP_TLS``;
 * issue 19, item 7: ``parse150`` must take the last ``(N bytes)`` of the line;
-* issue 21, item 5: ``FTP_TLS.login()`` after ``ccc()`` must not send the password in clear.
+* issue 21, item 5: ``FTP_TLS.login()`` after ``ccc()`` must not send the password in clear;
+* issue 21, item 6: active mode must accept the data connection from the server only.
 
 Run only these with::
 
@@ -15,11 +16,13 @@ Run only these with::
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import socket
 import ssl
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +40,7 @@ from test_ftplib2 import (
     LiveServer,
     VsftpdServer,
     hostile_assert_in_step,
+    hostile_serving,
     hostile_within,
     open_session,
     recv_all,
@@ -240,3 +244,118 @@ def test_tls_login_on_a_new_connection_after_ccc_secures_it_again(
             "USER",
             "PASS",
         ]
+
+
+# --------------------------------------------------------------------------
+# Issue 21, item 6: active mode and a third party on the announced port
+# --------------------------------------------------------------------------
+
+INTRUDER_ADDRESS = "127.0.0.2"
+FORGED = b"forged by a third party"
+
+
+@contextlib.contextmanager
+def intruder_first(ftp: ftplib2.FTP) -> Iterator[list[socket.socket]]:
+    """Have a third party at 127.0.0.2 connect to each announced port before the server.
+
+    It connects as soon as the client listens, before PORT is even sent, so that it is
+    first in the queue of the listening socket, and sends FORGED.
+    """
+    intruders: list[socket.socket] = []
+    original = ftp.sendport
+
+    def sendport(host: str, port: int) -> ftplib2.Reply:
+        intruder = socket.create_connection(
+            (host, port), timeout=TIMEOUT, source_address=(INTRUDER_ADDRESS, 0)
+        )
+        intruders.append(intruder)
+        intruder.sendall(FORGED)
+        intruder.shutdown(socket.SHUT_WR)
+        return original(host, port)
+
+    ftp.sendport = sendport  # type: ignore[method-assign]
+    try:
+        yield intruders
+    finally:
+        del ftp.sendport
+        for intruder in intruders:
+            intruder.close()
+
+
+def intruder_got(intruder: socket.socket) -> bytes:
+    """What the client sent the intruder before closing its connection."""
+    try:
+        return recv_all(intruder)
+    except ConnectionResetError:
+        return b""
+
+
+def test_active_download_ignores_a_third_party_that_connects_first(
+    ftp: ftplib2.FTP, workdir: Path
+) -> None:
+    payload = os.urandom(200_000)
+    (workdir / "real.bin").write_bytes(payload)
+    ftp.set_pasv(False)
+    received = bytearray()
+    with intruder_first(ftp) as intruders:
+        assert ftp.retrbinary("RETR real.bin", received.extend).code == "226"
+        assert len(intruders) == 1
+        assert intruder_got(intruders[0]) == b""
+    assert received == payload
+    assert ftp.voidcmd("NOOP").code == "200"
+
+
+def test_active_upload_never_reaches_a_third_party_that_connects_first(
+    ftp: ftplib2.FTP, workdir: Path
+) -> None:
+    payload = os.urandom(200_000)
+    ftp.set_pasv(False)
+    with intruder_first(ftp) as intruders:
+        assert ftp.storbinary("STOR up.bin", io.BytesIO(payload)).code == "226"
+        assert intruder_got(intruders[0]) == b""
+    assert (workdir / "up.bin").read_bytes() == payload
+
+
+def hostile_active_retr_from(source: str, payload: bytes) -> Any:
+    """PORT and RETR handlers: the data connection comes from `source`, not the server."""
+    announced: list[tuple[str, int]] = []
+
+    def port(ctl: HostileControl, argument: str) -> None:
+        numbers = argument.split(",")
+        announced.append((".".join(numbers[:4]), int(numbers[4]) * 256 + int(numbers[5])))
+        ctl.reply("200 PORT command successful.")
+
+    def retr(ctl: HostileControl, argument: str) -> None:
+        ctl.reply("150 Opening BINARY mode data connection.")
+        data = ctl.track(
+            socket.create_connection(announced[-1], timeout=5, source_address=(source, 0))
+        )
+        with contextlib.suppress(OSError):  # refused by the client: it may be closed already
+            data.sendall(payload)
+            data.shutdown(socket.SHUT_WR)
+            recv_all(data)
+        data.close()
+        ctl.reply("226 Transfer complete.")
+
+    return {"PORT": port, "RETR": retr}
+
+
+def test_active_mode_refuses_a_foreign_data_connection_until_the_timeout(hostile_server) -> None:
+    server = hostile_server(hostile_serving(hostile_active_retr_from(INTRUDER_ADDRESS, FORGED)))
+    ftp = server.connect()
+    ftp.set_pasv(False)
+    received = bytearray()
+    with hostile_within(HOSTILE_TIMEOUT + 2.0), pytest.raises(TimeoutError):
+        ftp.retrbinary("RETR file.bin", received.extend)
+    assert received == b""
+    hostile_assert_in_step(ftp, server)
+
+
+def test_active_peer_check_can_be_turned_off_for_fxp_or_odd_nat(hostile_server) -> None:
+    server = hostile_server(hostile_serving(hostile_active_retr_from(INTRUDER_ADDRESS, FORGED)))
+    ftp = server.connect()
+    ftp.set_pasv(False)
+    ftp.active_peer_check = False
+    received = bytearray()
+    assert ftp.retrbinary("RETR file.bin", received.extend).code == "226"
+    assert received == FORGED
