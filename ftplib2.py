@@ -334,6 +334,22 @@ class ReplyParser:
 
 _150_RE = re.compile(r"\((\d+) bytes\)", re.IGNORECASE | re.ASCII)
 _227_RE = re.compile(r"(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)", re.ASCII)
+_MAX_NUMBER = (1 << 64) - 1  # the largest size or offset any file system or server holds
+
+
+def _bounded(digits: str) -> int | None:
+    """ASCII `digits` as an int, or None if over `_MAX_NUMBER`.
+
+    Every number taken from a server goes through here (or a tighter
+    check) before int(): a 5000-digit "size" would otherwise raise
+    ValueError (Python's limit on converting long strings), which is not in
+    all_errors, in the middle of a transfer.
+    """
+    digits = digits.lstrip("0")
+    if len(digits) > 20:
+        return None
+    value = int(digits or "0")
+    return value if value <= _MAX_NUMBER else None
 
 
 def parse150(resp: str) -> int | None:
@@ -341,12 +357,18 @@ def parse150(resp: str) -> int | None:
 
     The last such text on the first line counts, as in ftplib: servers
     such as vsftpd name the file first, and a name may look like a size.
-    Raises `error_reply` if the reply is not a 150.
+    Raises `error_reply` if the reply is not a 150, and `error_proto` if
+    the size does not fit in 64 bits.
     """
     if resp[:3] != "150":
         raise error_reply(resp)
     sizes = _150_RE.findall(resp.split("\n", 1)[0])
-    return int(sizes[-1]) if sizes else None
+    if not sizes:
+        return None
+    size = _bounded(sizes[-1])
+    if size is None:
+        raise error_proto(resp)
+    return size
 
 
 def _port_number(text: str, resp: str) -> int:
@@ -369,8 +391,8 @@ def parse227(resp: str) -> tuple[str, int]:
     m = _227_RE.search(resp)
     if not m:
         raise error_proto(resp)
-    numbers = [int(n) for n in m.groups()]
-    if any(n > 255 for n in numbers):
+    numbers = [_bounded(n) for n in m.groups()]
+    if any(n is None or n > 255 for n in numbers):
         raise error_proto(resp)
     host = ".".join(map(str, numbers[:4]))
     port = _port_number(str(numbers[4] * 256 + numbers[5]), resp)
@@ -487,7 +509,7 @@ def parse_mlsx_line(line: str) -> Entry:
     return Entry(
         name=name,
         type=kind,
-        size=_int_or_none(facts.get("size", facts.get("sizd"))),
+        size=_int_or_none(facts.get("size", facts.get("sizd")), line),
         modify=_parse_mlsx_time(facts.get("modify")),
         perm=facts.get("perm"),
         target=target,
@@ -497,10 +519,14 @@ def parse_mlsx_line(line: str) -> Entry:
     )
 
 
-def _int_or_none(text: str | None) -> int | None:
-    if text is not None and text.isdigit() and text.isascii():
-        return int(text)
-    return None
+def _int_or_none(text: str | None, line: str = "") -> int | None:
+    """A listed size: None if absent or not a number, `error_proto` if over 64 bits."""
+    if text is None or not (text.isdigit() and text.isascii()):
+        return None
+    value = _bounded(text)
+    if value is None:
+        raise error_proto(f"size out of range: {line[:200]!r}")
+    return value
 
 
 def _parse_mlsx_time(text: str | None) -> datetime.datetime | None:
@@ -569,6 +595,14 @@ def parse_list_line(line: str, now: datetime.datetime | None = None) -> Entry | 
     raise error_proto(f"unrecognised LIST line: {line[:200]!r}")
 
 
+def _listed_size(digits: str, line: str) -> int:
+    """The size column of a LIST line (ASCII digits); `error_proto` if over 64 bits."""
+    value = _bounded(digits)
+    if value is None:
+        raise error_proto(f"size out of range: {line[:200]!r}")
+    return value
+
+
 def _plain_unix_entry(line: str, parts: list[str], now: datetime.datetime | None) -> Entry | None:
     """The Entry of ``mode links owner group size month day time-or-year name``, or None.
 
@@ -593,7 +627,9 @@ def _plain_unix_entry(line: str, parts: list[str], now: datetime.datetime | None
     target = None
     if kind == "link" and " -> " in name:
         name, target = name.split(" -> ", 1)
-    return Entry(name, kind, int(size), modify, mode[1:], target, None, {}, line)
+    # Up to 19 digits int() is safe and fast; longer ones are checked.
+    number = int(size) if len(size) < 20 else _listed_size(size, line)
+    return Entry(name, kind, number, modify, mode[1:], target, None, {}, line)
 
 
 @functools.lru_cache(maxsize=256)
@@ -635,7 +671,7 @@ def _unix_entry(m: re.Match[str], line: str, now: datetime.datetime) -> Entry:
     target = None
     if kind == "link" and " -> " in name:
         name, target = name.split(" -> ", 1)
-    size = None if "," in m["size"] else int(m["size"])
+    size = None if "," in m["size"] else _listed_size(m["size"], line)
     return Entry(
         name=name,
         type=kind,
@@ -687,7 +723,7 @@ def _dos_entry(m: re.Match[str], line: str) -> Entry:
     return Entry(
         name=m["name"],
         type="dir" if is_dir else "file",
-        size=None if is_dir else int(m["size"]),
+        size=None if is_dir else _listed_size(m["size"], line),
         modify=when,
         raw=line,
     )
@@ -706,7 +742,7 @@ def _parse_eplf(line: str) -> Entry:
         elif tag == "r":
             kind = "file"
         elif tag == "s":
-            size = _int_or_none(value)
+            size = _int_or_none(value, line)
         elif tag == "m" and value.isdigit() and value.isascii():
             with contextlib.suppress(OverflowError, OSError, ValueError):
                 when = datetime.datetime.fromtimestamp(int(value), datetime.UTC)
@@ -1302,7 +1338,13 @@ class FTP:
                     raise
             if self.timeout is not _GLOBAL_DEFAULT_TIMEOUT:
                 conn.settimeout(self.timeout)
-        size = parse150(resp) if resp[:3] == "150" else None
+        try:
+            size = parse150(resp) if resp[:3] == "150" else None
+        except error_proto:
+            # The transfer is under way: drop it, and read its final reply so
+            # that the next command does not get it instead of its own.
+            self._abandon_data(conn)
+            raise
         return conn, size
 
     def _accept_data(self, listener: socket.socket) -> socket.socket:
@@ -1644,7 +1686,8 @@ class FTP:
         """Return the size of a file (SIZE), or None if the reply is not a 213.
 
         TYPE I is set first (only if not already set): servers refuse SIZE
-        in ASCII mode, the default.  A 213 reply without a number raises `error_proto`.
+        in ASCII mode, the default.  A 213 reply without a number, or with
+        one over 64 bits, raises `error_proto`.
         """
         # The session starts in ASCII (RFC 959), where servers refuse SIZE.
         self._set_type("I", filename)
@@ -1652,9 +1695,10 @@ class FTP:
         if resp[:3] != "213":
             return None
         text = resp[3:].strip()
-        if not (text.isdigit() and text.isascii()):
+        value = _bounded(text) if text.isdigit() and text.isascii() else None
+        if value is None:
             raise error_proto(resp)
-        return int(text)
+        return value
 
     def mkd(self, dirname: str) -> str:
         """Make a directory (MKD) and return its name as the server gives it."""

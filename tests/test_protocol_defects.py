@@ -7,7 +7,8 @@ scripted hostile server of test_ftplib2.py) and failed before its fix:
 * issue 19, item 6: the widely copied FTPS session-reuse subclass of ``FTP_TLS``;
 * issue 19, item 7: ``parse150`` must take the last ``(N bytes)`` of the line;
 * issue 21, item 5: ``FTP_TLS.login()`` after ``ccc()`` must not send the password in clear;
-* issue 21, item 6: active mode must accept the data connection from the server only.
+* issue 21, item 6: active mode must accept the data connection from the server only;
+* issue 21, item 9: over-long numbers in replies and listings.
 
 Run only these with::
 
@@ -21,6 +22,8 @@ import io
 import os
 import socket
 import ssl
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,10 +43,12 @@ from test_ftplib2 import (
     LiveServer,
     VsftpdServer,
     hostile_assert_in_step,
+    hostile_listing,
     hostile_serving,
     hostile_within,
     open_session,
     recv_all,
+    url_fetch,
 )
 
 # --------------------------------------------------------------------------
@@ -359,3 +364,140 @@ def test_active_peer_check_can_be_turned_off_for_fxp_or_odd_nat(hostile_server) 
     received = bytearray()
     assert ftp.retrbinary("RETR file.bin", received.extend).code == "226"
     assert received == FORGED
+
+
+# --------------------------------------------------------------------------
+# Issue 21, item 9: over-long numbers
+# --------------------------------------------------------------------------
+
+HUGE = "9" * 5000  # more digits than int() takes from a string (4300, by default)
+
+
+def test_150_reply_with_a_5000_digit_size_raises_error_proto_and_stays_in_step(
+    hostile_server,
+) -> None:
+    def retr(ctl: HostileControl, argument: str) -> None:
+        ctl.reply(f"150 Opening BINARY mode data connection for f ({HUGE} bytes).")
+        data = ctl.accept_data()
+        with contextlib.suppress(OSError):  # the client may have closed it already
+            data.sendall(b"0123456789")
+        data.close()
+        ctl.reply("226 Transfer complete.")
+
+    server = hostile_server(hostile_serving({"RETR": retr, "DELE": "550 No such file."}))
+    ftp = server.connect()
+    with hostile_within(3 * HOSTILE_TIMEOUT), pytest.raises(ftplib2.error_proto):
+        ftp.retrbinary("RETR f", lambda block: None)
+    hostile_assert_in_step(ftp, server)
+    with pytest.raises(ftplib2.error_perm):  # its own 550, never the reply to another command
+        ftp.delete("f")
+
+
+@pytest.mark.parametrize(
+    ("verb", "reply"),
+    [
+        pytest.param("SIZE", f"213 {HUGE}", id="size"),
+        pytest.param("SIZE", "213 18446744073709551616", id="size-2**64"),
+        pytest.param("PASV", f"227 Entering Passive Mode (127,0,0,1,{HUGE},1).", id="pasv-p1"),
+        pytest.param("PASV", f"227 Entering Passive Mode (127,0,0,1,4,{HUGE}).", id="pasv-p2"),
+        pytest.param("EPSV", f"229 Entering Extended Passive Mode (|||{HUGE}|).", id="epsv"),
+    ],
+)
+def test_over_long_numbers_in_replies_raise_error_proto_and_stay_in_step(
+    hostile_server, verb: str, reply: str
+) -> None:
+    server = hostile_server(hostile_serving({verb: reply}))
+    ftp = server.connect()
+    ftp.prefer_epsv = verb == "EPSV"
+    with pytest.raises(ftplib2.error_proto):
+        if verb == "SIZE":
+            ftp.size("f")
+        else:
+            ftp.retrbinary("RETR f", lambda block: None)
+    hostile_assert_in_step(ftp, server)
+    assert not any(command.startswith("RETR") for command in server.commands)
+
+
+def test_size_of_the_largest_64_bit_size_is_accepted(hostile_server) -> None:
+    ftp = hostile_server(hostile_serving({"SIZE": "213 18446744073709551615"})).connect()
+    assert ftp.size("f") == 2**64 - 1
+
+
+HOSTILE_FEAT_MLST = "211-Features:\r\n MLST type*;size*;modify*;\r\n211 End"
+
+
+@pytest.mark.parametrize(
+    ("verb", "line"),
+    [
+        pytest.param("LIST", f"-rw-r--r-- 1 ftp ftp {HUGE} Jan 01 2024 big.bin", id="list"),
+        pytest.param("LIST", f"-rw-r--r-- 1 ftp {HUGE} Jan 01 2024 big.bin", id="list-no-group"),
+        pytest.param("LIST", f"01-01-24  10:00AM  {HUGE} big.bin", id="list-dos"),
+        pytest.param("LIST", f"+s{HUGE},r,\tbig.bin", id="list-eplf"),
+        pytest.param("MLSD", f"type=file;size={HUGE}; big.bin", id="mlsd"),
+    ],
+)
+def test_over_long_sizes_in_listings_raise_error_proto_and_stay_in_step(
+    hostile_server, verb: str, line: str
+) -> None:
+    replies: dict[str, object] = {
+        verb: hostile_listing(line.encode() + b"\r\n"),
+        "PWD": '257 "/" is the current directory.',
+    }
+    if verb == "MLSD":
+        replies["FEAT"] = HOSTILE_FEAT_MLST.encode() + b"\r\n"
+    server = hostile_server(hostile_serving(replies))
+    ftp = server.connect()
+    with pytest.raises(ftplib2.error_proto):
+        ftp.scandir()
+    hostile_assert_in_step(ftp, server)
+
+
+def test_listing_parsers_refuse_over_long_sizes_and_take_64_bit_ones() -> None:
+    big = 2**64 - 1
+    assert ftplib2.parse_list_line(f"-rw-r--r-- 1 u g {big} Jan 01 2024 f").size == big
+    assert ftplib2.parse_mlsx_line(f"type=file;size={big}; f").size == big
+    for line in (
+        f"-rw-r--r-- 1 u g {big + 1} Jan 01 2024 f",
+        f"01-01-24  10:00AM  {HUGE} f",
+        f"+s{HUGE},r,\tf",
+    ):
+        with pytest.raises(ftplib2.error_proto):
+            ftplib2.parse_list_line(line)
+    with pytest.raises(ftplib2.error_proto):
+        ftplib2.parse_mlsx_line(f"type=file;sizd={HUGE}; f")
+
+
+def hostile_url_script(first_150: str, payload: bytes) -> Any:
+    """Serves the same file to URL requests; the first RETR announces it with `first_150`."""
+    retrs: list[str] = []
+
+    def retr(ctl: HostileControl, argument: str) -> None:
+        retrs.append(argument)
+        if len(retrs) == 1:
+            ctl.reply(first_150)
+        else:
+            ctl.reply(f"150 Opening BINARY mode data connection ({len(payload)} bytes).")
+        data = ctl.accept_data()
+        with contextlib.suppress(OSError):
+            data.sendall(payload)
+        data.close()
+        ctl.reply("226 Transfer complete.")
+
+    return hostile_serving(
+        {"PWD": '257 "/" is the current directory.', "SIZE": f"213 {len(payload)}", "RETR": retr}
+    )
+
+
+def test_cache_handler_never_keeps_a_connection_after_an_over_long_150(
+    hostile_server, url_cache_handler: Any
+) -> None:
+    payload = b"0123456789"
+    server = hostile_server(hostile_url_script(f"150 Here it is ({HUGE} bytes).", payload))
+    url = f"ftp://u:p@{server.host}:{server.port}/f.bin"
+    opener = urllib.request.build_opener(url_cache_handler)
+    with pytest.raises(urllib.error.URLError) as caught:
+        url_fetch(opener, url)
+    assert isinstance(caught.value.reason, ftplib2.error_proto)
+    server.wait_handled(1)  # the first connection was closed, not cached
+    assert url_fetch(opener, url) == payload
+    assert [c for c in server.commands if c.startswith("USER")] == ["USER u", "USER u"]
