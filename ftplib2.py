@@ -2877,7 +2877,7 @@ def urlopen(
         if data is None:
             data = url.data
         url = url.full_url
-    url = urllib.parse.unwrap(url).partition("#")[0]
+    url = urllib.parse.unwrap(url)  # a #fragment stays, for geturl(), as in urllib
     sys.audit("urllib.Request", url, data, {}, "GET")
 
     def connect(*args: Any, secure: bool = False) -> _URLConnection:

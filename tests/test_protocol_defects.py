@@ -8,7 +8,8 @@ scripted hostile server of test_ftplib2.py) and failed before its fix:
 * issue 19, item 7: ``parse150`` must take the last ``(N bytes)`` of the line;
 * issue 21, item 5: ``FTP_TLS.login()`` after ``ccc()`` must not send the password in clear;
 * issue 21, item 6: active mode must accept the data connection from the server only;
-* issue 21, item 9: over-long numbers in replies and listings.
+* issue 21, item 9: over-long numbers in replies and listings;
+* issue 21, item 12: ``urlopen(url).geturl()`` keeps the ``#fragment``.
 
 Run only these with::
 
@@ -501,3 +502,24 @@ def test_cache_handler_never_keeps_a_connection_after_an_over_long_150(
     server.wait_handled(1)  # the first connection was closed, not cached
     assert url_fetch(opener, url) == payload
     assert [c for c in server.commands if c.startswith("USER")] == ["USER u", "USER u"]
+
+
+# --------------------------------------------------------------------------
+# Issue 21, item 12: urlopen() keeps the fragment
+# --------------------------------------------------------------------------
+
+
+def test_urlopen_geturl_keeps_the_fragment_like_urllib_and_ftphandler(
+    server: LiveServer, workdir: Path
+) -> None:
+    (workdir / "f.txt").write_bytes(b"data")
+    url = f"ftp://{USER}:{PASSWORD}@{server.host}:{server.port}/{workdir.name}/f.txt#part-2"
+    with ftplib2.urlopen(url, timeout=TIMEOUT) as response:
+        assert response.read() == b"data"
+        assert response.geturl() == url
+        assert response.url == url
+    with ftplib2.urlopen(urllib.request.Request(url), timeout=TIMEOUT) as response:
+        assert response.geturl() == url
+    opener = urllib.request.build_opener(ftplib2.FTPHandler())
+    with opener.open(url, timeout=TIMEOUT) as response:
+        assert response.geturl() == url
