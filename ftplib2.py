@@ -1021,8 +1021,12 @@ class FTP:
         """Check, audit and (when debugging) show one outgoing line; return its bytes."""
         _check_line(line)
         sys.audit("ftplib.sendcmd", self, line)
-        if line[:1] in "TtRr" and line[:4].upper() in ("TYPE", "REIN"):
-            self._type = None
+        if line[:1] in "TtRr":
+            verb = line[:4].upper()
+            if verb == "TYPE":  # the caller's own choice, which size() respects
+                self._type = _CALLERS_TYPE
+            elif verb == "REIN":  # a new session: ASCII again, as at the start
+                self._type = None
         line += CRLF
         if self.debugging > 1:
             print("*put*", self.sanitize(line))
@@ -1438,7 +1442,11 @@ class FTP:
         """
         _check_line(command)
         if self._type != type_:
-            self.voidcmd("TYPE " + type_)
+            try:
+                self.voidcmd("TYPE " + type_)
+            except BaseException:
+                self._type = None  # not the caller's choice: ours, with an unknown outcome
+                raise
             self._type = type_
 
     def retrbinary(
@@ -1685,12 +1693,16 @@ class FTP:
     def size(self, filename: str) -> int | None:
         """Return the size of a file (SIZE), or None if the reply is not a 213.
 
-        TYPE I is set first (only if not already set): servers refuse SIZE
-        in ASCII mode, the default.  A 213 reply without a number, or with
-        one over 64 bits, raises `error_proto`.
+        TYPE I is sent first when the session is new or ftplib2 itself left it
+        in ASCII mode (retrlines, storlines, listings), where servers refuse
+        SIZE; after the caller's own TYPE command, SIZE is sent as it is.  A
+        213 reply without a number, or with one over 64 bits, raises
+        `error_proto`.
         """
-        # The session starts in ASCII (RFC 959), where servers refuse SIZE.
-        self._set_type("I", filename)
+        # The session starts in ASCII (RFC 959), where servers refuse SIZE; but a
+        # type the caller chose with a TYPE command of their own is theirs to keep.
+        if self._type != _CALLERS_TYPE:
+            self._set_type("I", filename)
         resp = self.sendcmd("SIZE " + filename)
         if resp[:3] != "213":
             return None
@@ -1962,6 +1974,7 @@ class FTP:
         return self._download_to(remote, local, offset, expected, callback, blocksize)
 
     def _remote_size(self, path: str) -> int | None:
+        self._set_type("I", path)  # a binary transfer follows: SIZE in binary, whatever came before
         try:
             return self.size(path)
         except error_perm:
@@ -2068,6 +2081,8 @@ class FTP:
         return io.TextIOWrapper(binary, encoding=encoding or self.encoding, errors=self.errors)
 
 
+_CALLERS_TYPE = "chosen by the caller"
+"""`FTP._type` after a TYPE command the caller sent: the type is theirs, not ftplib2's."""
 _PIPELINED_COMMANDS = frozenset({"RETR", "LIST", "NLST", "MLSD"})
 _SENDING_METHODS = ("putline", "putcmd", "sendcmd", "makepasv")
 
