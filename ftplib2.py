@@ -383,20 +383,34 @@ def _port_number(text: str, resp: str) -> int:
 def parse227(resp: str) -> tuple[str, int]:
     """Return ``(host, port)`` from a 227 reply to PASV.
 
+    `host` is the four numbers as the server wrote them, joined by dots, as
+    in ftplib (it is used only with `FTP.trust_server_pasv_ipv4_address`).
     Raises `error_reply` if the reply is not a 227, and `error_proto` if the
-    six numbers are missing or out of range.
+    six numbers are missing, or the port numbers out of range (each 0-255,
+    the port not 0).
     """
     if resp[:3] != "227":
         raise error_reply(resp)
     m = _227_RE.search(resp)
     if not m:
         raise error_proto(resp)
-    numbers = [_bounded(n) for n in m.groups()]
-    if any(n is None or n > 255 for n in numbers):
+    numbers = m.groups()
+    high, low = _bounded(numbers[4]), _bounded(numbers[5])
+    if high is None or low is None or high > 255 or low > 255 or not high + low:
         raise error_proto(resp)
-    host = ".".join(map(str, numbers[:4]))
-    port = _port_number(str(numbers[4] * 256 + numbers[5]), resp)
-    return host, port
+    return ".".join(numbers[:4]), high * 256 + low
+
+
+def _ipv4_literal(host: str) -> str:
+    """The dotted host of a 227 reply in decimal, to connect to; OSError if it is no address.
+
+    Checked here rather than left to the resolver, which reads "010.0.0.1" as
+    octal (8.0.0.1) and looks "256.1.1.1" up as a host name in DNS.
+    """
+    numbers = [_bounded(n) if n.isdigit() and n.isascii() else None for n in host.split(".")]
+    if len(numbers) != 4 or any(n is None or n > 255 for n in numbers):
+        raise OSError(errno.EINVAL, f"not an IPv4 address: {host[:100]!r}")
+    return ".".join(map(str, numbers))
 
 
 def parse229(resp: str, peer: Any) -> tuple[str, int]:
@@ -1221,8 +1235,10 @@ class FTP:
             address = parse229(resp, peer)
         else:
             untrusted_host, port = parse227(resp)
-            host = untrusted_host if self.trust_server_pasv_ipv4_address else peer[0]
-            address = host, port
+            if self.trust_server_pasv_ipv4_address:
+                address = _ipv4_literal(untrusted_host), port
+            else:
+                address = peer[0], port
         self._passive_verb = verb
         return address
 

@@ -1,8 +1,13 @@
-"""ftplib2 gives what ftplib gives where that is harmless (issue 12, item 2).
+"""ftplib2 gives what ftplib gives where that is harmless (issue 12, items 2 and 3).
 
 * The caller's explicit choice wins: after the caller's own ``TYPE A``, ``size()`` sends
   ``SIZE`` as it is and gets the server's answer, as with ftplib; the ``TYPE I`` convenience
   stays where ftplib2 itself left the session in ASCII mode, or the session is new.
+* ``parse227()`` returns the host as the server wrote it, as ftplib does; the host is used only
+  with ``trust_server_pasv_ipv4_address``, and a host that is no address then fails with an
+  OSError before anything is connected.
+* Other helpers return what ftplib returns on input ftplib accepts (differences that are kept
+  are listed, with their reasons, in Doc/migration.rst).
 
 Run only these with::
 
@@ -11,18 +16,24 @@ Run only these with::
 
 from __future__ import annotations
 
+import ftplib as stdlib_ftplib
 import io
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import ftplib2
 from test_ftplib2 import (
     PASSWORD,
     USER,
+    HostileControl,
     LiveServer,
+    hostile_assert_in_step,
+    hostile_serving,
 )
 
 # --------------------------------------------------------------------------
@@ -122,3 +133,113 @@ def test_download_and_upload_after_the_callers_type_a_ask_size_in_binary(
     assert sizes_sent_in_binary(server.commands_of(ftp))
     assert "REST 40000" in server.commands_of(ftp)
     assert "REST 30000" in server.commands_of(ftp)
+
+
+# --------------------------------------------------------------------------
+# Issue 12, item 3: parse227 returns what ftplib returns
+# --------------------------------------------------------------------------
+
+
+def test_parse227_returns_the_host_as_written_like_ftplib() -> None:
+    reply = "227 Entering passive mode (256,256,256,256,236,111)."
+    assert ftplib2.parse227(reply) == ("256.256.256.256", 60527)
+    assert ftplib2.parse227(reply) == stdlib_ftplib.parse227(reply)
+    reply = "227 Entering Passive Mode (010,001,002,003,4,1)."
+    assert ftplib2.parse227(reply) == ("010.001.002.003", 1025) == stdlib_ftplib.parse227(reply)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "227 Entering Passive Mode (127,0,0,1,256,1).",
+        "227 Entering Passive Mode (127,0,0,1,1,256).",
+        "227 Entering Passive Mode (127,0,0,1,0,0).",
+    ],
+)
+def test_parse227_still_refuses_a_port_that_is_no_port(reply: str) -> None:
+    with pytest.raises(ftplib2.error_proto):
+        ftplib2.parse227(reply)
+
+
+number_text = st.one_of(
+    st.integers(0, 999).map(str),
+    st.integers(0, 255).map(lambda n: f"{n:03d}"),
+    st.text("0123456789", min_size=1, max_size=25),
+)
+
+
+@given(st.lists(number_text, min_size=6, max_size=6), st.sampled_from(["", "=", " ok."]))
+def test_parse227_agrees_with_ftplib_wherever_the_port_is_a_port(
+    numbers: list[str], tail: str
+) -> None:
+    reply = f"227 Entering Passive Mode ({','.join(numbers)}){tail}"
+    high, low = int(numbers[4]), int(numbers[5])
+    if high > 255 or low > 255 or not high + low:
+        with pytest.raises(ftplib2.error_proto):
+            ftplib2.parse227(reply)
+    else:
+        assert ftplib2.parse227(reply) == stdlib_ftplib.parse227(reply)
+
+
+def hostile_pasv_naming(host_numbers: str) -> Callable[[HostileControl, str], None]:
+    """A PASV handler whose 227 names `host_numbers` (``h1,h2,h3,h4``) with a real port."""
+
+    def pasv(ctl: HostileControl, argument: str) -> None:
+        _, reply = ctl.open_pasv()
+        ctl.reply(reply.replace("(127,0,0,1,", f"({host_numbers},"))
+
+    return pasv
+
+
+def hostile_retr(payload: bytes) -> Callable[[HostileControl, str], None]:
+    def retr(ctl: HostileControl, argument: str) -> None:
+        ctl.reply("150 Opening BINARY mode data connection.")
+        data = ctl.accept_data()
+        data.sendall(payload)
+        data.close()
+        ctl.reply("226 Transfer complete.")
+
+    return retr
+
+
+def test_pasv_naming_no_address_is_ignored_unless_trusted(hostile_server) -> None:
+    server = hostile_server(
+        hostile_serving(
+            {"PASV": hostile_pasv_naming("256,256,256,256"), "RETR": hostile_retr(b"x")}
+        )
+    )
+    ftp = server.connect()
+    received = bytearray()
+    ftp.retrbinary("RETR f", received.extend)
+    assert received == b"x"
+
+
+def test_trusted_pasv_naming_no_address_fails_with_an_os_error_and_stays_in_step(
+    hostile_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = hostile_server(hostile_serving({"PASV": hostile_pasv_naming("256,256,256,256")}))
+    ftp = server.connect()
+    ftp.trust_server_pasv_ipv4_address = True
+    looked_up: list[object] = []
+    monkeypatch.setattr("socket.getaddrinfo", lambda *args, **kw: looked_up.append(args) or [])
+    with pytest.raises(OSError) as caught:
+        ftp.retrbinary("RETR f", lambda block: None)
+    assert isinstance(caught.value, ftplib2.all_errors)
+    assert looked_up == []  # no DNS lookup of a name the server made up
+    monkeypatch.undo()
+    hostile_assert_in_step(ftp, server)
+    assert not any(command.startswith("RETR") for command in server.commands)
+
+
+def test_trusted_pasv_host_with_leading_zeros_is_read_in_decimal(hostile_server) -> None:
+    """The resolver would take 010 for octal; the server meant 10, and 0127 for 127."""
+    server = hostile_server(
+        hostile_serving(
+            {"PASV": hostile_pasv_naming("0127,000,00,001"), "RETR": hostile_retr(b"y")}
+        )
+    )
+    ftp = server.connect()
+    ftp.trust_server_pasv_ipv4_address = True
+    received = bytearray()
+    ftp.retrbinary("RETR f", received.extend)
+    assert received == b"y"
