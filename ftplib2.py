@@ -333,7 +333,9 @@ class ReplyParser:
 # --------------------------------------------------------------------------
 
 _150_RE = re.compile(r"\((\d+) bytes\)", re.IGNORECASE | re.ASCII)
-_227_RE = re.compile(r"(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)", re.ASCII)
+# Never starting inside a run of digits: the same match as without the lookbehind, but in
+# linear time (a reply line of 8000 digits took a third of a second).
+_227_RE = re.compile(r"(?<!\d)(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)", re.ASCII)
 _MAX_NUMBER = (1 << 64) - 1  # the largest size or offset any file system or server holds
 
 

@@ -23,6 +23,7 @@ import io
 import os
 import socket
 import ssl
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -417,6 +418,18 @@ def test_over_long_numbers_in_replies_raise_error_proto_and_stay_in_step(
             ftp.retrbinary("RETR f", lambda block: None)
     hostile_assert_in_step(ftp, server)
     assert not any(command.startswith("RETR") for command in server.commands)
+
+
+def test_parse227_of_a_maximal_line_of_digits_takes_linear_time() -> None:
+    """A hostile 227 reply of 8000 digits must not cost a third of a second to reject."""
+    reply = "227 " + "1" * (ftplib2.MAXLINE - 4)
+    fastest = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        with pytest.raises(ftplib2.error_proto):
+            ftplib2.parse227(reply)
+        fastest = min(fastest, time.perf_counter() - start)
+    assert fastest < 0.05
 
 
 def test_size_of_the_largest_64_bit_size_is_accepted(hostile_server) -> None:
