@@ -374,10 +374,8 @@ def parse150(resp: str) -> int | None:
 
 
 def _port_number(text: str, resp: str) -> int:
-    if not (text.isdigit() and text.isascii() and len(text) <= 5):
-        raise error_proto(resp)
-    port = int(text)
-    if not 0 < port < 65536:
+    port = _bounded(text) if text.isdigit() and text.isascii() else None
+    if port is None or not 0 < port < 65536:
         raise error_proto(resp)
     return port
 
@@ -398,7 +396,7 @@ def parse227(resp: str) -> tuple[str, int]:
         raise error_proto(resp)
     numbers = m.groups()
     high, low = _bounded(numbers[4]), _bounded(numbers[5])
-    if high is None or low is None or high > 255 or low > 255 or not high + low:
+    if high is None or low is None or high > 255 or low > 255 or high == low == 0:
         raise error_proto(resp)
     return ".".join(numbers[:4]), high * 256 + low
 

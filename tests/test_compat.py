@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import ftplib2
@@ -169,6 +169,8 @@ number_text = st.one_of(
 
 
 @given(st.lists(number_text, min_size=6, max_size=6), st.sampled_from(["", "=", " ok."]))
+@example(["256", "256", "256", "256", "236", "111"], ".")
+@example(["010", "0", "0", "1", "0000000000000000000000004", "1"], "")
 def test_parse227_agrees_with_ftplib_wherever_the_port_is_a_port(
     numbers: list[str], tail: str
 ) -> None:
@@ -243,3 +245,16 @@ def test_trusted_pasv_host_with_leading_zeros_is_read_in_decimal(hostile_server)
     received = bytearray()
     ftp.retrbinary("RETR f", received.extend)
     assert received == b"y"
+
+
+@given(st.text("0123456789", min_size=1, max_size=25), st.sampled_from(["|", "!", "#"]))
+@example("0006446", "|")
+@example("000000000000000000000000021", "|")
+def test_parse229_agrees_with_ftplib_wherever_the_port_is_a_port(port: str, mark: str) -> None:
+    reply = f"229 Entering Extended Passive Mode ({mark * 3}{port}{mark})"
+    peer = ("192.0.2.1", 21)
+    if 0 < int(port) < 65536:
+        assert ftplib2.parse229(reply, peer) == stdlib_ftplib.parse229(reply, peer)
+    else:
+        with pytest.raises(ftplib2.error_proto):
+            ftplib2.parse229(reply, peer)
