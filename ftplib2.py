@@ -341,25 +341,49 @@ class ReplyParser:
 # --------------------------------------------------------------------------
 
 _150_RE = re.compile(r"\((\d+) bytes\)", re.IGNORECASE | re.ASCII)
-_227_RE = re.compile(r"(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)", re.ASCII)
+# Never starting inside a run of digits: the same match as without the lookbehind, but in
+# linear time (a reply line of 8000 digits took a third of a second).
+_227_RE = re.compile(r"(?<!\d)(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)", re.ASCII)
+_MAX_NUMBER = (1 << 64) - 1  # the largest size or offset any file system or server holds
+
+
+def _bounded(digits: str) -> int | None:
+    """ASCII `digits` as an int, or None if over `_MAX_NUMBER`.
+
+    Every number taken from a server goes through here (or a tighter
+    check) before int(): a 5000-digit "size" would otherwise raise
+    ValueError (Python's limit on converting long strings), which is not in
+    all_errors, in the middle of a transfer.
+    """
+    digits = digits.lstrip("0")
+    if len(digits) > 20:
+        return None
+    value = int(digits or "0")
+    return value if value <= _MAX_NUMBER else None
 
 
 def parse150(resp: str) -> int | None:
     """Return the size announced in a 150 reply ("(1234 bytes)"), or None.
 
-    Raises `error_reply` if the reply is not a 150.
+    The last such text on the first line counts, as in ftplib: servers
+    such as vsftpd name the file first, and a name may look like a size.
+    Raises `error_reply` if the reply is not a 150, and `error_proto` if
+    the size does not fit in 64 bits.
     """
     if resp[:3] != "150":
         raise error_reply(resp)
-    m = _150_RE.search(resp.split("\n", 1)[0])
-    return int(m.group(1)) if m else None
+    sizes = _150_RE.findall(resp.split("\n", 1)[0])
+    if not sizes:
+        return None
+    size = _bounded(sizes[-1])
+    if size is None:
+        raise error_proto(resp)
+    return size
 
 
 def _port_number(text: str, resp: str) -> int:
-    if not (text.isdigit() and text.isascii() and len(text) <= 5):
-        raise error_proto(resp)
-    port = int(text)
-    if not 0 < port < 65536:
+    port = _bounded(text) if text.isdigit() and text.isascii() else None
+    if port is None or not 0 < port < 65536:
         raise error_proto(resp)
     return port
 
@@ -367,20 +391,34 @@ def _port_number(text: str, resp: str) -> int:
 def parse227(resp: str) -> tuple[str, int]:
     """Return ``(host, port)`` from a 227 reply to PASV.
 
+    `host` is the four numbers as the server wrote them, joined by dots, as
+    in ftplib (it is used only with `FTP.trust_server_pasv_ipv4_address`).
     Raises `error_reply` if the reply is not a 227, and `error_proto` if the
-    six numbers are missing or out of range.
+    six numbers are missing, or the port numbers out of range (each 0-255,
+    the port not 0).
     """
     if resp[:3] != "227":
         raise error_reply(resp)
     m = _227_RE.search(resp)
     if not m:
         raise error_proto(resp)
-    numbers = [int(n) for n in m.groups()]
-    if any(n > 255 for n in numbers):
+    numbers = m.groups()
+    high, low = _bounded(numbers[4]), _bounded(numbers[5])
+    if high is None or low is None or high > 255 or low > 255 or high == low == 0:
         raise error_proto(resp)
-    host = ".".join(map(str, numbers[:4]))
-    port = _port_number(str(numbers[4] * 256 + numbers[5]), resp)
-    return host, port
+    return ".".join(numbers[:4]), high * 256 + low
+
+
+def _ipv4_literal(host: str) -> str:
+    """The dotted host of a 227 reply in decimal, to connect to; OSError if it is no address.
+
+    Checked here rather than left to the resolver, which reads "010.0.0.1" as
+    octal (8.0.0.1) and looks "256.1.1.1" up as a host name in DNS.
+    """
+    numbers = [_bounded(n) if n.isdigit() and n.isascii() else None for n in host.split(".")]
+    if len(numbers) != 4 or any(n is None or n > 255 for n in numbers):
+        raise OSError(errno.EINVAL, f"not an IPv4 address: {host[:100]!r}")
+    return ".".join(map(str, numbers))
 
 
 def parse229(resp: str, peer: Any) -> tuple[str, int]:
@@ -493,7 +531,7 @@ def parse_mlsx_line(line: str) -> Entry:
     return Entry(
         name=name,
         type=kind,
-        size=_int_or_none(facts.get("size", facts.get("sizd"))),
+        size=_int_or_none(facts.get("size", facts.get("sizd")), line),
         modify=_parse_mlsx_time(facts.get("modify")),
         perm=facts.get("perm"),
         target=target,
@@ -503,10 +541,14 @@ def parse_mlsx_line(line: str) -> Entry:
     )
 
 
-def _int_or_none(text: str | None) -> int | None:
-    if text is not None and text.isdigit() and text.isascii():
-        return int(text)
-    return None
+def _int_or_none(text: str | None, line: str = "") -> int | None:
+    """A listed size: None if absent or not a number, `error_proto` if over 64 bits."""
+    if text is None or not (text.isdigit() and text.isascii()):
+        return None
+    value = _bounded(text)
+    if value is None:
+        raise error_proto(f"size out of range: {line[:200]!r}")
+    return value
 
 
 def _parse_mlsx_time(text: str | None) -> datetime.datetime | None:
@@ -575,6 +617,14 @@ def parse_list_line(line: str, now: datetime.datetime | None = None) -> Entry | 
     raise error_proto(f"unrecognised LIST line: {line[:200]!r}")
 
 
+def _listed_size(digits: str, line: str) -> int:
+    """The size column of a LIST line (ASCII digits); `error_proto` if over 64 bits."""
+    value = _bounded(digits)
+    if value is None:
+        raise error_proto(f"size out of range: {line[:200]!r}")
+    return value
+
+
 def _plain_unix_entry(line: str, parts: list[str], now: datetime.datetime | None) -> Entry | None:
     """The Entry of ``mode links owner group size month day time-or-year name``, or None.
 
@@ -599,7 +649,9 @@ def _plain_unix_entry(line: str, parts: list[str], now: datetime.datetime | None
     target = None
     if kind == "link" and " -> " in name:
         name, target = name.split(" -> ", 1)
-    return Entry(name, kind, int(size), modify, mode[1:], target, None, {}, line)
+    # Up to 19 digits int() is safe and fast; longer ones are checked.
+    number = int(size) if len(size) < 20 else _listed_size(size, line)
+    return Entry(name, kind, number, modify, mode[1:], target, None, {}, line)
 
 
 @functools.lru_cache(maxsize=256)
@@ -641,7 +693,7 @@ def _unix_entry(m: re.Match[str], line: str, now: datetime.datetime) -> Entry:
     target = None
     if kind == "link" and " -> " in name:
         name, target = name.split(" -> ", 1)
-    size = None if "," in m["size"] else int(m["size"])
+    size = None if "," in m["size"] else _listed_size(m["size"], line)
     return Entry(
         name=name,
         type=kind,
@@ -693,7 +745,7 @@ def _dos_entry(m: re.Match[str], line: str) -> Entry:
     return Entry(
         name=m["name"],
         type="dir" if is_dir else "file",
-        size=None if is_dir else int(m["size"]),
+        size=None if is_dir else _listed_size(m["size"], line),
         modify=when,
         raw=line,
     )
@@ -712,7 +764,7 @@ def _parse_eplf(line: str) -> Entry:
         elif tag == "r":
             kind = "file"
         elif tag == "s":
-            size = _int_or_none(value)
+            size = _int_or_none(value, line)
         elif tag == "m" and value.isdigit() and value.isascii():
             with contextlib.suppress(OverflowError, OSError, ValueError):
                 when = datetime.datetime.fromtimestamp(int(value), datetime.UTC)
@@ -810,6 +862,13 @@ class FTP:
     """The address announced by PORT/EPRT in active mode, for NAT (extension)."""
     active_port_range: range | Sequence[int] | None = None
     """The local ports active mode may listen on, for firewalls (extension)."""
+    active_peer_check = True
+    """Accept active-mode data connections only from the control connection's peer (extension).
+
+    Others are closed unread and the wait goes on.  Turn it off only where
+    the data legitimately comes from elsewhere (server-to-server copies,
+    servers behind unusual NAT).
+    """
     pipelining = False
     """Send PASV/EPSV and a download or listing command together (extension).
 
@@ -842,7 +901,6 @@ class FTP:
         self._type: str | None = None
         self._awaiting_final = False
         self._last_reply = Reply("")
-        self._prot_p = False
         self._features: dict[str, str] | None = None
         self._epsv_refused = False
         self._passive_verb: str | None = None  # the one that last worked, for pipelining
@@ -896,7 +954,8 @@ class FTP:
     ) -> str:
         """Connect to `host` and return the server's welcome (greeting).
 
-        Leading ``120`` replies (service ready in n minutes) are waited out;
+        Leading ``120`` replies (service ready in n minutes) are waited out
+        for at most `timeout` seconds in all, then TimeoutError is raised;
         the welcome is the final reply.  On failure the socket is closed.
         """
         if host != "":
@@ -921,10 +980,19 @@ class FTP:
             self.af = self.sock.family
             self._parser = self._new_parser()
             self.file = _ControlFile(self.sock, self._parser)
+            # "Service ready in nnn minutes" may come again and again: the wait for
+            # the greeting is bounded by the timeout as a whole, not per reply.
+            deadline = None
+            if isinstance(self.timeout, (int, float)):
+                deadline = time.monotonic() + self.timeout
             self._lenient = True
             try:
                 resp = self.getresp()
                 while resp[:3] == "120":
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise TimeoutError(
+                            f"no greeting within {self.timeout} s, only: {resp[:200]}"
+                        )
                     resp = self.getresp()
             finally:
                 self._lenient = False
@@ -975,8 +1043,12 @@ class FTP:
         """Check, audit and (when debugging) show one outgoing line; return its bytes."""
         _check_line(line)
         sys.audit("ftplib.sendcmd", self, line)
-        if line[:1] in "TtRr" and line[:4].upper() in ("TYPE", "REIN"):
-            self._type = None
+        if line[:1] in "TtRr":
+            verb = line[:4].upper()
+            if verb == "TYPE":  # the caller's own choice, which size() respects
+                self._type = _CALLERS_TYPE
+            elif verb == "REIN":  # a new session: ASCII again, as at the start
+                self._type = None
         line += CRLF
         if self.debugging > 1:
             print("*put*", self.sanitize(line))
@@ -1171,8 +1243,10 @@ class FTP:
             address = parse229(resp, peer)
         else:
             untrusted_host, port = parse227(resp)
-            host = untrusted_host if self.trust_server_pasv_ipv4_address else peer[0]
-            address = host, port
+            if self.trust_server_pasv_ipv4_address:
+                address = _ipv4_literal(untrusted_host), port
+            else:
+                address = peer[0], port
         self._passive_verb = verb
         return address
 
@@ -1286,27 +1360,45 @@ class FTP:
             with self.makeport() as listener:
                 resp = self._send_transfer_command(cmd, rest)
                 try:
-                    conn, _ = listener.accept()
+                    conn = self._accept_data(listener)
                 except BaseException:
                     self._resync_after_transfer()
                     raise
             if self.timeout is not _GLOBAL_DEFAULT_TIMEOUT:
                 conn.settimeout(self.timeout)
-        if self._prot_p:
-            conn = self._secure_data_connection(conn)
-        size = parse150(resp) if resp[:3] == "150" else None
-        return conn, size
-
-    def _secure_data_connection(self, conn: socket.socket) -> socket.socket:
-        # TLS on the data connection resumes the control connection's session:
-        # servers such as vsftpd (require_ssl_reuse) refuse it otherwise.
         try:
-            return self.context.wrap_socket(  # type: ignore[attr-defined]
-                conn, server_hostname=self.host, session=getattr(self.sock, "session", None)
-            )
-        except BaseException:
+            size = parse150(resp) if resp[:3] == "150" else None
+        except error_proto:
+            # The transfer is under way: drop it, and read its final reply so
+            # that the next command does not get it instead of its own.
             self._abandon_data(conn)
             raise
+        return conn, size
+
+    def _accept_data(self, listener: socket.socket) -> socket.socket:
+        """Accept the server's data connection on the active-mode `listener`.
+
+        Whoever reaches the announced port first would otherwise supply the
+        download or receive the upload, as passive mode once connected
+        wherever a 227 said (CVE-2021-4189).  A connection from another host
+        than the control connection's peer is closed, and the wait goes on
+        within the listener's timeout as a whole.
+        """
+        if not self.active_peer_check:
+            return listener.accept()[0]
+        peer = self.sock.getpeername()[0]  # type: ignore[union-attr]
+        timeout = listener.gettimeout()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            conn, address = listener.accept()
+            if address[0] == peer:
+                return conn
+            conn.close()
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("timed out waiting for the server's data connection")
+                listener.settimeout(remaining)
 
     def transfercmd(self, cmd: str, rest: int | str | None = None) -> socket.socket:
         """Like `ntransfercmd`, but return only the data connection."""
@@ -1374,7 +1466,11 @@ class FTP:
         """
         _check_line(command)
         if self._type != type_:
-            self.voidcmd("TYPE " + type_)
+            try:
+                self.voidcmd("TYPE " + type_)
+            except BaseException:
+                self._type = None  # not the caller's choice: ours, with an unknown outcome
+                raise
             self._type = type_
 
     def retrbinary(
@@ -1646,18 +1742,24 @@ class FTP:
     def size(self, filename: str) -> int | None:
         """Return the size of a file (SIZE), or None if the reply is not a 213.
 
-        TYPE I is set first (only if not already set): servers refuse SIZE
-        in ASCII mode, the default.  A 213 reply without a number raises `error_proto`.
+        TYPE I is sent first when the session is new or ftplib2 itself left it
+        in ASCII mode (retrlines, storlines, listings), where servers refuse
+        SIZE; after the caller's own TYPE command, SIZE is sent as it is.  A
+        213 reply without a number, or with one over 64 bits, raises
+        `error_proto`.
         """
-        # The session starts in ASCII (RFC 959), where servers refuse SIZE.
-        self._set_type("I", filename)
+        # The session starts in ASCII (RFC 959), where servers refuse SIZE; but a
+        # type the caller chose with a TYPE command of their own is theirs to keep.
+        if self._type != _CALLERS_TYPE:
+            self._set_type("I", filename)
         resp = self.sendcmd("SIZE " + filename)
         if resp[:3] != "213":
             return None
         text = resp[3:].strip()
-        if not (text.isdigit() and text.isascii()):
+        value = _bounded(text) if text.isdigit() and text.isascii() else None
+        if value is None:
             raise error_proto(resp)
-        return int(text)
+        return value
 
     def mkd(self, dirname: str) -> str:
         """Make a directory (MKD) and return its name as the server gives it."""
@@ -1925,6 +2027,7 @@ class FTP:
         return self._download_to(remote, local, offset, expected, callback, blocksize)
 
     def _remote_size(self, path: str) -> int | None:
+        self._set_type("I", path)  # a binary transfer follows: SIZE in binary, whatever came before
         try:
             return self.size(path)
         except error_perm:
@@ -2048,6 +2151,8 @@ class FTP:
         return io.TextIOWrapper(binary, encoding=encoding or self.encoding, errors=self.errors)
 
 
+_CALLERS_TYPE = "chosen by the caller"
+"""`FTP._type` after a TYPE command the caller sent: the type is theirs, not ftplib2's."""
 _PIPELINED_COMMANDS = frozenset({"RETR", "LIST", "NLST", "MLSD"})
 _SENDING_METHODS = ("putline", "putcmd", "sendcmd", "makepasv")
 
@@ -2327,6 +2432,10 @@ if ssl is not None:
             if keyfile is not None or certfile is not None:
                 context = _legacy_context(context, keyfile, certfile)
             self.context = context if context is not None else _unverified_context()
+            self._prot_p = False
+            # After CCC, sock is still an SSLSocket object (without TLS), as in
+            # ftplib: which socket CCC cleared is remembered instead.
+            self._cleared_sock: socket.socket | None = None
             if implicit:
                 self._implicit_tls = True
                 self.port = FTPS_PORT
@@ -2373,7 +2482,17 @@ if ssl is not None:
         def login(
             self, user: str = "", passwd: str = "", acct: str = "", secure: bool = True
         ) -> Reply:
-            """Log in, first securing the control connection unless `secure` is false."""
+            """Log in, first securing the control connection unless `secure` is false.
+
+            After `ccc`, the connection cannot be secured again: with `secure`
+            true, ValueError is raised and nothing is sent, rather than the
+            password in clear text.
+            """
+            if secure and self._cleared():
+                raise ValueError(
+                    "CCC returned the control connection to clear text: refusing to send "
+                    "the password in clear (secure=False would send it)"
+                )
             if secure and not isinstance(self.sock, ssl.SSLSocket):
                 self.auth()
             return super().login(user, passwd, acct)
@@ -2385,6 +2504,8 @@ if ssl is not None:
             sent after its reply and before the handshake is refused
             (`error_proto`): it would be unauthenticated plain text.
             """
+            if self._cleared():
+                raise ValueError("CCC returned the control connection to clear text for good")
             if isinstance(self.sock, ssl.SSLSocket):
                 raise ValueError("Already using TLS")  # noqa: TRY004 - as ftplib
             resp = self.voidcmd("AUTH TLS")
@@ -2399,13 +2520,21 @@ if ssl is not None:
             return resp
 
         def ccc(self) -> Reply:
-            """Return the control connection to clear text (CCC); return the reply."""
-            if not isinstance(self.sock, ssl.SSLSocket):
-                raise ValueError("not using TLS")  # noqa: TRY004 - as ftplib
+            """Return the control connection to clear text (CCC); return the reply.
+
+            Raises ValueError if it is not secured (never was, or CCC already).
+            """
+            if self._cleared() or not isinstance(self.sock, ssl.SSLSocket):
+                raise ValueError("not using TLS")
             resp = self.voidcmd("CCC")
             self.sock = self.sock.unwrap()
+            self._cleared_sock = self.sock
             self.file = _ControlFile(self.sock, self._parser)
             return resp
+
+        def _cleared(self) -> bool:
+            """Whether CCC returned this control connection (not an earlier one) to clear text."""
+            return self.sock is not None and self.sock is self._cleared_sock
 
         def prot_p(self) -> Reply:
             """Secure data connections (PBSZ 0, PROT P); return the reply."""
@@ -2419,6 +2548,30 @@ if ssl is not None:
             resp = self.voidcmd("PROT C")
             self._prot_p = False
             return resp
+
+        def ntransfercmd(
+            self, cmd: str, rest: int | str | None = None
+        ) -> tuple[socket.socket, int | None]:
+            """As `FTP.ntransfercmd`, with the data connection in TLS after `prot_p`.
+
+            The TLS session of the control connection is resumed.  The wrapping
+            is done here, not in the base class, as in ftplib: subclasses that
+            call ``FTP.ntransfercmd`` and wrap the connection themselves work.
+            """
+            conn, size = super().ntransfercmd(cmd, rest)
+            if not self._prot_p:
+                return conn, size
+            # Resuming the session is what servers such as vsftpd
+            # (require_ssl_reuse) insist on: it proves the data connection
+            # comes from the client that logged in.
+            try:
+                conn = self.context.wrap_socket(
+                    conn, server_hostname=self.host, session=getattr(self.sock, "session", None)
+                )
+            except BaseException:
+                self._abandon_data(conn)
+                raise
+            return conn, size
 
     def _legacy_context(
         context: ssl.SSLContext | None, keyfile: str | None, certfile: str | None
@@ -2897,7 +3050,7 @@ def urlopen(
         if data is None:
             data = url.data
         url = url.full_url
-    url = urllib.parse.unwrap(url).partition("#")[0]
+    url = urllib.parse.unwrap(url)  # a #fragment stays, for geturl(), as in urllib
     sys.audit("urllib.Request", url, data, {}, "GET")
 
     def connect(*args: Any, secure: bool = False) -> _URLConnection:

@@ -4151,7 +4151,7 @@ def test_urlopen_accepts_a_request_object(url_server: URLServer) -> None:
     request = urllib.request.Request(url_server.url("notes.txt") + "#fragment")
     with ftplib2.urlopen(request, timeout=URL_TIMEOUT) as response:
         assert response.read() == URL_NOTES
-        assert response.geturl() == url_server.url("notes.txt")
+        assert response.geturl() == url_server.url("notes.txt") + "#fragment"  # as in urllib
 
 
 # -- urlopen: credentials ----------------------------------------------------------
