@@ -42,15 +42,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+from common import HOST, KIB, MIB, NULL_SINK, RAW_BUFSIZE, REPO, progress
+
 FTPMIRROR = REPO / "Tools" / "scripts" / "ftpmirror.py"
-HOST = "127.0.0.1"
-NULL_SINK = "null-sink"  # STOR of this name is discarded by the servers
-RAW_BUFSIZE = 128 * 1024
 RAW_NOOP_REPLY = b"200 NOOP ok.\r\n"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-KIB = 1024
-MIB = 1024 * 1024
 
 # Scenario keys, in the order they run and are reported.
 SESSION, DOWNLOAD, UPLOAD, NOOP, LISTING, SMALL, MIRROR = (
@@ -823,10 +819,6 @@ def run_cases(cases: list[Case], args: argparse.Namespace, ws: Workspace) -> Non
                     case.profile_text = profile_once(case, ws)
                 except (OSError, RuntimeError, subprocess.CalledProcessError) as exc:
                     case.profile_text = f"profiling failed: {exc}"
-
-
-def progress(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------------------
