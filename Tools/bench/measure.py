@@ -27,7 +27,7 @@ from common import REPO, progress
 from report import fmt_opt
 
 if TYPE_CHECKING:
-    from bench import Server, Workspace
+    from servers import Server, Workspace
 
 
 def self_cpu() -> float:

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 from common import REPO
 
 if TYPE_CHECKING:
-    from bench import Case, Workspace
+    from measure import Case
+    from servers import Workspace
 
 
 def fmt_s(x: float | None) -> str:
