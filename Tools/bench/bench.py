@@ -27,18 +27,7 @@ from typing import Any
 from common import REPO, progress
 from measure import Case, kill_current_child, run_cases
 from report import machine_facts, render_scenario
-from scenarios import (
-    DOWNLOAD,
-    LISTING,
-    MIRROR,
-    NOOP,
-    SCENARIOS,
-    SESSION,
-    SMALL,
-    TITLES,
-    UPLOAD,
-    Scenarios,
-)
+from scenarios import SCENARIOS, Scenarios
 from servers import (
     Server,
     Workspace,
@@ -139,30 +128,13 @@ def _run(
     report = ["# ftplib2 benchmark", ""]
     report += machine_facts(args, ws, status)
     report.append("")
-    sizes = {
-        "sessions": args.sessions,
-        "size": f"{args.size_mib} MiB",
-        "noops": args.noops,
-        "entries": args.list_entries,
-        "small": args.small_files,
-        "mirror": ws.mirror_files,
-    }
-    builders = {
-        SESSION: clients.session,
-        DOWNLOAD: clients.download,
-        UPLOAD: clients.upload,
-        NOOP: clients.noop,
-        LISTING: clients.listing,
-        SMALL: clients.small,
-        MIRROR: clients.mirror,
-    }
     all_cases: list[Case] = []
-    for scenario in SCENARIOS:
+    for scenario, entry in SCENARIOS.items():
         if scenario not in args.only:
             continue
-        title = TITLES[scenario].format(**sizes)
+        title = clients.title(scenario)
         progress(f"== {title}")
-        cases = builders[scenario](raw, servers)
+        cases = entry.build(clients, raw, servers)
         run_cases(cases, args, ws)
         all_cases += cases
         report += render_scenario(scenario, cases, title)

@@ -2,7 +2,9 @@
 
 A scenario is a method of `Scenarios` that returns its rows (`measure.Case`):
 for each server, one row per client, each with a body to time (or a command
-line to run) and the checks that prove the run did the work.  Tools/bench/README
+line to run) and the checks that prove the run did the work.  The table
+`SCENARIOS`, at the end, lists them in the order they run: the key --only
+takes, the title of the scenario's table and its method.  Tools/bench/README
 says what every scenario does and how to add one.
 """
 
@@ -18,7 +20,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from clients import Clients, NullSink, expect, raw_row
 from common import HOST, KIB, RAW_BUFSIZE, REPO
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 
 FTPMIRROR = REPO / "Tools" / "scripts" / "ftpmirror.py"
 
-# Scenario keys, in the order they run and are reported.
+# Scenario keys: the names --only takes, and each row's Case.scenario.
 SESSION, DOWNLOAD, UPLOAD, NOOP, LISTING, SMALL, MIRROR = (
     "login",
     "download",
@@ -39,22 +41,22 @@ SESSION, DOWNLOAD, UPLOAD, NOOP, LISTING, SMALL, MIRROR = (
     "small",
     "mirror",
 )
-SCENARIOS = (SESSION, DOWNLOAD, UPLOAD, NOOP, LISTING, SMALL, MIRROR)
-
-
-TITLES = {
-    SESSION: "Connect, log in and QUIT ({sessions} sessions per run in process, 1 per tool run)",
-    DOWNLOAD: "Download of one {size} file",
-    UPLOAD: "Upload of one {size} file (server discards it)",
-    NOOP: "{noops} NOOP round trips on one connection",
-    LISTING: "Listing of a directory of {entries} entries",
-    SMALL: "{small} small-file (4 KiB) downloads on one connection",
-    MIRROR: "Mirror of a directory of {mirror} small files (4 KiB)",
-}
 
 
 class Scenarios(Clients):
     """Builds the rows (Cases) of every scenario."""
+
+    def title(self, key: str) -> str:
+        """The title of a scenario's table, with the sizes of this run filled in."""
+        sizes = {
+            "sessions": self.args.sessions,
+            "size": f"{self.args.size_mib} MiB",
+            "noops": self.args.noops,
+            "entries": self.args.list_entries,
+            "small": self.args.small_files,
+            "mirror": self.ws.mirror_files,
+        }
+        return SCENARIOS[key].title.format(**sizes)
 
     def session(self, raw: Server, servers: list[Server]) -> list[Case]:
         count = self.args.sessions
@@ -696,3 +698,23 @@ class Scenarios(Clients):
                     future.result()
 
         return body
+
+
+class Scenario(NamedTuple):
+    title: str  # of its table; {sessions}, {size}, ... are filled in by Scenarios.title
+    build: Callable[[Scenarios, Server, list[Server]], list[Case]]  # (raw, servers) -> rows
+
+
+# Every scenario, in the order they run and are reported.
+SCENARIOS: dict[str, Scenario] = {
+    SESSION: Scenario(
+        "Connect, log in and QUIT ({sessions} sessions per run in process, 1 per tool run)",
+        Scenarios.session,
+    ),
+    DOWNLOAD: Scenario("Download of one {size} file", Scenarios.download),
+    UPLOAD: Scenario("Upload of one {size} file (server discards it)", Scenarios.upload),
+    NOOP: Scenario("{noops} NOOP round trips on one connection", Scenarios.noop),
+    LISTING: Scenario("Listing of a directory of {entries} entries", Scenarios.listing),
+    SMALL: Scenario("{small} small-file (4 KiB) downloads on one connection", Scenarios.small),
+    MIRROR: Scenario("Mirror of a directory of {mirror} small files (4 KiB)", Scenarios.mirror),
+}
