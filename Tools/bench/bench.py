@@ -9,6 +9,10 @@ Run from anywhere in a checkout::
 Every server and every client runs on 127.0.0.1 only.  Servers run in their
 own processes so their CPU time never mixes with the client's.  See
 Tools/bench/README for what each row measures and how to read the tables.
+
+This file is the command; the benchmark itself is in the modules beside it
+(scenarios, clients, servers, measure, report): the README's "Where the code
+is" says what each holds, and "Adding a scenario" how to add one.
 """
 
 from __future__ import annotations
