@@ -121,7 +121,7 @@ class Clients:
 
     # -- rows and checks --------------------------------------------------------
 
-    def _external(
+    def external_row(
         self,
         srv: Server,
         label: str,
@@ -134,6 +134,11 @@ class Clients:
         profile_argv: bool = False,
         **common: Any,
     ) -> Case:
+        """The row of a tool run as a process of its own (curl, lftp, ftpmirror.py), timed whole.
+
+        A false `argv` (the tool is not installed) gives a "skipped" row, unless `note`
+        already says why the row is not run.
+        """
         if not argv and not note:
             note = f"skipped: {label.split()[0]} not installed"
         return Case(

@@ -104,7 +104,7 @@ class Scenarios(Clients):
                 ),
             ]
             cases.append(
-                self._external(
+                self.external_row(
                     srv,
                     self.curl_label + " -I (login, SIZE, MDTM)",
                     self.curl and [self.curl, "-sS", "-I", "-o", os.devnull, srv.url("big.bin")],
@@ -113,7 +113,7 @@ class Scenarios(Clients):
                 )
             )
             cases.append(
-                self._external(
+                self.external_row(
                     srv,
                     self.lftp_label + " quote NOOP",
                     self.lftp and self.lftp_argv(srv, "quote NOOP"),
@@ -208,7 +208,7 @@ class Scenarios(Clients):
                 Case(client="stdlib retrbinary blocksize=64 KiB", body=retr(64 * KIB), **std),
             ]
             cases.append(
-                self._external(
+                self.external_row(
                     srv,
                     self.curl_label,
                     self.curl and [self.curl, "-sS", "-o", os.devnull, srv.url("big.bin")],
@@ -216,7 +216,7 @@ class Scenarios(Clients):
                 )
             )
             cases.append(
-                self._external(
+                self.external_row(
                     srv,
                     self.lftp_label + " get",
                     self.lftp and self.lftp_argv(srv, f"get big.bin -o {os.devnull}"),
@@ -284,7 +284,7 @@ class Scenarios(Clients):
                 self.check_stored(srv, size)
 
             cases.append(
-                self._external(
+                self.external_row(
                     srv,
                     self.curl_label + " -T",
                     self.curl and [self.curl, "-sS", "-T", str(source), srv.url(target)],
@@ -293,7 +293,7 @@ class Scenarios(Clients):
                 )
             )
             cases.append(
-                self._external(
+                self.external_row(
                     srv,
                     self.lftp_label + " put",
                     self.lftp and self.lftp_argv(srv, f"put {source} -o {target}"),
@@ -447,14 +447,14 @@ class Scenarios(Clients):
                 cases.append(Case(client="stdlib mlsd() (name, facts)", body=stdlib_mlsd, **std))
             ext = {"scenario": LISTING, "nbytes": nbytes, "ops": entries}
             cases.append(
-                self._external(
+                self.external_row(
                     srv,
                     self.curl_label + " LIST",
                     self.curl and [self.curl, "-sS", "-o", os.devnull, srv.url("list/")],
                     **ext,
                 )
             )
-            cases.append(self._external(srv, self.lftp_label + " ls", self.lftp_ls(srv), **ext))
+            cases.append(self.external_row(srv, self.lftp_label + " ls", self.lftp_ls(srv), **ext))
         return cases
 
     def lftp_ls(self, srv: Server) -> list[str] | None:
@@ -553,7 +553,7 @@ class Scenarios(Clients):
                 )
                 # -w prints each transfer's connect time, to spot stalled connections.
                 curl_argv = [self.curl, "-sS", "-w", "%{time_connect}\\n", "-K", str(config)]
-            curl_case = self._external(
+            curl_case = self.external_row(
                 srv, self.curl_label + " (one process, reuses connection)", curl_argv, **common
             )
             curl_case.after = self._count_stalls(curl_case, count)
@@ -567,7 +567,7 @@ class Scenarios(Clients):
                 clear_dest()
 
             cases.append(
-                self._external(
+                self.external_row(
                     srv,
                     self.lftp_label + " get (→ tmpfs files)",
                     lftp_argv,
@@ -636,7 +636,7 @@ class Scenarios(Clients):
                 argv = [sys.executable, str(FTPMIRROR), "-q", "--parallel", str(nconn), *extra]
                 argv += [srv.url("small"), str(dest)]
                 cases.append(
-                    self._external(
+                    self.external_row(
                         srv,
                         " ".join([f"{script} --parallel {nconn}", *extra]),
                         None if mirror_note else argv,
@@ -649,7 +649,7 @@ class Scenarios(Clients):
                 )
             for nconn in (1, 4):
                 cases.append(
-                    self._external(
+                    self.external_row(
                         srv,
                         f"{self.lftp_label} mirror --parallel={nconn}",
                         self.lftp
