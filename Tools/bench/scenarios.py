@@ -1,0 +1,720 @@
+"""The scenarios: what each table of the report measures, and its rows.
+
+A scenario is a method of `Scenarios` that returns its rows (`measure.Case`):
+for each server, one row per client, each with a body to time (or a command
+line to run) and the checks that prove the run did the work.  The table
+`SCENARIOS`, at the end, lists them in the order they run: the key --only
+takes, the title of the scenario's table and its method.  Tools/bench/README
+says what every scenario does and how to add one.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import ftplib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from clients import Clients, NullSink, expect, raw_row
+from common import HOST, KIB, RAW_BUFSIZE, REPO
+from measure import Case, fresh_file
+
+if TYPE_CHECKING:
+    from servers import Server
+
+FTPMIRROR = REPO / "Tools" / "scripts" / "ftpmirror.py"
+
+# Scenario keys: the names --only takes, and each row's Case.scenario.
+SESSION, DOWNLOAD, UPLOAD, NOOP, LISTING, SMALL, MIRROR = (
+    "login",
+    "download",
+    "upload",
+    "noop",
+    "list",
+    "small",
+    "mirror",
+)
+
+
+class Scenarios(Clients):
+    """Builds the rows (Cases) of every scenario."""
+
+    def title(self, key: str) -> str:
+        """The title of a scenario's table, with the sizes of this run filled in."""
+        sizes = {
+            "sessions": self.args.sessions,
+            "size": f"{self.args.size_mib} MiB",
+            "noops": self.args.noops,
+            "entries": self.args.list_entries,
+            "small": self.args.small_files,
+            "mirror": self.ws.mirror_files,
+        }
+        return SCENARIOS[key].title.format(**sizes)
+
+    def session(self, raw: Server, servers: list[Server]) -> list[Case]:
+        count = self.args.sessions
+        cases: list[Case] = []
+
+        def raw_connect(_: Any) -> None:
+            for _ in range(count):
+                with socket.create_connection((HOST, raw.port)) as s:
+                    s.sendall(b"ECHO\n")
+                    s.sendall(b"QUIT\r\n")
+                    s.recv(256)
+
+        cases.append(
+            raw_row(
+                raw, "raw: connect + one line ping-pong", raw_connect, scenario=SESSION, ops=count
+            )
+        )
+        for srv in servers:
+
+            def sessions(module: Any, srv: Server = srv) -> Callable[[Any], None]:
+                def body(_: Any) -> None:
+                    for _ in range(count):
+                        ftp = module.FTP()
+                        ftp.connect(HOST, srv.port)
+                        ftp.login(srv.user, srv.password)
+                        ftp.quit()
+
+                return body
+
+            common = {"scenario": SESSION, "server": srv.name, "srv": srv, "setup": lambda: None}
+            cases += [
+                Case(
+                    client="ftplib2 connect+login+quit",
+                    body=sessions(self.ftplib2),
+                    ops=count,
+                    profile=True,
+                    **common,
+                ),
+                Case(
+                    client="stdlib connect+login+quit",
+                    body=sessions(ftplib),
+                    ops=count,
+                    role="stdlib",
+                    **common,
+                ),
+            ]
+            cases.append(
+                self.external_row(
+                    srv,
+                    self.curl_label + " -I (login, SIZE, MDTM)",
+                    self.curl and [self.curl, "-sS", "-I", "-o", os.devnull, srv.url("big.bin")],
+                    scenario=SESSION,
+                    ops=1,
+                )
+            )
+            cases.append(
+                self.external_row(
+                    srv,
+                    self.lftp_label + " quote NOOP",
+                    self.lftp and self.lftp_argv(srv, "quote NOOP"),
+                    scenario=SESSION,
+                    ops=1,
+                )
+            )
+        return cases
+
+    def download(self, raw: Server, servers: list[Server]) -> list[Case]:
+        size = self.ws.size
+        common = {"scenario": DOWNLOAD, "nbytes": size, "slow": True}
+        cases = [
+            raw_row(
+                raw,
+                "raw: sendfile → recv_into 128 KiB",
+                self.raw_get(raw, "pub/big.bin", size),
+                **common,
+            )
+        ]
+        local = self.ws.dl / "big.bin"
+
+        def raw_to_file(_: Any) -> None:
+            buf = bytearray(RAW_BUFSIZE)
+            view = memoryview(buf)
+            total = 0
+            with socket.create_connection((HOST, raw.port)) as s, open(local, "wb") as f:
+                s.sendall(b"GET pub/big.bin\n")
+                while n := s.recv_into(buf):
+                    f.write(view[:n])
+                    total += n
+            expect(total, size, "raw GET to tmpfs")
+
+        cases.append(
+            Case(
+                server=raw.name,
+                client="raw: sendfile → recv_into 128 KiB + write to tmpfs file",
+                srv=raw,
+                setup=lambda: fresh_file(local),
+                body=raw_to_file,
+                teardown=lambda _: expect(local.stat().st_size, size, "raw GET to tmpfs"),
+                **common,
+            )
+        )
+
+        def check_local(ftp: Any) -> None:
+            expect(local.stat().st_size, size, "download() to tmpfs")
+            self.logout(ftp)
+
+        for srv in servers:
+
+            def retr(blocksize: int | None) -> Callable[[Any], None]:
+                def body(ftp: Any) -> None:
+                    sink = NullSink()
+                    if blocksize is None:
+                        ftp.retrbinary("RETR big.bin", sink.write)
+                    else:
+                        ftp.retrbinary("RETR big.bin", sink.write, blocksize)
+                    expect(sink.count, size, "retrbinary")
+
+                return body
+
+            def download_null(ftp: Any) -> None:
+                expect(ftp.download("big.bin", NullSink()), size, "download()")
+
+            def download_file(ftp: Any) -> None:
+                ftp.download("big.bin", local)
+
+            f2 = dict(srv=srv, server=srv.name, teardown=self.logout, profile=True, **common)
+            f2["setup"] = lambda srv=srv: self.ftplib2_login(srv)
+            std = dict(srv=srv, server=srv.name, teardown=self.logout, **common)
+            std["setup"] = lambda srv=srv: self.stdlib_login(srv)
+            cases += [
+                Case(client="ftplib2 retrbinary (default 8 KiB)", body=retr(None), **f2),
+                Case(client="ftplib2 retrbinary blocksize=256 KiB", body=retr(256 * KIB), **f2),
+                Case(client="ftplib2 download() → null sink", body=download_null, **f2),
+                Case(
+                    client="ftplib2 download() → tmpfs file",
+                    body=download_file,
+                    **{
+                        **f2,
+                        "setup": lambda srv=srv: (fresh_file(local), self.ftplib2_login(srv))[1],
+                        "teardown": check_local,
+                    },
+                ),
+                Case(
+                    client="stdlib retrbinary (default 8 KiB)",
+                    body=retr(None),
+                    role="stdlib",
+                    **std,
+                ),
+                Case(client="stdlib retrbinary blocksize=64 KiB", body=retr(64 * KIB), **std),
+            ]
+            cases.append(
+                self.external_row(
+                    srv,
+                    self.curl_label,
+                    self.curl and [self.curl, "-sS", "-o", os.devnull, srv.url("big.bin")],
+                    **common,
+                )
+            )
+            cases.append(
+                self.external_row(
+                    srv,
+                    self.lftp_label + " get",
+                    self.lftp and self.lftp_argv(srv, f"get big.bin -o {os.devnull}"),
+                    **common,
+                )
+            )
+        return cases
+
+    def upload(self, raw: Server, servers: list[Server]) -> list[Case]:
+        size = self.ws.size
+        source = self.ws.pub / "big.bin"
+        common = {"scenario": UPLOAD, "nbytes": size, "slow": True}
+
+        def raw_put(_: Any) -> None:
+            with socket.create_connection((HOST, raw.port)) as s, open(source, "rb") as f:
+                s.sendall(b"PUT\n")
+                s.sendfile(f)
+                s.shutdown(socket.SHUT_WR)
+                reply = b""
+                while chunk := s.recv(100):
+                    reply += chunk
+            expect(int(reply.split()[1]), size, "raw PUT")
+
+        cases = [raw_row(raw, "raw: sendfile → recv_into discard", raw_put, **common)]
+        for srv in servers:
+            target = srv.upload_target
+
+            def teardown(ftp: Any, srv: Server = srv) -> None:
+                try:
+                    self.check_stored(srv, size, ftp)
+                finally:
+                    self.logout(ftp)
+
+            def upload(ftp: Any, target: str = target) -> None:
+                expect(ftp.upload(source, target), size, "upload()")
+
+            def stor(blocksize: int | None, target: str = target) -> Callable[[Any], None]:
+                def body(ftp: Any) -> None:
+                    with open(source, "rb") as f:
+                        if blocksize is None:
+                            ftp.storbinary(f"STOR {target}", f)
+                        else:
+                            ftp.storbinary(f"STOR {target}", f, blocksize)
+
+                return body
+
+            f2 = dict(srv=srv, server=srv.name, teardown=teardown, profile=True, **common)
+            f2["setup"] = lambda srv=srv: self.ftplib2_login(srv)
+            std = dict(srv=srv, server=srv.name, teardown=teardown, **common)
+            std["setup"] = lambda srv=srv: self.stdlib_login(srv)
+            cases += [
+                Case(client="ftplib2 upload() from tmpfs file", body=upload, **f2),
+                Case(client="ftplib2 storbinary (default 8 KiB)", body=stor(None), **f2),
+                Case(client="ftplib2 storbinary blocksize=256 KiB", body=stor(256 * KIB), **f2),
+                Case(
+                    client="stdlib storbinary (default 8 KiB)",
+                    body=stor(None),
+                    role="stdlib",
+                    **std,
+                ),
+                Case(client="stdlib storbinary blocksize=64 KiB", body=stor(64 * KIB), **std),
+            ]
+
+            def check_stored(srv: Server = srv) -> None:
+                self.check_stored(srv, size)
+
+            cases.append(
+                self.external_row(
+                    srv,
+                    self.curl_label + " -T",
+                    self.curl and [self.curl, "-sS", "-T", str(source), srv.url(target)],
+                    after=check_stored,
+                    **common,
+                )
+            )
+            cases.append(
+                self.external_row(
+                    srv,
+                    self.lftp_label + " put",
+                    self.lftp and self.lftp_argv(srv, f"put {source} -o {target}"),
+                    after=check_stored,
+                    **common,
+                )
+            )
+        return cases
+
+    def noop(self, raw: Server, servers: list[Server]) -> list[Case]:
+        count = self.args.noops
+        # 3x the runs: on a virtual machine a NOOP ping-pong runs either "hot" (both
+        # vCPUs awake, ~15-20 us) or "cold" (~80-100 us), a run at a time.
+        common = {"scenario": NOOP, "ops": count, "runs_factor": 3}
+
+        def raw_ping(_: Any) -> None:
+            with socket.create_connection((HOST, raw.port)) as s:
+                s.sendall(b"ECHO\n")
+                for _ in range(count):
+                    s.sendall(b"NOOP\r\n")
+                    reply = s.recv(256)
+                    while not reply.endswith(b"\n"):
+                        reply += s.recv(256)
+
+        def noops(ftp: Any) -> None:
+            for _ in range(count):
+                ftp.voidcmd("NOOP")
+
+        def raw_noops(ftp: Any) -> None:
+            # The client-side limit on this server: bare socket calls, no parsing.
+            sock = ftp.sock
+            for _ in range(count):
+                sock.sendall(b"NOOP\r\n")
+                reply = sock.recv(256)
+                while not reply.endswith(b"\n"):
+                    reply += sock.recv(256)
+
+        cases = [raw_row(raw, "raw: line ping-pong (Python both ends)", raw_ping, **common)]
+        for srv in servers:
+            cases += [
+                Case(
+                    server=srv.name,
+                    client="raw socket: NOOP lines on a logged-in connection",
+                    srv=srv,
+                    setup=lambda srv=srv: self.stdlib_login(srv),
+                    body=raw_noops,
+                    teardown=self.logout,
+                    role="raw",
+                    **common,
+                ),
+                Case(
+                    server=srv.name,
+                    client="ftplib2 voidcmd('NOOP')",
+                    srv=srv,
+                    setup=lambda srv=srv: self.ftplib2_login(srv),
+                    body=noops,
+                    teardown=self.logout,
+                    profile=True,
+                    **common,
+                ),
+                Case(
+                    server=srv.name,
+                    client="stdlib voidcmd('NOOP')",
+                    srv=srv,
+                    setup=lambda srv=srv: self.stdlib_login(srv),
+                    body=noops,
+                    teardown=self.logout,
+                    role="stdlib",
+                    **common,
+                ),
+            ]
+        return cases
+
+    def listing(self, raw: Server, servers: list[Server]) -> list[Case]:
+        entries = self.ws.list_entries
+        cases: list[Case] = []
+        for srv in servers:
+            # The LIST bytes this server sends, saved for the raw-limit row.
+            lines: list[str] = []
+            with contextlib.closing(self.ftplib2_login(srv)) as ftp:
+                ftp.retrlines("LIST list", lines.append)
+                ftp.quit()
+            data = "".join(line + "\r\n" for line in lines).encode()
+            (self.ws.base / f"list-{srv.name}.txt").write_bytes(data)
+            nbytes = len(data)
+            common = {"scenario": LISTING, "server": srv.name, "nbytes": nbytes, "ops": entries}
+            cases.append(
+                raw_row(
+                    raw,
+                    f"raw: its LIST bytes over TCP ({nbytes / 1e6:.2f} MB)",
+                    self.raw_get(raw, f"list-{srv.name}.txt", nbytes),
+                    **common,
+                )
+            )
+
+            def lines_of(cmd: str, parse: Callable[[str], Any] | None = None) -> Callable:
+                def body(ftp: Any) -> None:
+                    got: list[str] = []
+                    ftp.retrlines(cmd, got.append)
+                    if parse is not None:
+                        parsed = [e for e in map(parse, got) if e is not None]
+                        expect(len(parsed), entries, cmd + " parsed entries")
+                    elif cmd.startswith("LIST"):
+                        expect(len(got), entries, cmd + " lines")
+
+                return body
+
+            def scandir(ftp: Any) -> None:
+                expect(len(ftp.scandir("list")), entries, "scandir() entries")
+
+            def stdlib_mlsd(ftp: ftplib.FTP) -> None:
+                expect(len([n for n, _ in ftp.mlsd("list") if n[0] != "."]), entries, "mlsd()")
+
+            f2 = dict(srv=srv, teardown=self.logout, profile=True, **common)
+            f2["setup"] = lambda srv=srv: self.ftplib2_login(srv)
+            std = dict(srv=srv, teardown=self.logout, **common)
+            std["setup"] = lambda srv=srv: self.stdlib_login(srv)
+            parse = self.ftplib2.parse_list_line
+            cases += [
+                Case(
+                    client="ftplib2 retrlines('LIST') raw lines", body=lines_of("LIST list"), **f2
+                ),
+                Case(
+                    client="ftplib2 retrlines('LIST') + parse_list_line",
+                    body=lines_of("LIST list", parse),
+                    **f2,
+                ),
+            ]
+            if srv.has_mlsd:
+                cases.append(
+                    Case(
+                        client="ftplib2 retrlines('MLSD') raw lines",
+                        body=lines_of("MLSD list"),
+                        **f2,
+                    )
+                )
+            cases += [
+                Case(
+                    client=f"ftplib2 scandir() ({'MLSD' if srv.has_mlsd else 'LIST'})",
+                    body=scandir,
+                    **f2,
+                ),
+                Case(
+                    client="stdlib retrlines('LIST') raw lines",
+                    body=lines_of("LIST list"),
+                    role="stdlib",
+                    **std,
+                ),
+            ]
+            if srv.has_mlsd:
+                cases.append(Case(client="stdlib mlsd() (name, facts)", body=stdlib_mlsd, **std))
+            ext = {"scenario": LISTING, "nbytes": nbytes, "ops": entries}
+            cases.append(
+                self.external_row(
+                    srv,
+                    self.curl_label + " LIST",
+                    self.curl and [self.curl, "-sS", "-o", os.devnull, srv.url("list/")],
+                    **ext,
+                )
+            )
+            cases.append(self.external_row(srv, self.lftp_label + " ls", self.lftp_ls(srv), **ext))
+        return cases
+
+    def lftp_ls(self, srv: Server) -> list[str] | None:
+        return self.lftp_argv(srv, "ls list") if self.lftp else None
+
+    def small(self, raw: Server, servers: list[Server]) -> list[Case]:
+        names = self.ws.small_names()
+        count, size = len(names), 4 * KIB
+        common = {"scenario": SMALL, "nbytes": count * size, "ops": count}
+        dest = self.ws.dl / "small"
+
+        def raw_many(_: Any) -> None:
+            for name in names:
+                self.raw_get(raw, f"pub/small/{name}", size)(None)
+
+        cases = [raw_row(raw, "raw: a new TCP connection per file", raw_many, **common)]
+
+        def retr_all(ftp: Any) -> None:
+            for name in names:
+                sink = NullSink()
+                ftp.retrbinary(f"RETR small/{name}", sink.write)
+                expect(sink.count, size, name)
+
+        def download_null(ftp: Any) -> None:
+            for name in names:
+                expect(ftp.download(f"small/{name}", NullSink()), size, name)
+
+        def download_files(ftp: Any) -> None:
+            for name in names:
+                ftp.download(f"small/{name}", dest / name)
+
+        def download_files_sized(ftp: Any) -> None:
+            for name in names:  # the size a listing gives: no SIZE command per file
+                ftp.download(f"small/{name}", dest / name, size=size)
+
+        def make_dest(login: Callable[[], Any]) -> Callable[[], Any]:
+            def setup() -> Any:
+                dest.mkdir(exist_ok=True)
+                return login()
+
+            return setup
+
+        def clear_dest(ftp: Any = None) -> None:
+            got = len(os.listdir(dest)) if dest.exists() else 0
+            shutil.rmtree(dest, ignore_errors=True)
+            if ftp is not None:
+                self.logout(ftp)
+            expect(got, count, "files downloaded")
+
+        for srv in servers:
+            f2 = dict(srv=srv, server=srv.name, teardown=self.logout, profile=True, **common)
+            f2["setup"] = lambda srv=srv: self.ftplib2_login(srv)
+            piped = {**f2, "setup": lambda srv=srv: self.ftplib2_login(srv, pipelining=True)}
+            cases += [
+                Case(client="ftplib2 retrbinary() each", body=retr_all, **f2),
+                Case(client="ftplib2 retrbinary() each, pipelining", body=retr_all, **piped),
+                Case(client="ftplib2 download() → null sink each", body=download_null, **f2),
+                Case(
+                    client="ftplib2 download() → tmpfs file each",
+                    body=download_files,
+                    **{
+                        **f2,
+                        "setup": make_dest(lambda srv=srv: self.ftplib2_login(srv)),
+                        "teardown": clear_dest,
+                    },
+                ),
+                Case(
+                    client="ftplib2 download(size=) → tmpfs file each, pipelining",
+                    body=download_files_sized,
+                    **{
+                        **piped,
+                        "setup": make_dest(
+                            lambda srv=srv: self.ftplib2_login(srv, pipelining=True)
+                        ),
+                        "teardown": clear_dest,
+                    },
+                ),
+                Case(
+                    server=srv.name,
+                    client="stdlib retrbinary() each",
+                    srv=srv,
+                    setup=lambda srv=srv: self.stdlib_login(srv),
+                    body=retr_all,
+                    teardown=self.logout,
+                    role="stdlib",
+                    **common,
+                ),
+            ]
+            curl_argv = None
+            if self.curl:
+                config = self.ws.base / f"curl-small-{srv.name}.conf"
+                config.write_text(
+                    "".join(
+                        f'url = "{srv.url("small/" + n)}"\noutput = "{os.devnull}"\n' for n in names
+                    )
+                )
+                # -w prints each transfer's connect time, to spot stalled connections.
+                curl_argv = [self.curl, "-sS", "-w", "%{time_connect}\\n", "-K", str(config)]
+            curl_case = self.external_row(
+                srv, self.curl_label + " (one process, reuses connection)", curl_argv, **common
+            )
+            curl_case.after = self._count_stalls(curl_case, count)
+            cases.append(curl_case)
+            lftp_argv = None
+            if self.lftp:
+                files = " ".join(f"small/{n}" for n in names)
+                lftp_argv = self.lftp_argv(srv, f"get -O {dest} {files}")
+
+            def lftp_after() -> None:
+                clear_dest()
+
+            cases.append(
+                self.external_row(
+                    srv,
+                    self.lftp_label + " get (→ tmpfs files)",
+                    lftp_argv,
+                    before=lambda: dest.mkdir(exist_ok=True),
+                    after=lftp_after,
+                    **common,
+                )
+            )
+        return cases
+
+    def _count_stalls(self, case: Case, transfers: int) -> Callable[[], None]:
+        """An after() hook: note runs where curl took ≥ 0.5 s to set up data connections."""
+        log = self.ws.base / "client.log"
+        runs: list[int] = []
+
+        def after() -> None:
+            times = []
+            for line in log.read_text(errors="replace").split():
+                with contextlib.suppress(ValueError):
+                    times.append(float(line))
+            runs.append(sum(t >= 0.5 for t in times))
+            if any(runs):
+                per_run = ", ".join(map(str, runs))
+                remark = (
+                    f"transfers whose data connection took ≥ 0.5 s to set up, per run: {per_run}"
+                    f" of {transfers}. strace shows curl itself waiting (poll with a 1000 ms"
+                    " timeout) between the 229 reply and connect(); each stall costs ~1 s"
+                )
+                case.remarks[:] = [remark]
+
+        return after
+
+    def mirror(self, raw: Server, servers: list[Server]) -> list[Case]:
+        count = self.ws.mirror_files
+        common = {"scenario": MIRROR, "nbytes": count * 4 * KIB, "ops": count, "slow": True}
+        dest = self.ws.dl / "mirror"
+        cases: list[Case] = []
+
+        def check_and_clear() -> None:
+            # Dot files are a mirror tool's own (ftpmirror's manifest), not mirrored files.
+            got = sum(
+                len([f for f in files if not f.startswith(".")]) for _, _, files in os.walk(dest)
+            )
+            shutil.rmtree(dest, ignore_errors=True)
+            expect(got, count, "files mirrored")
+
+        mirror_note = ""
+        script = FTPMIRROR.relative_to(REPO)
+        pythonpath = [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(pythonpath)}
+        if not FTPMIRROR.exists():
+            mirror_note = f"skipped: {script} does not exist"
+        else:
+            out = subprocess.run(
+                [sys.executable, str(FTPMIRROR), "--help"],
+                check=False,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                env=env,
+            )
+            if "--parallel" not in out.stdout + out.stderr:
+                mirror_note = f"skipped: {script} --help shows no --parallel option"
+        for srv in servers:
+            for nconn, extra in ((1, []), (4, []), (1, ["--pipelining"])):
+                argv = [sys.executable, str(FTPMIRROR), "-q", "--parallel", str(nconn), *extra]
+                argv += [srv.url("small"), str(dest)]
+                cases.append(
+                    self.external_row(
+                        srv,
+                        " ".join([f"{script} --parallel {nconn}", *extra]),
+                        None if mirror_note else argv,
+                        after=check_and_clear,
+                        note=mirror_note,
+                        env=env,
+                        profile_argv=True,
+                        **common,
+                    )
+                )
+            for nconn in (1, 4):
+                cases.append(
+                    self.external_row(
+                        srv,
+                        f"{self.lftp_label} mirror --parallel={nconn}",
+                        self.lftp
+                        and self.lftp_argv(srv, f"mirror --parallel={nconn} small {dest}"),
+                        after=check_and_clear,
+                        **common,
+                    )
+                )
+            for nconn in (1, 4):
+                cases.append(
+                    Case(
+                        server=srv.name,
+                        client=f"ftplib2 scandir()+download(), {nconn} thread(s) (bench code)",
+                        srv=srv,
+                        setup=lambda: dest.mkdir(),
+                        body=self._naive_mirror(srv, nconn, dest),
+                        teardown=lambda _: check_and_clear(),
+                        profile=nconn == 1,
+                        **common,
+                    )
+                )
+        return cases
+
+    def _naive_mirror(self, srv: Server, nconn: int, dest: Path) -> Callable[[Any], None]:
+        """What a mirror tool at least does: list once, download on `nconn` connections."""
+
+        def worker(names: list[str]) -> None:
+            ftp = self.ftplib2_login(srv)
+            try:
+                for name in names:
+                    ftp.download(f"small/{name}", dest / name)
+            finally:
+                self.logout(ftp)
+
+        def body(_: Any) -> None:
+            ftp = self.ftplib2_login(srv)
+            try:
+                names = [e.name for e in ftp.scandir("small") if e.type == "file"]
+            finally:
+                self.logout(ftp)
+            if nconn == 1:
+                worker(names)
+                return
+            with concurrent.futures.ThreadPoolExecutor(nconn) as pool:
+                for future in [pool.submit(worker, names[i::nconn]) for i in range(nconn)]:
+                    future.result()
+
+        return body
+
+
+class Scenario(NamedTuple):
+    title: str  # of its table; {sessions}, {size}, ... are filled in by Scenarios.title
+    build: Callable[[Scenarios, Server, list[Server]], list[Case]]  # (raw, servers) -> rows
+
+
+# Every scenario, in the order they run and are reported.
+SCENARIOS: dict[str, Scenario] = {
+    SESSION: Scenario(
+        "Connect, log in and QUIT ({sessions} sessions per run in process, 1 per tool run)",
+        Scenarios.session,
+    ),
+    DOWNLOAD: Scenario("Download of one {size} file", Scenarios.download),
+    UPLOAD: Scenario("Upload of one {size} file (server discards it)", Scenarios.upload),
+    NOOP: Scenario("{noops} NOOP round trips on one connection", Scenarios.noop),
+    LISTING: Scenario("Listing of a directory of {entries} entries", Scenarios.listing),
+    SMALL: Scenario("{small} small-file (4 KiB) downloads on one connection", Scenarios.small),
+    MIRROR: Scenario("Mirror of a directory of {mirror} small files (4 KiB)", Scenarios.mirror),
+}

@@ -1,0 +1,605 @@
+"""The servers the benchmark measures, each in a process of its own, and the files they serve.
+
+- pyftpdlib and the raw TCP limit run as helper processes, `bench.py --role
+  NAME ...`: `run_role` is their main (bench.py dispatches to it).
+- vsftpd, when installed and run as root, on a private config and local user.
+- `Server` is the benchmark's handle on one: its port, its credentials, its
+  CPU time (the whole process tree for vsftpd, which forks per session, read
+  from /proc), waiting for earlier sessions to end, stopping it.
+- `Workspace` is the private tmpfs directory of files they serve.
+- `start_servers` starts them all for a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import dataclasses
+import io
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from common import HOST, KIB, MIB, NULL_SINK, RAW_BUFSIZE, progress
+
+BENCH = Path(__file__).resolve().with_name("bench.py")  # helpers run as `bench.py --role NAME`
+RAW_NOOP_REPLY = b"200 NOOP ok.\r\n"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# ---------------------------------------------------------------------------
+# Helper processes: `bench.py --role NAME ...` (started by the benchmark itself)
+# ---------------------------------------------------------------------------
+
+
+def _die_with_parent() -> None:
+    """Ask the kernel to SIGTERM this process when its parent dies (Linux)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _announce_port(port: int) -> None:
+    sys.stdout.write(f"PORT {port}\n")
+    sys.stdout.flush()
+
+
+def role_pyftpdlib(root: str, user: str, password: str, passive: str) -> None:
+    """A pyftpdlib server on 127.0.0.1; STOR of `null-sink` goes to /dev/null.
+
+    Passive data connections use the port range `passive` ("LOW-HIGH"): with
+    pyftpdlib's default, a kernel-chosen port each, thousands of short data
+    connections fill the ephemeral port range with TIME_WAIT sockets, and
+    bind() grows slow (server CPU climbs run after run) and finally fails.
+    """
+    import logging
+
+    from pyftpdlib.authorizers import DummyAuthorizer
+    from pyftpdlib.filesystems import AbstractedFS
+    from pyftpdlib.handlers import FTPHandler
+    from pyftpdlib.servers import FTPServer
+
+    # Configured logging keeps pyftpdlib from installing its own INFO logger,
+    # which would log (and spend server CPU on) every command.
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+
+    class CountingSink:
+        """What a STOR of `null-sink` writes to: it keeps only the byte count."""
+
+        last_size = 0  # of the latest upload, for SIZE
+
+        def __init__(self, name: str, mode: str) -> None:
+            self.name = name
+            self.closed = False
+            if "w" in mode:
+                CountingSink.last_size = 0
+            self.position = CountingSink.last_size if "a" in mode else 0
+
+        def write(self, data: bytes) -> int:
+            self.position += len(data)
+            CountingSink.last_size = max(CountingSink.last_size, self.position)
+            return len(data)
+
+        def seek(self, offset: int, whence: int = 0) -> int:  # REST: resume at offset
+            self.position = offset if whence == 0 else CountingSink.last_size + offset
+            return self.position
+
+        def close(self) -> None:
+            self.closed = True
+
+    class NullSinkFS(AbstractedFS):
+        """A file named `null-sink` discards what is stored; SIZE reports the count."""
+
+        def validpath(self, path: str) -> bool:
+            # The null-sink symlink points outside the root, which is refused.
+            return os.path.basename(path) == NULL_SINK or super().validpath(path)
+
+        def open(self, filename: str, mode: str) -> Any:
+            if os.path.basename(filename) == NULL_SINK and "r" not in mode.replace("r+", ""):
+                return CountingSink(filename, mode)
+            return super().open(filename, mode)
+
+        def isfile(self, path: str) -> bool:
+            return path == os.devnull or super().isfile(path)  # realpath of the symlink
+
+        def getsize(self, path: str) -> int:
+            if os.path.basename(path) == NULL_SINK:
+                return CountingSink.last_size
+            return super().getsize(path)
+
+    authorizer = DummyAuthorizer()
+    authorizer.add_user(user, password, root, perm="elradfmwMT")
+
+    class Handler(FTPHandler):
+        pass
+
+    Handler.authorizer = authorizer
+    Handler.abstracted_fs = NullSinkFS
+    Handler.banner = "ftplib2 bench (pyftpdlib)"
+    low, high = map(int, passive.split("-"))
+    Handler.passive_ports = range(low, high + 1)
+    server = FTPServer((HOST, 0), Handler)
+    _announce_port(server.socket.getsockname()[1])
+    server.serve_forever(timeout=1.0, handle_exit=False)
+
+
+def role_raw(root: str) -> None:
+    """The raw TCP limit: one connection at a time, one command line each.
+
+    ``GET name``: sendfile(2) the file, then close.  ``PUT``: read and discard
+    until EOF, answer ``OK <count>``.  ``ECHO``: answer each line with a
+    fixed FTP-sized reply line until EOF.
+    """
+    listener = socket.create_server((HOST, 0))
+    _announce_port(listener.getsockname()[1])
+    buf = bytearray(RAW_BUFSIZE)
+    while True:
+        conn, _ = listener.accept()
+        with conn:
+            data = b""
+            while b"\n" not in data:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            line, _, rest = data.partition(b"\n")
+            verb, _, arg = line.decode().strip().partition(" ")
+            if verb == "GET":
+                path = os.path.join(root, os.path.normpath("/" + arg).lstrip("/"))
+                with open(path, "rb") as f:
+                    conn.sendfile(f)
+            elif verb == "PUT":
+                total = len(rest)
+                while n := conn.recv_into(buf):
+                    total += n
+                conn.sendall(f"OK {total}\n".encode())
+            elif verb == "ECHO":
+                pending = rest
+                while True:
+                    if lines := pending.count(b"\n"):
+                        conn.sendall(RAW_NOOP_REPLY * lines)
+                        pending = pending[pending.rindex(b"\n") + 1 :]
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        break
+                    pending += chunk
+
+
+def run_role(argv: list[str]) -> int:
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the benchmark stops us itself
+    role, *rest = argv
+    if role == "pyftpdlib":
+        role_pyftpdlib(*rest)
+    elif role == "raw":
+        role_raw(*rest)
+    else:
+        raise SystemExit(f"unknown role {role!r}")
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# Server process trees and their CPU time, from /proc
+# ---------------------------------------------------------------------------
+
+
+class _Proc(collections.namedtuple("_Proc", "ppid ticks state comm")):
+    """One /proc/<pid>/stat: parent, utime+stime+cutime+cstime (ticks), state, name."""
+
+
+def _proc_stat(pid: int | str) -> _Proc:
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        data = f.read()
+    comm = data[data.index(b"(") + 1 : data.rindex(b")")].decode(errors="replace")
+    fields = data[data.rindex(b")") + 2 :].split()
+    return _Proc(int(fields[1]), sum(int(x) for x in fields[11:15]), fields[0].decode(), comm)
+
+
+def _proc_table() -> dict[int, _Proc]:
+    table = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                table[int(name)] = _proc_stat(name)
+    return table
+
+
+def _tree(table: dict[int, _Proc], roots: list[int]) -> list[int]:
+    """`roots` and all their descendants in `table`."""
+    children: dict[int, list[int]] = collections.defaultdict(list)
+    for child, info in table.items():
+        children[info.ppid].append(child)
+    found, todo = [], [r for r in roots if r in table]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo.extend(children.get(p, ()))
+    return found
+
+
+def _adopted(table: dict[int, _Proc], comm: str, exclude: int) -> list[int]:
+    """Orphans named `comm` that were reparented to this process (a subreaper)."""
+    me = os.getpid()
+    return [
+        p for p, info in table.items() if info.ppid == me and info.comm == comm and p != exclude
+    ]
+
+
+def become_subreaper() -> None:
+    """Have orphaned descendants (vsftpd session processes) reparented to us, not init.
+
+    vsftpd's per-session parent can exit before its child; the child, adopted
+    by init, would take its CPU time out of the server's process tree.
+    Adopted by us, it stays countable, as a zombie until `Server.quiesce` reaps it.
+    """
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+
+
+def process_tree_cpu(pid: int, tree: bool) -> float | None:
+    """CPU seconds used so far by `pid` (and, with `tree`, all its descendants).
+
+    A descendant that has exited and been reaped is in its parent's cutime and
+    cstime, so summing utime+stime+cutime+cstime over the live tree (zombies
+    included) counts every process exactly once.  Session processes orphaned
+    and adopted by this process count too (see `become_subreaper`).
+    """
+    try:
+        if not tree:
+            return _proc_stat(pid).ticks / CLK_TCK
+        table = _proc_table()
+    except OSError:
+        return None
+    if pid not in table:
+        return None
+    pids = _tree(table, [pid, *_adopted(table, table[pid].comm, pid)])
+    return sum(table[p].ticks for p in pids) / CLK_TCK
+
+
+# ---------------------------------------------------------------------------
+# Servers
+# ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Server:
+    name: str
+    port: int
+    proc: subprocess.Popen[bytes]
+    user: str = ""
+    password: str = ""
+    tree: bool = False  # count descendants' CPU too (vsftpd forks per session)
+    upload_target: str = NULL_SINK
+    has_mlsd: bool = False
+    notes: list[str] = dataclasses.field(default_factory=list)
+
+    def cpu(self) -> float | None:
+        return process_tree_cpu(self.proc.pid, self.tree)
+
+    def sessions(self) -> list[int]:
+        """The per-session processes of a forking server, adopted orphans included."""
+        if not self.tree:
+            return []
+        table = _proc_table()
+        pid = self.proc.pid
+        comm = table[pid].comm if pid in table else ""
+        return [p for p in _tree(table, [pid, *_adopted(table, comm, pid)]) if p != pid]
+
+    def quiesce(self, timeout: float = 2.0) -> None:
+        """Wait until the sessions of earlier runs have ended, and reap adopted ones.
+
+        Called before a run's first CPU reading, so that no earlier session is
+        still running, or exits and leaves the count, during the run.
+        """
+        if not self.tree:
+            return
+        deadline = time.monotonic() + timeout
+        while True:
+            table = _proc_table()
+            pid = self.proc.pid
+            comm = table[pid].comm if pid in table else ""
+            for orphan in _adopted(table, comm, pid):
+                if table[orphan].state == "Z":
+                    with contextlib.suppress(ChildProcessError):
+                        os.waitpid(orphan, os.WNOHANG)
+            if not self.sessions() or time.monotonic() > deadline:
+                return
+            time.sleep(0.01)
+
+    def url(self, path: str) -> str:
+        return f"ftp://{self.user}:{self.password}@{HOST}:{self.port}/{path}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is not None:
+            return
+        pids = [self.proc.pid, *self.sessions()]  # vsftpd: also its session processes
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        # A session process busy with a client may outlive SIGTERM for a while.
+        deadline = time.monotonic() + 2
+        while (alive := [p for p in pids[1:] if _is_alive(p)]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for pid in alive:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _is_alive(pid: int) -> bool:
+    """Whether `pid` still runs (a zombie, waiting to be reaped, does not count)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return False
+    return data[data.rindex(b")") + 2 : data.rindex(b")") + 3] != b"Z"
+
+
+def _start_helper(role: str, args: list[str], log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    with open(log, "wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, str(BENCH), "--role", role, *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            start_new_session=True,  # Ctrl-C goes to us; we stop it ourselves
+        )
+    assert proc.stdout is not None
+    line = proc.stdout.readline().decode()
+    proc.stdout.close()
+    if not line.startswith("PORT "):
+        proc.kill()
+        proc.wait()
+        raise RuntimeError(f"{role} helper failed to start: {log.read_text()[-2000:]}")
+    return proc, int(line.split()[1])
+
+
+def start_pyftpdlib(ws: Workspace) -> Server:
+    password = secrets.token_hex(8)
+    low, high = _free_port_range(200)
+    proc, port = _start_helper(
+        "pyftpdlib", [str(ws.pub), "bench", password, f"{low}-{high}"], ws.base / "pyftpdlib.log"
+    )
+    return Server("pyftpdlib", port, proc, "bench", password, has_mlsd=True)
+
+
+def start_raw(ws: Workspace) -> Server:
+    proc, port = _start_helper("raw", [str(ws.base)], ws.base / "raw.log")
+    return Server("raw TCP", port, proc)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+_claimed_ports: list[range] = []
+
+
+def _free_port_range(count: int) -> tuple[int, int]:
+    """`count` consecutive ports, none bound now, below the usual ephemeral range.
+
+    Ranges handed out before (to another server of this run) are avoided.
+    """
+    rng = secrets.SystemRandom()
+    for _ in range(50):
+        low = rng.randrange(20000, 32500 - count)
+        if any(low < r.stop and r.start < low + count for r in _claimed_ports):
+            continue
+        try:
+            for port in range(low, low + count):
+                with socket.socket() as s:
+                    s.bind((HOST, port))
+        except OSError:
+            continue
+        _claimed_ports.append(range(low, low + count))
+        return low, low + count - 1
+    raise RuntimeError("no free passive port range")
+
+
+def run_root_command(argv: list[str], stdin: str | None = None) -> None:
+    subprocess.run(argv, input=stdin, text=True, check=True, capture_output=True)
+
+
+def start_vsftpd(ws: Workspace, user: str) -> Server | str:
+    """Start vsftpd on a private config, or return why it is skipped."""
+    exe = shutil.which("vsftpd")
+    if exe is None:
+        return "vsftpd not installed"
+    if os.geteuid() != 0:
+        return "vsftpd needs root (to add a local user and run PAM logins)"
+    for tool in ("useradd", "usermod", "chpasswd"):
+        if shutil.which(tool) is None:
+            return f"{tool} not found"
+    password = secrets.token_hex(8)
+    try:
+        try:
+            pwd.getpwnam(user)
+        except KeyError:
+            run_root_command(["useradd", "-M", "-d", str(ws.pub), "-s", "/bin/bash", user])
+            ws.created_user = user
+        else:
+            run_root_command(["usermod", "-d", str(ws.pub), user])
+        run_root_command(["chpasswd"], f"{user}:{password}\n")
+        os.chown(ws.pub, pwd.getpwnam(user).pw_uid, -1)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        detail = getattr(exc, "stderr", "") or exc
+        return f"could not prepare local user {user!r}: {detail}"
+    empty = ws.base / "vsftpd-empty"
+    empty.mkdir(mode=0o755)
+    port = _free_port()
+    low, high = _free_port_range(200)
+    conf = ws.base / "vsftpd.conf"
+    conf.write_text(
+        "\n".join(
+            [
+                "listen=YES",
+                "listen_ipv6=NO",
+                f"listen_address={HOST}",
+                f"listen_port={port}",
+                "background=NO",
+                "anonymous_enable=NO",
+                "local_enable=YES",
+                "write_enable=YES",
+                "local_umask=022",
+                f"local_root={ws.pub}",
+                "chroot_local_user=NO",
+                "pam_service_name=vsftpd",
+                f"secure_chroot_dir={empty}",
+                "seccomp_sandbox=NO",
+                "pasv_enable=YES",
+                f"pasv_min_port={low}",
+                f"pasv_max_port={high}",
+                "xferlog_enable=NO",
+                "dual_log_enable=NO",
+                f"vsftpd_log_file={ws.base / 'vsftpd.log'}",
+                "",
+            ]
+        )
+    )
+    log = ws.base / "vsftpd.stderr"
+    with open(log, "wb") as err:
+        proc = subprocess.Popen(
+            [exe, str(conf)],
+            stdin=subprocess.DEVNULL,
+            stdout=err,
+            stderr=err,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads exist yet
+        )
+    server = Server("vsftpd", port, proc, user, password, tree=True)
+    deadline = time.monotonic() + 10
+    while True:
+        if proc.poll() is not None:
+            return f"vsftpd exited at start: {log.read_text()[-500:].strip()}"
+        with contextlib.suppress(OSError), socket.create_connection((HOST, port), 1) as s:
+            if s.recv(100).startswith(b"220"):
+                break
+        if time.monotonic() > deadline:
+            server.stop()
+            return "vsftpd did not answer within 10 s"
+        time.sleep(0.05)
+    return server
+
+
+def check_upload_target(server: Server, ftplib2: Any) -> None:
+    """Make sure STOR to the null sink works; else upload into a tmpfs file."""
+    try:
+        with ftplib2.FTP() as ftp:
+            ftp.connect(HOST, server.port)
+            ftp.login(server.user, server.password)
+            ftp.storbinary(f"STOR {NULL_SINK}", io.BytesIO(b"x" * 1000))
+    except ftplib2.all_errors as exc:
+        server.upload_target = "upload.bin"
+        server.notes.append(
+            f"STOR to the {NULL_SINK} symlink failed ({exc}); uploads go to a tmpfs file instead"
+        )
+
+
+# ---------------------------------------------------------------------------
+# Workspace: the files served, in tmpfs
+# ---------------------------------------------------------------------------
+
+
+class Workspace:
+    """A private tmpfs directory: pub/ is served, dl/ receives downloads."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        parent = "/dev/shm" if os.path.isdir("/dev/shm") else None
+        self.base = Path(tempfile.mkdtemp(prefix="ftplib2-bench-", dir=parent))
+        os.chmod(self.base, 0o755)  # vsftpd's unprivileged session must get through
+        self.tmpfs = parent is not None
+        self.pub = self.base / "pub"
+        self.dl = self.base / "dl"
+        self.created_user = ""
+        self.vsftpd_status = "not started"
+        self.size = args.size_mib * MIB
+        self.list_entries = args.list_entries
+        self.small_files = args.small_files
+        self.mirror_files = max(args.mirror_files, args.small_files)
+        self.pub.mkdir(mode=0o755)
+        self.dl.mkdir()
+
+    def populate(self) -> None:
+        block = os.urandom(MIB)
+        with open(self.pub / "big.bin", "wb") as f:
+            f.writelines(block for _ in range(self.size // MIB))
+            f.write(block[: self.size % MIB])
+        small = self.pub / "small"
+        small.mkdir(mode=0o755)
+        for i in range(self.mirror_files):
+            (small / f"f{i:04d}").write_bytes(os.urandom(4 * KIB))
+        listing = self.pub / "list"
+        listing.mkdir(mode=0o755)
+        for i in range(self.list_entries):
+            os.close(os.open(listing / f"entry-{i:06d}-report.dat", os.O_CREAT | os.O_WRONLY))
+        os.symlink(os.devnull, self.pub / NULL_SINK)
+
+    def small_names(self) -> list[str]:
+        return [f"f{i:04d}" for i in range(self.small_files)]
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
+# Starting them all
+# ---------------------------------------------------------------------------
+
+
+def start_servers(
+    stack: contextlib.ExitStack, ws: Workspace, args: argparse.Namespace, ftplib2: Any
+) -> Iterator[Server]:
+    progress(f"creating the test files in {ws.base} ...")
+    ws.populate()
+    raw = start_raw(ws)
+    stack.callback(raw.stop)
+    yield raw
+    pyftpd = start_pyftpdlib(ws)
+    stack.callback(pyftpd.stop)
+    yield pyftpd
+    if args.no_vsftpd:
+        ws.vsftpd_status = "skipped (--no-vsftpd)"
+        return
+    vsftpd = start_vsftpd(ws, args.vsftpd_user)
+    if isinstance(vsftpd, str):
+        ws.vsftpd_status = "skipped: " + vsftpd
+        progress("vsftpd " + ws.vsftpd_status)
+        return
+    stack.callback(vsftpd.stop)
+    check_upload_target(vsftpd, ftplib2)
+    ws.vsftpd_status = (
+        f"{_vsftpd_version()}, local user {args.vsftpd_user!r}, uploads to {vsftpd.upload_target}"
+    )
+    yield vsftpd
+
+
+def _vsftpd_version() -> str:
+    try:
+        out = subprocess.run(
+            ["sh", "-c", "vsftpd -v 0>&1"], check=False, capture_output=True, text=True, timeout=10
+        )
+        return (out.stdout + out.stderr).strip() or "vsftpd"
+    except (OSError, subprocess.SubprocessError):
+        return "vsftpd"
