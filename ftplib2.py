@@ -418,6 +418,22 @@ def parse257(resp: str) -> str:
     return "".join(name)
 
 
+def _parse_pwd(resp: str) -> str | None:
+    """The directory a 257 reply to PWD names, or None if it names none.
+
+    RFC 959 quotes it; servers from before that answer ``257 /home/sub is
+    current directory``, and then the first word is taken when it is an
+    absolute path (a name with a blank in it cannot be told from the text
+    after it: see `FTP._return_to`).
+    """
+    if resp[:3] != "257":
+        return None
+    if resp[3:5] == ' "':
+        return parse257(resp) or None
+    word = resp[4:].split(" ", 1)[0] if resp[3:4] == " " else ""
+    return word if word.startswith("/") else None
+
+
 def print_line(line: str) -> None:
     """Print a line: the default callback of `FTP.retrlines`."""
     print(line)
@@ -802,6 +818,7 @@ class FTP:
     """The address announced by PORT/EPRT in active mode, for NAT (extension)."""
     active_port_range: range | Sequence[int] | None = None
     """The local ports active mode may listen on, for firewalls (extension)."""
+    _takes_dash_a: tuple[object, bool] = (None, False)  # (the connection, what LIST -a does)
     pipelining = False
     """Send PASV/EPSV and a download or listing command together (extension).
 
@@ -1636,9 +1653,12 @@ class FTP:
         return self.voidcmd("RMD " + dirname)
 
     def pwd(self) -> str:
-        """Return the working directory (PWD)."""
-        resp = self.voidcmd("PWD")
-        return parse257(resp) if resp[:3] == "257" else ""
+        """Return the working directory (PWD), or '' if the reply names none.
+
+        An unquoted reply (``257 /home/sub is current directory``) gives its
+        first word when that is an absolute path.
+        """
+        return _parse_pwd(self.voidcmd("PWD")) or ""
 
     def quit(self) -> Reply:
         """Send QUIT and close the connection, whatever the reply."""
@@ -1699,21 +1719,111 @@ class FTP:
 
         Uses MLSD when the server offers MLST and LIST otherwise; LIST output
         may be in Unix, MS-DOS or EPLF form.  Names are decoded with
-        `encoding` and `errors`.
+        `encoding` and `errors`.  A missing or unreadable directory, or a
+        path that is not a directory, raises `error_perm`.
         """
-        lines: list[str] = []
         if self.has_feature("MLST"):
+            lines: list[str] = []
             self.retrlines("MLSD " + path if path else "MLSD", lines.append)
             entries = [parse_mlsx_line(line) for line in lines if line.strip()]
             entries = [
                 e for e in entries if e.facts.get("type", "").lower() not in ("cdir", "pdir")
             ]
+        elif path in ("", "."):
+            entries = self._list_here()
         else:
-            self.retrlines("LIST " + path if path else "LIST", lines.append)
-            now = datetime.datetime.now(datetime.UTC)  # one clock for the whole listing
-            parsed = (parse_list_line(line, now) for line in lines)
-            entries = [e for e in parsed if e is not None]
+            # LIST takes any path: ls-like servers (vsftpd) list a missing or
+            # unreadable directory as empty, a file as itself and "-d" as an
+            # option.  CWD proves the path a directory, and LIST gets no path.
+            with self._entered(path):
+                entries = self._list_here()
         return [e for e in entries if e.name not in (".", "..")]
+
+    def _list_here(self) -> list[Entry]:
+        """The working directory's entries from LIST, sent without a path."""
+        lines: list[str] = []
+        self.retrlines("LIST", lines.append)
+        now = datetime.datetime.now(datetime.UTC)  # one clock for the whole listing
+        parsed = (parse_list_line(line, now) for line in lines)
+        entries = [e for e in parsed if e is not None]
+        if not entries and not self._readable_here():
+            raise error_perm("550 the directory cannot be read (LIST -a shows nothing in it)")
+        return entries
+
+    def _readable_here(self) -> bool:
+        """Whether an empty LIST of the working directory can be believed.
+
+        An ls-like server (vsftpd) lists a directory it may enter but not
+        read as empty, where others refuse; but in a directory it can read,
+        ``LIST -a`` shows at least ``.`` and ``..``.  Whether the server
+        takes ``-a`` at all (pyftpdlib and Twisted list the directory without
+        them) is learned once per connection from ``LIST -a ..``.
+        """
+        takes_a = self._takes_dash_a[1] if self._takes_dash_a[0] is self.sock else None
+        if takes_a is False:
+            return True
+        shown = self._probe_listing("LIST -a")
+        if shown:
+            if any(name in (".", "..") for name in shown):
+                self._takes_dash_a = (self.sock, True)
+            return True
+        if takes_a is None:
+            parent = None if shown is None else self._probe_listing("LIST -a ..")
+            if parent is None:  # refused: this server takes no ls options
+                takes_a = False
+            elif parent:  # the parent has entries: -a is taken if it lists the dots too
+                takes_a = any(name in (".", "..") for name in parent)
+            if takes_a is not None:  # an empty parent tells nothing
+                self._takes_dash_a = (self.sock, takes_a)
+        return not takes_a
+
+    def _probe_listing(self, cmd: str) -> list[str] | None:
+        """The names `cmd` lists (those of lines in no known form count as ''), None if refused."""
+        lines: list[str] = []
+        try:
+            self.retrlines(cmd, lines.append)
+        except (error_perm, error_temp):
+            return None
+        names = []
+        for line in lines:
+            try:
+                entry = parse_list_line(line)
+            except error_proto:
+                names.append("")
+                continue
+            if entry is not None:
+                names.append(entry.name)
+        return names
+
+    def _working_directory(self) -> tuple[str, Reply]:
+        """The working directory as PWD names it, with the reply; `error_proto` if it names none.
+
+        What ftplib2 changes directory back to: never a directory it did not read.
+        """
+        resp = self.voidcmd("PWD")
+        path = _parse_pwd(resp)
+        if path is None:
+            raise error_proto(f"the reply to PWD names no directory to come back to: {resp!r}")
+        return path, resp
+
+    def _return_to(self, where: tuple[str, Reply]) -> None:
+        """Change back to a working directory read by `_working_directory`."""
+        path, resp = where
+        self.cwd(path)
+        # An unquoted name ends at its first blank: only the same PWD reply proves it whole.
+        if resp[3:5] != ' "' and self.voidcmd("PWD") != resp:
+            raise error_proto(f"could not return to the working directory ({resp!r})")
+
+    @contextlib.contextmanager
+    def _entered(self, path: str) -> Iterator[None]:
+        """Be in directory `path` (CWD) for the block, then back in the one PWD named before."""
+        here = self._working_directory()
+        self.cwd(path)
+        try:
+            yield
+        finally:
+            if self.sock is not None:
+                self._return_to(here)
 
     def listdir(self, path: str = "") -> list[str]:
         """Return the names in a directory, like `os.listdir`."""
@@ -1742,11 +1852,9 @@ class FTP:
         raise error_perm(f"550 {path}: no such file or directory")
 
     def _stat_by_cwd(self, path: str) -> Entry:
-        here = self.pwd()
-        try:
-            self.cwd(path)
-        finally:
-            self.cwd(here)
+        if path and path.rstrip("/") != ".":  # the working directory is one: nothing to prove
+            with self._entered(path):
+                pass
         return Entry(name=path, type="dir")
 
     def exists(self, path: str) -> bool:
