@@ -54,11 +54,16 @@ except ImportError:  # pragma: no cover - Python built without OpenSSL
 __all__ = [
     "FTP",
     "FTPS_PORT",
+    "MAX_WALK_DIRS",
+    "MAX_WALK_ENTRIES",
     "CacheFTPHandler",
     "Entry",
     "FTPHandler",
     "Reply",
     "ReplyParser",
+    "TreeWalker",
+    "WalkLimitError",
+    "WalkRefused",
     "all_errors",
     "error_perm",
     "error_proto",
@@ -82,6 +87,12 @@ FTPS_PORT = 990
 
 MAXLINE = 8192
 """The longest line, in bytes, accepted on the control or a data connection."""
+
+MAX_WALK_DIRS = 100_000
+"""The most directories one walk lists, by default (`TreeWalker`)."""
+
+MAX_WALK_ENTRIES = 10_000_000
+"""The most directory entries one walk reads, by default (`TreeWalker`)."""
 
 CRLF = "\r\n"
 B_CRLF = b"\r\n"
@@ -135,6 +146,20 @@ class error_perm(Error):
 
 class error_proto(Error):
     """A reply or data stream that breaks the protocol."""
+
+
+class WalkRefused(error_perm):
+    """A directory a `TreeWalker` will not enter: a link, a loop, or one it cannot tell.
+
+    Made by the client: ``'550 <path>: not entered: <reason>'``, with the
+    reason alone in `reason`.
+    """
+
+    reason = ""
+
+
+class WalkLimitError(Error):
+    """A walk went past its bound on directories or entries (`TreeWalker`)."""
 
 
 class _DecodeError(error_proto, UnicodeDecodeError):
@@ -1879,18 +1904,38 @@ class FTP:
         except error_perm:
             return False
 
-    def walk(self, top: str = "") -> Iterator[tuple[str, list[str], list[str]]]:
+    def walk(
+        self,
+        top: str = "",
+        *,
+        max_dirs: int | None = MAX_WALK_DIRS,
+        max_entries: int | None = MAX_WALK_ENTRIES,
+    ) -> Iterator[tuple[str, list[str], list[str]]]:
         """Walk a tree top-down like `os.walk`: yield (dirpath, dirnames, filenames).
 
-        Links are not followed; removing names from `dirnames` prunes the walk.
+        Directories are listed by a `TreeWalker`: links are not followed,
+        loops are not entered, and more than `max_dirs` directories or
+        `max_entries` entries raise `WalkLimitError`.  Removing names from
+        `dirnames` prunes the walk.
         """
-        top = top or self.pwd()
-        entries = self.scandir(top)
-        dirnames = [e.name for e in entries if e.type == "dir"]
-        filenames = [e.name for e in entries if e.type != "dir"]
-        yield top, dirnames, filenames
-        for name in dirnames:
-            yield from self.walk(_child(top, name))
+        walker = TreeWalker(self, top, max_dirs=max_dirs, max_entries=max_entries)
+        # A stack, not recursion: a deep tree must end at the bound, not in RecursionError.
+        pending: list[tuple[str, str, str]] = [("", "", top or walker.home)]
+        try:
+            while pending:
+                rel, parent, name = pending.pop()
+                dirpath = _child(parent, name) if rel else name
+                try:
+                    entries = walker.scandir(rel)
+                except WalkRefused:
+                    continue  # a link or a loop: named in its parent's dirnames, not entered
+                walker.restore()  # the caller's relative paths hold while it looks at this one
+                dirnames = [e.name for e in entries if e.type == "dir"]
+                filenames = [e.name for e in entries if e.type != "dir"]
+                yield dirpath, dirnames, filenames
+                pending.extend((_join(rel, n), dirpath, n) for n in reversed(dirnames))
+        finally:
+            walker.restore()
 
     def makedirs(self, path: str, exist_ok: bool = False) -> None:
         """Make a directory and any missing parents, like `os.makedirs`.
@@ -1910,17 +1955,51 @@ class FTP:
         """Delete a file (DELE), like `os.remove`."""
         return self.delete(path)
 
-    def rmtree(self, path: str) -> None:
-        """Delete a directory tree, like `shutil.rmtree`."""
+    def rmtree(
+        self,
+        path: str,
+        *,
+        max_dirs: int | None = MAX_WALK_DIRS,
+        max_entries: int | None = MAX_WALK_ENTRIES,
+    ) -> None:
+        """Delete a directory tree, like `shutil.rmtree`.
+
+        Directories are listed by a `TreeWalker`; links and anything it will
+        not enter are deleted with DELE, which never follows them.
+        """
         if not path.strip("/"):
             raise ValueError(f"refusing to remove the tree at {path!r}")
-        for entry in self.scandir(path):
-            child = _child(path, entry.name)
-            if entry.type == "dir":
-                self.rmtree(child)
-            else:
-                self.delete(child)
-        self.rmd(path)
+        walker = TreeWalker(self, path, max_dirs=max_dirs, max_entries=max_entries)
+        try:
+            entries = walker.scandir("")
+            walker.restore()
+            # Depth first with a stack of open listings, not recursion (see walk).
+            pending = [(path, "", iter(entries))]
+            while pending:
+                dirpath, rel, remaining = pending[-1]
+                for entry in remaining:
+                    child = _child(dirpath, entry.name)
+                    if entry.type != "dir":
+                        self.delete(child)
+                        continue
+                    try:
+                        below = walker.scandir(_join(rel, entry.name))
+                    except WalkRefused as refusal:
+                        # A link, or a name the server will not say enough about:
+                        # DELE removes a link, never what it leads to.
+                        try:
+                            self.delete(child)
+                        except error_perm as failure:
+                            raise refusal from failure
+                        continue
+                    walker.restore()
+                    pending.append((child, _join(rel, entry.name), iter(below)))
+                    break
+                else:
+                    pending.pop()
+                    self.rmd(dirpath)
+        finally:
+            walker.restore()
 
     def mdtm(self, path: str) -> datetime.datetime:
         """Return a file's modification time (MDTM, RFC 3659) as an aware UTC datetime."""
@@ -2117,6 +2196,227 @@ def _child(directory: str, name: str) -> str:
     if not name or name in (".", "..") or "/" in name or "\0" in name:
         raise error_proto(f"refusing listed name {name!r} in {directory!r}")
     return posixpath.join(directory, name)
+
+
+def _join(rel: str, name: str) -> str:
+    """A path below a walk's top, '/'-separated ('' is the top)."""
+    return f"{rel}/{name}" if rel else name
+
+
+# --------------------------------------------------------------------------
+# Walking a tree without leaving it
+# --------------------------------------------------------------------------
+
+
+class TreeWalker:
+    """Lists the directories of one tree on a server, without leaving the tree.
+
+    `FTP.walk`, `FTP.rmtree` and ftpmirror list through one.  Each directory
+    is entered with CWD (which proves it is one) and listed there, so no
+    path ever reaches LIST; its entries come typed as `FTP.scandir` gives
+    them, except that a directory the server shows to be a link by any
+    means it has is typed ``'link'``: LIST mode bits, MLSD
+    ``type=OS.unix=slink`` or a ``unix.mode`` with the link type, and, for
+    MLSD listings (which may follow links), the mode bits of a LIST of the
+    same directory.  `scandir` refuses (`WalkRefused`) to enter a
+    directory whose ``unique`` fact or working directory (PWD) was seen
+    before in this walk, whose PWD is not the one its name leads to (a link
+    the server resolved), or whose listings disagree about it.  More than
+    `max_dirs` directories or `max_entries` entries in all raise
+    `WalkLimitError` (None: no bound).  `lister`, if given, is called with
+    the path being listed and lists the working directory (which is that
+    directory) in place of ``ftp.scandir()``.
+
+    The working directory changes as directories are entered; `restore`
+    changes back to the one PWD named when the walker was made.
+    """
+
+    dirs = 0
+    """How many directories this walker has listed."""
+    entries = 0
+    """How many entries those directories held."""
+
+    def __init__(
+        self,
+        ftp: FTP,
+        top: str = "",
+        *,
+        max_dirs: int | None = MAX_WALK_DIRS,
+        max_entries: int | None = MAX_WALK_ENTRIES,
+        lister: Callable[[str], list[Entry]] | None = None,
+    ) -> None:
+        self.ftp = ftp
+        self.top = top
+        self.max_dirs = max_dirs
+        self.max_entries = max_entries
+        self.lister = lister
+        self._home = ftp._working_directory()
+        self._away = False
+        self._root: str | None = None  # the top, as PWD names it once entered
+        self._places: dict[str, str] = {}  # PWD of each directory entered -> its path
+        self._uniques: dict[str, str] = {}  # unique fact of each directory entered -> its path
+        self._listed: dict[str, Entry] = {}  # path -> the entry its parent's listing gave
+        self._doubts: dict[str, str] = {}  # path -> why its listings disagree about it
+
+    @property
+    def home(self) -> str:
+        """The working directory when the walker was made, as PWD named it."""
+        return self._home[0]
+
+    def scandir(self, rel: str = "") -> list[Entry]:
+        """Enter directory `rel` of the tree and list it.
+
+        `rel` is '' for the top, else the names leading to it from the top,
+        joined with '/', as the walk listed them.  Raises `WalkRefused` for
+        a directory it will not enter, `WalkLimitError` past a bound, and
+        whatever entering or listing raises (`error_perm` for a directory
+        that cannot be entered or read).  The working directory stays the
+        listed one until `restore`, or goes back at once if this raises.
+        """
+        label = posixpath.join(self.top, rel) if self.top and rel else rel or self.top or "."
+        if self.max_dirs is not None and self.dirs >= self.max_dirs:
+            raise WalkLimitError(
+                f"{label}: more than {self.max_dirs} directories in the walk of "
+                f"{self.top or '.'} (max_dirs): a loop, or a bigger tree than allowed"
+            )
+        try:
+            self._enter(rel, label)
+            entries = self._list(rel)
+        except BaseException:
+            if self.ftp.sock is not None:
+                self.restore()
+            raise
+        self.dirs += 1
+        self.entries += len(entries)
+        if self.max_entries is not None and self.entries > self.max_entries:
+            self.restore()
+            raise WalkLimitError(
+                f"{label}: more than {self.max_entries} entries in the walk of "
+                f"{self.top or '.'} (max_entries): a loop, or a bigger tree than allowed"
+            )
+        for entry in entries:
+            self._listed[_join(rel, entry.name)] = entry
+        return entries
+
+    def restore(self) -> None:
+        """Change back to the working directory the walk started from, if it left it."""
+        if self._away:
+            self.ftp._return_to(self._home)
+            self._away = False
+
+    def _enter(self, rel: str, label: str) -> None:
+        ftp = self.ftp
+        if not rel:
+            if self._root is not None or self.top:
+                ftp.cwd(self._root if self._root is not None else self.top)
+                self._away = True
+            self._root = place = ftp._working_directory()[0]
+            self._places.setdefault(place, "")
+            unique = self._unique_of_top()
+            if unique:
+                self._uniques.setdefault(unique, "")
+            return
+        for name in rel.split("/"):
+            _child(label, name)  # refuses a name that would leave the tree
+        if self._root is None:
+            raise ValueError("list the top of the walk first")
+        why = self._doubts.get(rel)
+        if why is not None:
+            raise _refused(label, why)
+        entry = self._listed.get(rel)
+        unique = entry.unique if entry is not None else None
+        if unique and unique in self._uniques:
+            raise _refused(label, self._same_as(self._uniques[unique]))
+        # An absolute path from the top's PWD: no CWD depends on the one before it.
+        if self._root.startswith("/"):
+            ftp.cwd(posixpath.join(self._root, rel))
+        else:
+            ftp.cwd(self._root)
+            ftp.cwd(rel)
+        self._away = True
+        place = ftp._working_directory()[0]
+        if place in self._places:
+            raise _refused(label, self._same_as(self._places[place]))
+        expected = posixpath.join(self._root, rel)
+        if self._root.startswith("/") and place.rstrip("/") != expected.rstrip("/"):
+            inside = place.startswith(self._root.rstrip("/") + "/")
+            where = "" if inside else ", outside the tree"
+            raise _refused(label, f"a link to {place}{where}")
+        self._places[place] = rel
+        if unique:
+            self._uniques[unique] = rel
+
+    @staticmethod
+    def _same_as(rel: str) -> str:
+        return f"same directory as {rel or 'the top'} (a link?)"
+
+    def _unique_of_top(self) -> str | None:
+        if not self.ftp.has_feature("MLST"):
+            return None
+        try:
+            resp = self.ftp.voidcmd("MLST .")
+        except (error_perm, error_temp, error_reply):
+            return None
+        for line in resp.lines[1:]:
+            if line.startswith(" "):
+                with contextlib.suppress(error_proto):
+                    return parse_mlsx_line(line[1:]).unique
+        return None
+
+    def _list(self, rel: str) -> list[Entry]:
+        entries = self.lister(rel) if self.lister is not None else self.ftp.scandir()
+        entries = [_typed_by_mode(entry) for entry in entries]
+        # MLSD may follow links (pyftpdlib, pure-ftpd -b): ask LIST, whose ls marks them.
+        unsure = {e.name for e in entries if e.type == "dir" and e.facts}
+        if not unsure:
+            return entries
+        listed = self._unix_listing()
+        checked = []
+        for entry in entries:
+            other = listed.get(entry.name) if entry.name in unsure else None
+            if other is not None and other.type == "link":
+                entry = dataclasses.replace(entry, type="link", target=other.target)
+            elif other is not None and other.type != "dir":
+                why = f"MLSD lists a directory, LIST a {other.type}"
+                self._doubts[_join(rel, entry.name)] = why
+            checked.append(entry)
+        return checked
+
+    def _unix_listing(self) -> dict[str, Entry]:
+        """The working directory's entries in LIST lines of ``ls -l`` form, by name."""
+        lines: list[str] = []
+        try:
+            self.ftp.retrlines("LIST", lines.append)
+        except (error_perm, error_temp):
+            return {}
+        found = {}
+        now = datetime.datetime.now(datetime.UTC)
+        for line in lines:
+            if not _UNIX_MODE_RE.match(line):  # MS-DOS and EPLF lines do not show links
+                continue
+            with contextlib.suppress(error_proto):
+                entry = parse_list_line(line, now)
+                if entry is not None:
+                    found[entry.name] = entry
+        return found
+
+
+def _refused(path: str, reason: str) -> WalkRefused:
+    refusal = WalkRefused(f"550 {path}: not entered: {reason}")
+    refusal.reason = reason
+    return refusal
+
+
+def _typed_by_mode(entry: Entry) -> Entry:
+    """`entry`, typed ``'link'`` if an MLSD ``unix.mode`` fact with file-type bits says so."""
+    text = entry.facts.get("unix.mode", "")
+    # Most servers send the permission bits only (0755): those tell nothing.
+    if entry.type == "dir" and _OCTAL_RE.fullmatch(text) and stat.S_ISLNK(int(text, 8)):
+        return dataclasses.replace(entry, type="link")
+    return entry
+
+
+_OCTAL_RE = re.compile(r"[0-7]{1,8}", re.ASCII)
 
 
 def _spliceable(conn: socket.socket, fd: int) -> bool:

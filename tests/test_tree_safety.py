@@ -23,6 +23,9 @@ Run only these tests with::
 from __future__ import annotations
 
 import contextlib
+import inspect
+import os
+import posixpath
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -34,12 +37,16 @@ from pyftpdlib.handlers import FTPHandler
 
 import ftplib2
 from test_ftplib2 import (
+    HOSTILE_TIMEOUT,
     TIMEOUT,
     VSFTPD_PASSWORD,
     VSFTPD_USER,
+    HostileControl,
     LiveServer,
     RecordingFTP,
     VsftpdServer,
+    hostile_listing,
+    hostile_within,
     open_session,
     proto_cmds_without,
     running_server,
@@ -171,6 +178,211 @@ def test_vsftpd_paths_starting_with_a_dash_are_paths_not_ls_options(
 
 
 # --------------------------------------------------------------------------
+# Symbolic links reported as directories (item 3)
+# --------------------------------------------------------------------------
+
+
+def make_linked_tree(top: Path) -> None:
+    """top/tree/{f.txt, sub/g.txt, link -> ../keep}, top/keep/important.txt."""
+    (top / "tree" / "sub").mkdir(parents=True)
+    (top / "tree" / "f.txt").write_text("f\n", encoding="utf-8")
+    (top / "tree" / "sub" / "g.txt").write_text("g\n", encoding="utf-8")
+    (top / "keep").mkdir()
+    (top / "keep" / "important.txt").write_text("important\n", encoding="utf-8")
+    os.symlink("../keep", top / "tree" / "link")
+
+
+@pytest.fixture(params=["mlsd", "list"])
+def link_ftp(request: pytest.FixtureRequest, workdir: Path) -> Iterator[ftplib2.FTP]:
+    """pyftpdlib, whose MLSD shows a link to a directory as ``type=dir``; then over LIST."""
+    server = request.getfixturevalue("server" if request.param == "mlsd" else "no_feat_server")
+    client = open_session(server, workdir)
+    yield client
+    client.close()
+
+
+def test_rmtree_deletes_a_link_to_a_directory_without_following_it(
+    link_ftp: ftplib2.FTP, workdir: Path
+) -> None:
+    make_linked_tree(workdir)
+
+    assert link_ftp.rmtree("tree") is None
+
+    assert sorted(p.name for p in workdir.iterdir()) == ["keep"]
+    assert (workdir / "keep" / "important.txt").read_text(encoding="utf-8") == "important\n"
+
+
+def test_walk_lists_a_link_to_a_directory_as_a_file_name_and_does_not_enter_it(
+    link_ftp: ftplib2.FTP, workdir: Path
+) -> None:
+    make_linked_tree(workdir)
+    here = link_ftp.pwd()
+
+    walked = [(p, sorted(d), sorted(f)) for p, d, f in link_ftp.walk("tree")]
+
+    assert walked == [("tree", ["sub"], ["f.txt", "link"]), ("tree/sub", [], ["g.txt"])]
+    assert link_ftp.pwd() == here
+
+
+# --------------------------------------------------------------------------
+# A scripted server with a virtual tree: what the listing says, where CWD leads
+# --------------------------------------------------------------------------
+
+
+class VirtualTree:
+    """A server-side tree for the hostile server: paths, their listings and their PWD.
+
+    `listings` maps an absolute directory to its listing lines (LIST or MLSD form, sent for
+    LIST and MLSD alike); `where` maps a directory to the PWD the server reports for it (a
+    resolved link); `uniques` gives MLST a directory's unique fact;
+    `listing_of` and `exists` may be replaced for trees without end.
+    """
+
+    def __init__(
+        self,
+        listings: dict[str, list[str]] | None = None,
+        where: dict[str, str] | None = None,
+        *,
+        mlsd: bool = False,
+        uniques: dict[str, str] | None = None,
+    ) -> None:
+        self.listings = listings or {}
+        self.where = where or {}
+        self.mlsd = mlsd
+        self.uniques = uniques or {}
+        self.deleted: list[str] = []
+        self.removed: list[str] = []
+
+    def exists(self, path: str) -> bool:
+        return path in self.listings
+
+    def listing_of(self, path: str) -> list[str]:
+        return self.listings[path]
+
+    def script(self, ctl: HostileControl) -> None:
+        cwd = "/"
+
+        def resolve(argument: str) -> str:
+            return posixpath.normpath(posixpath.join(cwd, argument or "."))
+
+        def change(ctl: HostileControl, argument: str) -> None:
+            nonlocal cwd
+            target = resolve(argument)
+            if self.exists(target):
+                cwd = target
+                ctl.reply("250 Directory changed.")
+            else:
+                ctl.reply("550 No such directory.")
+
+        def pwd(ctl: HostileControl, argument: str) -> None:
+            ctl.reply(f'257 "{self.where.get(cwd, cwd)}" is the current directory.')
+
+        def listing(ctl: HostileControl, argument: str) -> None:
+            target = resolve("" if argument.startswith("-") else argument)
+            if not self.exists(target):
+                ctl.reply("550 No such directory.")
+                return
+            lines = self.listing_of(target)
+            hostile_listing("".join(line + "\r\n" for line in lines).encode())(ctl, argument)
+
+        def mlst(ctl: HostileControl, argument: str) -> None:
+            path = resolve(argument)
+            unique = f"unique={self.uniques[path]};" if path in self.uniques else ""
+            ctl.reply(f"250-Listing\r\n type=dir;{unique} {path}\r\n250 End")
+
+        def dele(ctl: HostileControl, argument: str) -> None:
+            self.deleted.append(resolve(argument))
+            ctl.reply("250 Deleted.")
+
+        def rmd(ctl: HostileControl, argument: str) -> None:
+            self.removed.append(resolve(argument))
+            ctl.reply("250 Removed.")
+
+        feat = "211-Features:\r\n MLST type*;unique*;\r\n211 End" if self.mlsd else "502 No."
+        ctl.serve(
+            {
+                "FEAT": feat, "CWD": change, "CDUP": lambda c, a: change(c, ".."), "PWD": pwd,
+                "LIST": listing, "MLSD": listing, "MLST": mlst, "DELE": dele, "RMD": rmd,
+            }
+        )  # fmt: skip
+
+
+def ls_dir(name: str) -> str:
+    return f"drwxr-xr-x 2 u g 4096 Jan 01  2024 {name}"
+
+
+def ls_file(name: str) -> str:
+    return f"-rw-r--r-- 1 u g 3 Jan 01  2024 {name}"
+
+
+def test_rmtree_does_not_descend_where_the_working_directory_is_not_the_named_one(
+    hostile_server,
+) -> None:
+    # A LIST-only server that shows the link as a directory, but PWD tells where it leads.
+    tree = VirtualTree(
+        {
+            "/": [ls_dir("tree"), ls_dir("outside")],
+            "/tree": [ls_file("f.txt"), ls_dir("link")],
+            "/tree/link": [ls_file("precious.txt")],
+            "/outside": [ls_file("precious.txt")],
+        },
+        where={"/tree/link": "/outside"},
+    )
+    server = hostile_server(tree.script)
+    ftp = server.connect()
+    ftp.login()
+
+    ftp.rmtree("tree")
+
+    assert tree.deleted == ["/tree/f.txt", "/tree/link"]  # the link, not what it points to
+    assert tree.removed == ["/tree"]
+    assert ftp.pwd() == "/"
+
+
+def test_walk_does_not_enter_a_directory_whose_unique_fact_was_seen_before(
+    hostile_server,
+) -> None:
+    facts = "type=dir;modify=20240101000000"
+    tree = VirtualTree(
+        {
+            "/": [f"{facts};unique=top; tree"],
+            "/tree": [f"{facts};unique=A; a", f"{facts};unique=A; b", f"{facts};unique=top; up"],
+            "/tree/a": ["type=file;size=1; x"],
+            "/tree/b": ["type=file;size=1; x"],
+            "/tree/up": [f"{facts};unique=top; tree"],
+        },
+        mlsd=True,
+        uniques={"/tree": "top"},
+    )
+    server = hostile_server(tree.script)
+    ftp = server.connect()
+    ftp.login()
+
+    walked = [(p, sorted(d), sorted(f)) for p, d, f in ftp.walk("/tree")]
+
+    # a is entered first; b and up are the same directories as a and the top: not entered.
+    assert walked == [("/tree", ["a", "b", "up"], []), ("/tree/a", [], ["x"])]
+
+
+def test_walk_takes_an_mlsd_unix_mode_with_a_link_type_as_a_link(hostile_server) -> None:
+    tree = VirtualTree(
+        {
+            "/": ["type=dir;unix.mode=0120777; link", "type=dir;unix.mode=040755; real"],
+            "/link": ["type=file;size=1; outside.txt"],
+            "/real": ["type=file;size=1; inside.txt"],
+        },
+        mlsd=True,
+    )
+    server = hostile_server(tree.script)
+    ftp = server.connect()
+    ftp.login()
+
+    walked = [(p, sorted(d), sorted(f)) for p, d, f in ftp.walk("/")]
+
+    assert walked == [("/", ["real"], ["link"]), ("/real", [], ["inside.txt"])]
+
+
+# --------------------------------------------------------------------------
 # Unquoted PWD replies (item 9)
 # --------------------------------------------------------------------------
 
@@ -239,3 +451,91 @@ def test_pwd_reply_naming_no_directory_makes_no_round_trip_through_another_one(
             "CWD " + workdir.name,
             "CWD sub",
         ]
+
+
+# --------------------------------------------------------------------------
+# A tree without end (issue 21, item 10)
+# --------------------------------------------------------------------------
+
+
+class EndlessTree(VirtualTree):
+    """Every directory lists two subdirectories, links shown as directories, no unique facts."""
+
+    def __init__(self, *, resolving: bool = False) -> None:
+        super().__init__()
+        self.resolving = resolving  # PWD names the one real directory, as vsftpd's would
+        self.lists = 0
+
+    def exists(self, path: str) -> bool:
+        return True
+
+    def listing_of(self, path: str) -> list[str]:
+        self.lists += 1
+        return [ls_dir("a"), ls_dir("b")]
+
+    def script(self, ctl: HostileControl) -> None:
+        if self.resolving:
+            self.where = OneAnswer("/loop")
+        super().script(ctl)
+
+
+class OneAnswer(dict):
+    """A mapping whose every key has the same value: every directory is one place."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__()
+        self.value = value
+
+    def get(self, key: object, default: object = None) -> str:  # type: ignore[override]
+        return self.value
+
+
+def test_walk_of_an_endless_tree_stops_at_max_dirs_with_a_clear_error(hostile_server) -> None:
+    tree = EndlessTree()
+    server = hostile_server(tree.script)
+    ftp = server.connect(timeout=HOSTILE_TIMEOUT)
+    ftp.login()
+
+    seen = []
+    with hostile_within(20), pytest.raises(ftplib2.WalkLimitError) as caught:
+        for dirpath, _, _ in ftp.walk("/", max_dirs=50):
+            seen.append(dirpath)
+
+    assert len(seen) == 50
+    assert tree.lists == 50
+    assert "50 directories" in str(caught.value)
+    assert ftp.voidcmd("NOOP").code == "200"
+
+
+def test_walk_of_an_endless_tree_stops_at_max_entries_with_a_clear_error(hostile_server) -> None:
+    tree = EndlessTree()
+    server = hostile_server(tree.script)
+    ftp = server.connect(timeout=HOSTILE_TIMEOUT)
+    ftp.login()
+
+    with hostile_within(20), pytest.raises(ftplib2.WalkLimitError) as caught:
+        for _ in ftp.walk("/", max_entries=31):
+            pass
+
+    assert tree.lists == 16  # 2 entries each: the 16th listing passes 31
+    assert "31 entries" in str(caught.value)
+
+
+def test_walk_is_bounded_by_default() -> None:
+    for method in (ftplib2.FTP.walk, ftplib2.FTP.rmtree, ftplib2.TreeWalker):
+        parameters = inspect.signature(method).parameters
+        assert parameters["max_dirs"].default == ftplib2.MAX_WALK_DIRS
+        assert parameters["max_entries"].default == ftplib2.MAX_WALK_ENTRIES
+    assert 0 < ftplib2.MAX_WALK_DIRS < ftplib2.MAX_WALK_ENTRIES < 10**9
+
+
+def test_walk_of_a_tree_that_loops_back_to_one_directory_ends_by_itself(hostile_server) -> None:
+    tree = EndlessTree(resolving=True)
+    server = hostile_server(tree.script)
+    ftp = server.connect(timeout=HOSTILE_TIMEOUT)
+    ftp.login()
+
+    with hostile_within(10):
+        walked = list(ftp.walk("/loop"))
+
+    assert walked == [("/loop", ["a", "b"], [])]  # a and b lead back to /loop: not entered
