@@ -27,26 +27,36 @@ import inspect
 import os
 import posixpath
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
+import trustme
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler
 
 import ftplib2
 from test_ftplib2 import (
     HOSTILE_TIMEOUT,
+    MIRROR_MANIFEST,
     TIMEOUT,
     VSFTPD_PASSWORD,
     VSFTPD_USER,
     HostileControl,
     LiveServer,
+    MirrorResult,
+    MirrorServer,
     RecordingFTP,
     VsftpdServer,
     hostile_listing,
     hostile_within,
+    mirror_login,
+    mirror_run,
+    mirror_snapshot,
+    mirror_subprocess,
     open_session,
     proto_cmds_without,
     running_server,
@@ -80,6 +90,15 @@ def vs_session(vsftpd: VsftpdServer, directory: Path) -> Iterator[RecordingFTP]:
         yield ftp
     finally:
         ftp.close()
+
+
+def vs_mirror(
+    tool: ModuleType, vsftpd: VsftpdServer, remote: str, local: Path, *options: str
+) -> MirrorResult:
+    return mirror_run(
+        tool, *options, "-l", VSFTPD_USER, "-p", VSFTPD_PASSWORD,
+        f"{vsftpd.host}:{vsftpd.port}", remote, local,
+    )  # fmt: skip
 
 
 def make_pub(top: Path) -> Path:
@@ -147,6 +166,47 @@ def test_vsftpd_scandir_of_a_file_raises_error_perm(vsftpd: VsftpdServer, vs_dir
         assert ftp.isfile("top.txt")
 
 
+def test_ftpmirror_r_from_vsftpd_deletes_nothing_when_the_remote_directory_is_missing(
+    mirror_tool: ModuleType, vsftpd: VsftpdServer, vs_dir: Path, tmp_path: Path
+) -> None:
+    make_pub(vs_dir)
+    local = tmp_path / "dest"
+    first = vs_mirror(mirror_tool, vsftpd, f"{vs_dir.name}/pub", local, "-q", "-r")
+    assert first.status == 0, first.err
+    before = mirror_snapshot(local)
+    assert set(before) == {"a.txt", "sec/", "sec/b.txt"}
+
+    typo = vs_mirror(mirror_tool, vsftpd, f"{vs_dir.name}/pbu", local, "-q", "-r")
+
+    assert typo.status == 1
+    assert typo.error_lines, typo.err
+    assert mirror_snapshot(local) == before
+
+
+@pytest.mark.parametrize("mode", UNREADABLE_MODES)
+def test_ftpmirror_r_from_vsftpd_deletes_nothing_below_an_unreadable_directory(
+    mirror_tool: ModuleType, vsftpd: VsftpdServer, vs_dir: Path, tmp_path: Path, mode: int
+) -> None:
+    pub = make_pub(vs_dir)
+    local = tmp_path / "dest"
+    first = vs_mirror(mirror_tool, vsftpd, f"{vs_dir.name}/pub", local, "-q", "-r")
+    assert first.status == 0, first.err
+    before = mirror_snapshot(local)
+    (pub / "sec").chmod(mode)
+
+    again = vs_mirror(mirror_tool, vsftpd, f"{vs_dir.name}/pub", local, "-q", "-r")
+
+    assert again.status == 1
+    assert any("sec" in line for line in again.error_lines), again.err
+    assert mirror_snapshot(local) == before  # sec/b.txt kept, no phantom sec/sec
+    # The manifest still vouches for the file it cannot see: a later good run keeps it.
+    (pub / "sec").chmod(0o755)
+    healed = vs_mirror(mirror_tool, vsftpd, f"{vs_dir.name}/pub", local, "-r")
+    assert healed.status == 0, healed.err
+    assert healed.summary["files"] == 0
+    assert mirror_snapshot(local) == before
+
+
 # --------------------------------------------------------------------------
 # Paths that start with "-": never options to ls (item 8)
 # --------------------------------------------------------------------------
@@ -175,6 +235,36 @@ def test_vsftpd_paths_starting_with_a_dash_are_paths_not_ls_options(
         assert walked == [("-d", [], ["real.txt"])]
         assert {line for line in ftp.sent if line.startswith("LIST ")} <= {"LIST -a", "LIST -a .."}
         assert ftp.pwd() == here
+
+
+@pytest.fixture
+def dash_vsftpd(
+    vsftpd: VsftpdServer, tmp_path: Path, certificate_authority: trustme.CA
+) -> Iterator[VsftpdServer]:
+    """A vsftpd of its own whose login directory holds ``-d``: a name ls takes for an option."""
+    workdir = tmp_path / "dash-vsftpd"
+    workdir.mkdir()
+    workdir.chmod(0o755)
+    pem = workdir / "server.pem"
+    certificate_authority.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(
+        str(pem)
+    )
+    server = VsftpdServer(workdir, str(pem))
+    make_dash_tree(server.root)
+    yield server
+    server.stop()
+
+
+def test_ftpmirror_from_vsftpd_mirrors_a_directory_named_dash_d(
+    mirror_tool: ModuleType, dash_vsftpd: VsftpdServer, tmp_path: Path
+) -> None:
+    local = tmp_path / "dest"
+
+    result = vs_mirror(mirror_tool, dash_vsftpd, "", local)
+
+    assert result.status == 0, result.err
+    assert set(mirror_snapshot(local)) == {"-d/", "-d/real.txt", "top.txt"}
+    assert mirror_snapshot(local) == mirror_snapshot(dash_vsftpd.root)
 
 
 # --------------------------------------------------------------------------
@@ -222,6 +312,74 @@ def test_walk_lists_a_link_to_a_directory_as_a_file_name_and_does_not_enter_it(
 
     assert walked == [("tree", ["sub"], ["f.txt", "link"]), ("tree/sub", [], ["g.txt"])]
     assert link_ftp.pwd() == here
+
+
+def test_ftpmirror_reverse_r_deletes_a_remote_link_without_following_it(
+    mirror_tool: ModuleType, mirror_server: MirrorServer, mirror_ftp_root: Path, tmp_path: Path
+) -> None:
+    top = fresh_dir_in(mirror_ftp_root)
+    (top / "site" / "old").mkdir(parents=True)
+    (top / "keep").mkdir()
+    (top / "keep" / "important.txt").write_text("important\n", encoding="utf-8")
+    os.symlink("../../keep", top / "site" / "old" / "link")
+    os.symlink("../keep", top / "site" / "gone")
+    local = tmp_path / "local"
+    local.mkdir()
+    (local / "a.txt").write_text("alpha\n", encoding="utf-8")
+
+    result = mirror_run(
+        mirror_tool, "--reverse", "-r", *mirror_login(mirror_server), f"{top.name}/site", local
+    )
+
+    assert result.status == 0, result.err
+    assert sorted(p.name for p in (top / "site").iterdir()) == ["a.txt"]
+    assert (top / "keep" / "important.txt").read_text(encoding="utf-8") == "important\n"
+
+
+def test_ftpmirror_reverse_does_not_upload_through_a_remote_link(
+    mirror_tool: ModuleType, mirror_server: MirrorServer, mirror_ftp_root: Path, tmp_path: Path
+) -> None:
+    top = fresh_dir_in(mirror_ftp_root)
+    (top / "site").mkdir()
+    (top / "keep").mkdir()
+    os.symlink("../keep", top / "site" / "docs")
+    local = tmp_path / "local"
+    (local / "docs").mkdir(parents=True)
+    (local / "docs" / "new.txt").write_text("new\n", encoding="utf-8")
+    login = [*mirror_login(mirror_server), f"{top.name}/site", local]
+
+    refused = mirror_run(mirror_tool, "--reverse", *login)
+
+    assert refused.status == 1
+    assert "docs: a remote link is in the way (-r replaces it)" in refused.err
+    assert list((top / "keep").iterdir()) == []
+
+    replaced = mirror_run(mirror_tool, "--reverse", "-r", *login)
+
+    assert replaced.status == 0, replaced.err
+    assert list((top / "keep").iterdir()) == []
+    assert (top / "site" / "docs").is_dir() and not (top / "site" / "docs").is_symlink()
+    assert (top / "site" / "docs" / "new.txt").read_text(encoding="utf-8") == "new\n"
+
+
+def test_ftpmirror_skips_directory_links_inside_the_tree_as_links(
+    mirror_tool: ModuleType, mirror_server: MirrorServer, mirror_small_remote: Path, tmp_path: Path
+) -> None:
+    os.symlink("sub", mirror_small_remote / "alias")
+    local = tmp_path / "local"
+
+    result = mirror_run(mirror_tool, *mirror_login(mirror_server), mirror_small_remote.name, local)
+
+    assert result.status == 0, result.err
+    assert "skip alias: symbolic link to sub, not followed" in result.out
+    assert not (local / "alias").exists()
+
+
+def fresh_dir_in(root: Path) -> Path:
+    """A new directory of `root`, for this test only."""
+    path = root / f"lnk-{uuid.uuid4().hex[:12]}"
+    path.mkdir()
+    return path
 
 
 # --------------------------------------------------------------------------
@@ -539,3 +697,27 @@ def test_walk_of_a_tree_that_loops_back_to_one_directory_ends_by_itself(hostile_
         walked = list(ftp.walk("/loop"))
 
     assert walked == [("/loop", ["a", "b"], [])]  # a and b lead back to /loop: not entered
+
+
+def test_ftpmirror_of_an_endless_tree_stops_with_a_clear_error_and_changes_nothing(
+    hostile_server, tmp_path: Path
+) -> None:
+    tree = EndlessTree()
+    server = hostile_server(tree.script)
+    local = tmp_path / "dest"
+    local.mkdir()
+    (local / "mine.txt").write_text("mine\n", encoding="utf-8")
+    started = time.monotonic()
+
+    # In a process of its own: the scripted server's sockets live in this one.
+    result = mirror_subprocess(
+        tmp_path, "-r", "--max-dirs", "40", "--timeout", "5",
+        f"{server.host}:{server.port}", "/", local,
+    )  # fmt: skip
+
+    assert time.monotonic() - started < 30
+    assert result.status == 1
+    assert tree.lists == 40
+    assert any("more than 40 directories" in line for line in result.error_lines), result.err
+    assert sorted(p.name for p in local.iterdir()) == ["mine.txt"]
+    assert not (local / MIRROR_MANIFEST).exists()
