@@ -1921,21 +1921,18 @@ class FTP:
         walker = TreeWalker(self, top, max_dirs=max_dirs, max_entries=max_entries)
         # A stack, not recursion: a deep tree must end at the bound, not in RecursionError.
         pending: list[tuple[str, str, str]] = [("", "", top or walker.home)]
-        try:
-            while pending:
-                rel, parent, name = pending.pop()
-                dirpath = _child(parent, name) if rel else name
-                try:
-                    entries = walker.scandir(rel)
-                except WalkRefused:
-                    continue  # a link or a loop: named in its parent's dirnames, not entered
-                walker.restore()  # the caller's relative paths hold while it looks at this one
-                dirnames = [e.name for e in entries if e.type == "dir"]
-                filenames = [e.name for e in entries if e.type != "dir"]
-                yield dirpath, dirnames, filenames
-                pending.extend((_join(rel, n), dirpath, n) for n in reversed(dirnames))
-        finally:
-            walker.restore()
+        while pending:
+            rel, parent, name = pending.pop()
+            dirpath = _child(parent, name) if rel else name
+            try:
+                entries = walker.scandir(rel)
+            except WalkRefused:
+                continue  # a link or a loop: named in its parent's dirnames, not entered
+            walker.restore()  # the caller's relative paths hold while it looks at this one
+            dirnames = [e.name for e in entries if e.type == "dir"]
+            filenames = [e.name for e in entries if e.type != "dir"]
+            yield dirpath, dirnames, filenames
+            pending.extend((_join(rel, n), dirpath, n) for n in reversed(dirnames))
 
     def makedirs(self, path: str, exist_ok: bool = False) -> None:
         """Make a directory and any missing parents, like `os.makedirs`.
@@ -1970,36 +1967,33 @@ class FTP:
         if not path.strip("/"):
             raise ValueError(f"refusing to remove the tree at {path!r}")
         walker = TreeWalker(self, path, max_dirs=max_dirs, max_entries=max_entries)
-        try:
-            entries = walker.scandir("")
-            walker.restore()
-            # Depth first with a stack of open listings, not recursion (see walk).
-            pending = [(path, "", iter(entries))]
-            while pending:
-                dirpath, rel, remaining = pending[-1]
-                for entry in remaining:
-                    child = _child(dirpath, entry.name)
-                    if entry.type != "dir":
-                        self.delete(child)
-                        continue
+        entries = walker.scandir("")
+        walker.restore()  # DELE and RMD take the caller's paths
+        # Depth first with a stack of open listings, not recursion (see walk).
+        pending = [(path, "", iter(entries))]
+        while pending:
+            dirpath, rel, remaining = pending[-1]
+            for entry in remaining:
+                child = _child(dirpath, entry.name)
+                if entry.type != "dir":
+                    self.delete(child)
+                    continue
+                try:
+                    below = walker.scandir(_join(rel, entry.name))
+                except WalkRefused as refusal:
+                    # A link, or a name the server will not say enough about:
+                    # DELE removes a link, never what it leads to.
                     try:
-                        below = walker.scandir(_join(rel, entry.name))
-                    except WalkRefused as refusal:
-                        # A link, or a name the server will not say enough about:
-                        # DELE removes a link, never what it leads to.
-                        try:
-                            self.delete(child)
-                        except error_perm as failure:
-                            raise refusal from failure
-                        continue
-                    walker.restore()
-                    pending.append((child, _join(rel, entry.name), iter(below)))
-                    break
-                else:
-                    pending.pop()
-                    self.rmd(dirpath)
-        finally:
-            walker.restore()
+                        self.delete(child)
+                    except error_perm as failure:
+                        raise refusal from failure
+                    continue
+                walker.restore()
+                pending.append((child, _join(rel, entry.name), iter(below)))
+                break
+            else:
+                pending.pop()
+                self.rmd(dirpath)
 
     def mdtm(self, path: str) -> datetime.datetime:
         """Return a file's modification time (MDTM, RFC 3659) as an aware UTC datetime."""
@@ -2271,7 +2265,8 @@ class TreeWalker:
         a directory it will not enter, `WalkLimitError` past a bound, and
         whatever entering or listing raises (`error_perm` for a directory
         that cannot be entered or read).  The working directory stays the
-        listed one until `restore`, or goes back at once if this raises.
+        listed one until `restore`, or goes back at once if this raises (if
+        that fails too, a note on the exception says so).
         """
         label = posixpath.join(self.top, rel) if self.top and rel else rel or self.top or "."
         if self.max_dirs is not None and self.dirs >= self.max_dirs:
@@ -2282,9 +2277,15 @@ class TreeWalker:
         try:
             self._enter(rel, label)
             entries = self._list(rel)
-        except BaseException:
+        except WalkRefused:
+            self.restore()  # callers go on with the walk: it must be where it began
+            raise
+        except BaseException as exc:
             if self.ftp.sock is not None:
-                self.restore()
+                try:
+                    self.restore()
+                except all_errors as failure:  # the first failure is the one to report
+                    exc.add_note(f"the working directory could not be restored: {failure}")
             raise
         self.dirs += 1
         self.entries += len(entries)

@@ -45,6 +45,7 @@ from test_ftplib2 import (
     TIMEOUT,
     VSFTPD_PASSWORD,
     VSFTPD_USER,
+    HostileClientGone,
     HostileControl,
     LiveServer,
     MirrorResult,
@@ -392,8 +393,9 @@ class VirtualTree:
 
     `listings` maps an absolute directory to its listing lines (LIST or MLSD form, sent for
     LIST and MLSD alike); `where` maps a directory to the PWD the server reports for it (a
-    resolved link); `uniques` gives MLST a directory's unique fact;
-    `listing_of` and `exists` may be replaced for trees without end.
+    resolved link); `uniques` gives MLST a directory's unique fact; `dying` maps a directory
+    to the reply its listing gets before the server hangs up.  `listing_of` and `exists` may
+    be replaced for trees without end.
     """
 
     def __init__(
@@ -403,11 +405,13 @@ class VirtualTree:
         *,
         mlsd: bool = False,
         uniques: dict[str, str] | None = None,
+        dying: dict[str, str] | None = None,
     ) -> None:
         self.listings = listings or {}
         self.where = where or {}
         self.mlsd = mlsd
         self.uniques = uniques or {}
+        self.dying = dying or {}
         self.deleted: list[str] = []
         self.removed: list[str] = []
 
@@ -440,6 +444,10 @@ class VirtualTree:
             if not self.exists(target):
                 ctl.reply("550 No such directory.")
                 return
+            if target in self.dying:
+                ctl.reply(self.dying[target])
+                ctl.close()
+                raise HostileClientGone
             lines = self.listing_of(target)
             hostile_listing("".join(line + "\r\n" for line in lines).encode())(ctl, argument)
 
@@ -538,6 +546,25 @@ def test_walk_takes_an_mlsd_unix_mode_with_a_link_type_as_a_link(hostile_server)
     walked = [(p, sorted(d), sorted(f)) for p, d, f in ftp.walk("/")]
 
     assert walked == [("/", ["real"], ["link"]), ("/real", [], ["inside.txt"])]
+
+
+def test_walk_raises_the_listing_failure_not_the_failure_to_change_back(hostile_server) -> None:
+    tree = VirtualTree(
+        {"/": [ls_dir("tree")], "/tree": [ls_dir("sub")], "/tree/sub": []},
+        dying={"/tree/sub": "500 OOPS: vsf_sysutil_bind"},  # vsftpd, out of passive ports
+    )
+    server = hostile_server(tree.script)
+    ftp = server.connect()
+    ftp.login()
+    walked = []
+
+    with pytest.raises(ftplib2.error_perm) as caught:
+        for dirpath, _, _ in ftp.walk("/tree"):
+            walked.append(dirpath)
+
+    assert walked == ["/tree"]
+    assert caught.value.args == ("500 OOPS: vsf_sysutil_bind",)
+    assert any("could not be restored" in note for note in caught.value.__notes__)
 
 
 # --------------------------------------------------------------------------
