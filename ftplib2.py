@@ -1846,9 +1846,14 @@ class FTP:
         self.cwd(path)
         try:
             yield
-        finally:
+        except BaseException as exc:
             if self.sock is not None:
-                self._return_to(here)
+                try:
+                    self._return_to(here)
+                except all_errors as failure:  # the first failure is the one to report
+                    exc.add_note(f"the working directory could not be restored: {failure}")
+            raise
+        self._return_to(here)
 
     def listdir(self, path: str = "") -> list[str]:
         """Return the names in a directory, like `os.listdir`."""
@@ -2222,7 +2227,8 @@ class TreeWalker:
     directory) in place of ``ftp.scandir()``.
 
     The working directory changes as directories are entered; `restore`
-    changes back to the one PWD named when the walker was made.
+    changes back to the one PWD named when the walker was made, and so does
+    leaving a ``with`` block on the walker.
     """
 
     dirs = 0
@@ -2281,11 +2287,7 @@ class TreeWalker:
             self.restore()  # callers go on with the walk: it must be where it began
             raise
         except BaseException as exc:
-            if self.ftp.sock is not None:
-                try:
-                    self.restore()
-                except all_errors as failure:  # the first failure is the one to report
-                    exc.add_note(f"the working directory could not be restored: {failure}")
+            self._restore_after(exc)
             raise
         self.dirs += 1
         self.entries += len(entries)
@@ -2304,6 +2306,28 @@ class TreeWalker:
         if self._away:
             self.ftp._return_to(self._home)
             self._away = False
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """`restore`; an exception from the block is never replaced."""
+        if exc is None:
+            self.restore()
+        else:
+            self._restore_after(exc)
+
+    def _restore_after(self, exc: BaseException) -> None:
+        if self.ftp.sock is not None:
+            try:
+                self.restore()
+            except all_errors as failure:  # the first failure is the one to report
+                exc.add_note(f"the working directory could not be restored: {failure}")
 
     def _enter(self, rel: str, label: str) -> None:
         ftp = self.ftp

@@ -567,6 +567,21 @@ def test_walk_raises_the_listing_failure_not_the_failure_to_change_back(hostile_
     assert any("could not be restored" in note for note in caught.value.__notes__)
 
 
+def test_scandir_raises_the_listing_failure_not_the_failure_to_change_back(
+    hostile_server,
+) -> None:
+    tree = VirtualTree({"/": [ls_dir("sub")], "/sub": []}, dying={"/sub": "500 OOPS: bind"})
+    server = hostile_server(tree.script)
+    ftp = server.connect()
+    ftp.login()
+
+    with pytest.raises(ftplib2.error_perm) as caught:
+        ftp.scandir("sub")
+
+    assert caught.value.args == ("500 OOPS: bind",)
+    assert any("could not be restored" in note for note in caught.value.__notes__)
+
+
 # --------------------------------------------------------------------------
 # Unquoted PWD replies (item 9)
 # --------------------------------------------------------------------------

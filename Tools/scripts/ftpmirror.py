@@ -920,13 +920,10 @@ class Mirror:
     def plan_download(self, ftp: ftplib2.FTP) -> None:
         """Walk the server's tree and decide what to fetch, create and delete here."""
         self.plan.make_root = not os.path.isdir(self.root)
-        walker = self.walk_remote(ftp)
-        try:
+        with self.walk_remote(ftp):
             entries = self._list_remote("")
             if entries is not None:
                 self._plan_remote_dir(rel="", entries=entries, local_is_dir=not self.plan.make_root)
-        finally:
-            walker.restore()
 
     def _list_remote(self, rel: str) -> list[ftplib2.Entry] | None:
         """The listing of remote directory `rel`, or None (reported) if it has none to trust.
@@ -1150,11 +1147,8 @@ class Mirror:
         if not exists:
             self._plan_local_dir(ftp, "", remote_exists=False)
             return
-        walker = self.walk_remote(ftp)
-        try:
+        with self.walk_remote(ftp):
             self._plan_local_dir(ftp, "", remote_exists=True)
-        finally:
-            walker.restore()
 
     def _plan_local_dir(self, ftp: ftplib2.FTP, rel: str, remote_exists: bool) -> None:
         directory = self.local(rel)
