@@ -5826,6 +5826,18 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _vsftpd_passive_ports(count: int = 200) -> range:
+    """A window of passive ports outside the kernel's ephemeral range, chosen at random.
+
+    Inside that range, the client sockets of this and other processes can hold a port that
+    vsftpd wants, and vsftpd then ends the session with '500 OOPS: vsf_sysutil_bind'. At
+    random, so that the vsftpd processes of test runs side by side rarely share a window.
+    """
+    ports = hostile_ports_outside_the_ephemeral_range(4000)
+    start = random.SystemRandom().randrange(ports.start, ports.stop - count)
+    return range(start, start + count)
+
+
 class VsftpdServer:
     """One vsftpd process on loopback with a private configuration."""
 
@@ -5839,7 +5851,7 @@ class VsftpdServer:
         shutil.chown(self.root, VSFTPD_USER)
         empty = workdir / "empty"
         empty.mkdir()
-        pasv = _free_port()
+        pasv = _vsftpd_passive_ports()
         config = workdir / "vsftpd.conf"
         config.write_text(
             "\n".join(
@@ -5859,8 +5871,8 @@ class VsftpdServer:
                     f"secure_chroot_dir={empty}",
                     "seccomp_sandbox=NO",
                     "pasv_enable=YES",
-                    f"pasv_min_port={pasv}",
-                    f"pasv_max_port={pasv + 50}",
+                    f"pasv_min_port={pasv.start}",
+                    f"pasv_max_port={pasv.stop - 1}",
                     "port_enable=YES",
                     "ssl_enable=YES",
                     f"implicit_ssl={'YES' if implicit else 'NO'}",
