@@ -831,8 +831,10 @@ class FTP:
         self.lastresp = ""
         self._parser = self._new_parser()
         self._lenient = False
+        self._in_reply = False  # getmultiline() is reading: getline() leaves the count to it
         self._type: str | None = None
-        self._awaiting_final = False
+        self._owed: collections.deque[str] = collections.deque()  # see putline()
+        self._running: tuple[socket.socket, bool] | None = None  # (data connection, sending?)
         self._last_reply = Reply("")
         self._prot_p = False
         self._features: dict[str, str] | None = None
@@ -913,6 +915,7 @@ class FTP:
             self.af = self.sock.family
             self._parser = self._new_parser()
             self.file = _ControlFile(self.sock, self._parser)
+            self._owed.append("")  # the greeting
             self._lenient = True
             try:
                 resp = self.getresp()
@@ -955,13 +958,53 @@ class FTP:
         return repr(s)
 
     # -- the control connection's lines and replies ------------------------
+    #
+    # The replies the server still owes are kept in order (self._owed): each command sent
+    # owes one, which its final reply pays (a 1xx only starts a transfer or the greeting).
 
     def putline(self, line: str) -> None:
-        """Send one line, adding CRLF.  CR, LF or NUL in `line` raise ValueError."""
-        data = self._encode_line(line)
+        """Send one line, adding CRLF.  CR, LF or NUL in `line` raise ValueError.
+
+        Replies still owed for earlier commands are read and dropped first, so
+        that the next reply read answers this line; ABOR, which interrupts, is
+        sent at once.
+        """
+        self._send(self._encode_line(line), [line])
+
+    def _send(self, data: bytes, lines: Sequence[str], *, settle: bool = True) -> None:
+        """Send the encoded `lines`, each of which owes a reply."""
         if self.sock is None:
             raise OSError(errno.ENOTCONN, "not connected")
+        verbs = [line.split(" ", 1)[0].upper() for line in lines]
+        if settle and verbs[0] != "ABOR":
+            self._settle()
         self.sock.sendall(data)
+        self._owed.extend(verbs)
+
+    def _settle(self) -> None:
+        """Read and drop the replies owed, but the final reply of a transfer still running.
+
+        Each must come within the timeout; one that fails or is late closes
+        the connection (see `getmultiline`) and raises.
+        """
+        keep = 0 if self._running is None else 1
+        while len(self._owed) > keep and self.sock is not None:
+            reply = self.getmultiline()
+            if self.debugging:
+                print("*resp*", self.sanitize(reply))
+
+    def _paid(self, reply: str) -> None:
+        """Account for a whole reply read: it pays the oldest reply owed."""
+        owed = self._owed
+        if not owed or (reply[:1] == "1" and owed[0] in _PRELIMINARY_VERBS):
+            return  # a transfer started, or the greeting is coming: the final reply is owed
+        if reply[:3] == "225" and "ABOR" in owed:
+            # The answer to ABOR, and no transfer's: a transfer before it whose final
+            # reply has not come never will (pyftpdlib drops one it had not started).
+            while owed.popleft() != "ABOR":
+                pass
+        else:
+            owed.popleft()
 
     def _encode_line(self, line: str) -> bytes:
         """Check, audit and (when debugging) show one outgoing line; return its bytes."""
@@ -999,6 +1042,10 @@ class FTP:
             line = line[:-1]
         if len(line) > self.maxline:
             raise error_proto(f"got more than {self.maxline} bytes")
+        if not self._in_reply:  # the caller reads replies line by line: count them
+            with contextlib.suppress(error_proto):
+                if (reply := self._parser.add_line(line, lenient=True)) is not None:
+                    self._paid(reply)
         return line
 
     def getmultiline(self) -> Reply:
@@ -1014,6 +1061,7 @@ class FTP:
             # A whole reply within the timeout: a server dripping one byte at a
             # time cannot hold the caller for longer than twice the timeout.
             file.deadline = time.monotonic() + self.timeout
+        self._in_reply = True
         try:
             reply = parser.add_line(self.getline(), lenient=self._lenient)
             while reply is None:
@@ -1022,8 +1070,10 @@ class FTP:
             self.close()  # a reply broken off: what follows cannot be trusted
             raise
         finally:
+            self._in_reply = False
             if timed:
                 file.deadline = None
+        self._paid(reply)
         return reply
 
     def getresp(self) -> Reply:
@@ -1034,7 +1084,6 @@ class FTP:
         self.lastresp = resp[:3]
         self._last_reply = resp
         c = resp[:1]
-        self._awaiting_final = c == "1"
         if c in ("1", "2", "3"):
             return resp
         if c == "4":
@@ -1061,13 +1110,29 @@ class FTP:
         return self.voidresp()
 
     def abort(self) -> Reply:
-        """Abort a transfer in progress (ABOR) and return the final reply.
+        """Send ABOR and return the first reply owed, as ftplib does.
 
-        Both replies an aborted transfer produces (426, then 226) are read,
-        or the one 225/226 when none was running, so the next command gets
-        its own reply.  Raises `error_proto` on any other reply.
+        That is the final reply of a transfer whose reply is still owed (426,
+        or 226 if it had finished), else the answer to ABOR (225 or 226).  What
+        follows stays owed: read it with `getresp`, or the next command reads
+        it first.  Called from a download's callback, it also closes the data
+        connection, for servers that read no command while they send, and the
+        download method returns the answer to ABOR.  Raises `error_proto` on
+        any other reply.
         """
-        pending = self._awaiting_final
+        self._send_abor()
+        running, self._running = self._running, None
+        if running is not None:
+            running[0].close()
+        resp = self.getmultiline()
+        if resp[:3] not in ("426", "225", "226"):
+            raise error_proto(resp)
+        self.lastresp = resp[:3]
+        self._last_reply = resp
+        return resp
+
+    def _send_abor(self) -> None:
+        """Send ABOR at once, as urgent data where TLS does not prevent it."""
         line = b"ABOR" + B_CRLF
         if self.debugging > 1:
             print("*put urgent*", self.sanitize(line.decode()))
@@ -1077,17 +1142,7 @@ class FTP:
             self.sock.sendall(line)  # no urgent data inside TLS
         else:
             self.sock.sendall(line, MSG_OOB)
-        resp = self.getmultiline()
-        if resp[:3] not in ("426", "225", "226"):
-            raise error_proto(resp)
-        if pending or resp[:3] == "426":
-            resp = self.getmultiline()
-            if resp[:3] not in ("225", "226"):
-                raise error_proto(resp)
-        self.lastresp = resp[:3]
-        self._last_reply = resp
-        self._awaiting_final = False
-        return resp
+        self._owed.append("ABOR")
 
     # -- data connections --------------------------------------------------
 
@@ -1176,9 +1231,11 @@ class FTP:
 
     def _transfer_reply(self) -> Reply:
         """Read the preliminary (1xx) reply of a transfer command."""
+        verb = self._owed[0] if self._owed else ""
         resp = self.getresp()
         # Some servers send a 200 before the 150: skip it, as ftplib does.
         if resp[:1] == "2":
+            self._owed.appendleft(verb)  # it paid for nothing: the final reply is still owed
             resp = self.getresp()
         if resp[:1] != "1":
             raise error_reply(resp)
@@ -1222,9 +1279,7 @@ class FTP:
             if self.debugging:
                 print("*cmd*", self.sanitize(line))
             data += self._encode_line(line)
-        if self.sock is None:
-            raise OSError(errno.ENOTCONN, "not connected")
-        self.sock.sendall(data)
+        self._send(data, (verb, cmd))
         try:
             resp = self.getresp()
         except (error_reply, error_temp, error_perm) as exc:
@@ -1305,56 +1360,58 @@ class FTP:
         return self.ntransfercmd(cmd, rest)[0]
 
     def _resync_after_transfer(self) -> None:
-        """Read the final reply of a broken transfer, or give up the connection."""
-        if not self._awaiting_final or self.sock is None:
-            return
-        try:
-            self.getresp()
-        except (error_reply, error_temp, error_perm):
-            pass  # the reply was read: the control connection is in step
-        except all_errors:
-            self.close()
+        """Read the replies owed for a broken transfer now, or give up the connection."""
+        with contextlib.suppress(*all_errors):  # a reply that fails has closed the connection
+            self._settle()
 
     @contextlib.contextmanager
     def _transfer(self, cmd: str, rest: int | str | None = None) -> Iterator[socket.socket]:
         """The one data-connection path every transfer method goes through.
 
         On success the connection is shut down cleanly (TLS close_notify
-        included).  On any exception, the callback's or the network's, it is
-        reset and the transfer's final reply read, so the next command gets
-        its own reply; the exception then propagates.
+        included).  On any exception, the callback's or the network's, the
+        transfer is abandoned (see `_abandon_data`) and the exception
+        propagates; its final reply is owed, read before the next command.
         """
         conn = self.transfercmd(cmd, rest)
+        self._running = conn, False
         try:
             yield conn
+        except OSError:
+            if self._running is not None or self.sock is None:
+                self._abandon_data(conn)
+                raise
+            # abort() in a callback ended the transfer: so ended its data connection.
         except BaseException:
             self._abandon_data(conn)
             raise
         self._close_data(conn)
 
     def _close_data(self, conn: socket.socket) -> None:
-        """Close a data connection whose transfer went through."""
+        """Close a data connection whose transfer went through, or that abort() ended."""
+        ended = self._running is None
         try:
-            if _SSLSocket is not None and isinstance(conn, _SSLSocket):
+            if not ended and _SSLSocket is not None and isinstance(conn, _SSLSocket):
                 conn.unwrap()
         except BaseException:
             self._abandon_data(conn)
             raise
+        self._running = None
         conn.close()
 
     def _abandon_data(self, conn: socket.socket) -> None:
-        """Drop a data connection mid-transfer and bring the control connection back in step.
+        """Drop a data connection mid-transfer; the transfer's final reply stays owed.
 
         A plain close, not a TCP reset: a server that has not yet accepted
         the connection loses a reset one without a trace, and then never
-        sends the transfer's final reply (pyftpdlib does this).
+        sends the final reply (pyftpdlib does this).
         """
+        self._running = None
         conn.close()
-        self._resync_after_transfer()
 
     def _end_transfer(self) -> Reply:
         # The final reply may already be read: by abort() in a callback.
-        if self._awaiting_final:
+        if self._owed:
             return self.voidresp()
         return self._last_reply
 
@@ -1655,7 +1712,8 @@ class FTP:
         self._features = None
         self._epsv_refused = False
         self._passive_verb = None
-        self._awaiting_final = False
+        self._owed.clear()
+        self._running = None
         self._parser.reset()
         if file is not None:
             file.close()
@@ -1995,6 +2053,9 @@ class FTP:
 
 
 _PIPELINED_COMMANDS = frozenset({"RETR", "LIST", "NLST", "MLSD"})
+# Commands whose 1xx reply starts a transfer, and the greeting (""), which may be led by 120.
+# Any other command's 1xx reply is its answer, as ftplib takes it.
+_PRELIMINARY_VERBS = frozenset({"", "RETR", "STOR", "STOU", "APPE", "LIST", "NLST", "MLSD"})
 _SENDING_METHODS = ("putline", "putcmd", "sendcmd", "makepasv")
 
 
@@ -2114,6 +2175,7 @@ class _TransferFile(io.RawIOBase):
         self._conn = conn
         self._writing = writing
         self._eof = False
+        ftp._running = conn, writing
 
     def readable(self) -> bool:
         return not self._writing
@@ -2582,10 +2644,10 @@ class _URLConnection:
         if self.busy:
             self.close_when_done = True
             return
-        # QUIT without waiting for the answer: an idle connection being
-        # dropped must not hold up the request that drops it.
+        # QUIT without waiting for the answer, nor for replies still owed: an
+        # idle connection being dropped must not hold up the request that drops it.
         with contextlib.suppress(*all_errors):
-            if self.ftp.sock is not None:
+            if self.ftp.sock is not None and not self.ftp._owed:
                 self.ftp.putcmd("QUIT")
         self.ftp.close()
 
