@@ -1241,13 +1241,18 @@ class FTP:
             raise error_reply(resp)
         return resp
 
-    def _skip_pipelined_reply(self) -> None:
-        """Read and drop the server's answer to a command sent ahead of a failed PASV/EPSV."""
+    def _skip_pipelined_reply(self) -> Reply | None:
+        """Read the answer to a command sent ahead of a refused PASV/EPSV.
+
+        None if it is a final reply (usually ``425 Use PORT or PASV first``):
+        nothing runs.  A 1xx is returned: the server runs the command without
+        a data connection, and its final reply is owed.
+        """
         try:
-            self.getresp()
+            resp = self.getresp()
         except (error_reply, error_temp, error_perm):
-            pass
-        self._resync_after_transfer()  # after a 1xx, its final reply too
+            return None
+        return resp if resp[:1] == "1" else None
 
     def _pipeline_verb(self, cmd: str, rest: int | str | None) -> str | None:
         """The passive command to send in one go with `cmd`, or None: one at a time.
@@ -1269,8 +1274,10 @@ class FTP:
         """Send `verb` and `cmd` together, connect, read the 1xx reply.
 
         Returns None, with the control connection in step, if the server
-        refused the passive command this time: the caller then goes the
-        usual way, one command at a time.
+        refused the passive command and `cmd` too: the caller then goes the
+        usual way, one command at a time.  If it refused the passive command
+        but started `cmd` anyway, the passive command is sent again, and its
+        port serves `cmd`.
         """
         _check_line(verb)
         _check_line(cmd)  # both refused before either is audited
@@ -1280,26 +1287,37 @@ class FTP:
                 print("*cmd*", self.sanitize(line))
             data += self._encode_line(line)
         self._send(data, (verb, cmd))
+        started = None
         try:
             resp = self.getresp()
         except (error_reply, error_temp, error_perm) as exc:
             if str(exc)[:3] == "421":  # the server is closing: nothing else will come
                 raise
             self._passive_verb = None
-            self._skip_pipelined_reply()
-            return None
+            started = self._skip_pipelined_reply()
+            if started is None:
+                return None
+            # The server waits for a data connection for `cmd` (pyftpdlib does):
+            # ask for a port once more, ahead of the final reply still owed.
+            if self.debugging:
+                print("*cmd*", self.sanitize(verb))
+            self._send(self._encode_line(verb), [verb], settle=False)
         try:
+            if started is not None:
+                resp = self.getresp()
             host, port = self._passive_address(verb, resp)
             conn = socket.create_connection(
                 (host, port), self.timeout, source_address=self.source_address
             )
         except BaseException:
-            # A reply that cannot be used, or a port that cannot be reached:
-            # the server may now wait (for a minute, or for ever) for a data
-            # connection that will not come, and no reply to the command sent
-            # ahead can be counted on in time.  The session is given up.
+            # A refusal, a reply that cannot be used, or a port that cannot be
+            # reached: the server may now wait (for a minute, or for ever) for a
+            # data connection that will not come, and no reply to the command
+            # sent ahead can be counted on in time.  The session is given up.
             self.close()
             raise
+        if started is not None:
+            return conn, started
         try:
             return conn, self._transfer_reply()
         except BaseException:

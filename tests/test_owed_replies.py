@@ -9,7 +9,9 @@ Proves, against live pyftpdlib and vsftpd, in clear text and with TLS on both co
 * a caller's own ``getresp()``/``getline()`` reads owed replies in order, and any new command
   first reads (and drops) what is still owed, so code that never reads them stays in step;
 * ``abort()`` from a download's callback ends the transfer on servers that do not read
-  commands while they send (vsftpd).
+  commands while they send (vsftpd);
+* pipelining survives a passive command refused while the server still takes the transfer
+  command sent with it (pyftpdlib answers that ``RETR`` with ``150`` and waits).
 
 Run only these::
 
@@ -23,17 +25,22 @@ import io
 import os
 import posixpath
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import FTPHandler
 
 import ftplib2
 from test_ftplib2 import (
+    PASSWORD,
     TIMEOUT,
+    USER,
     InteropTarget,
     LiveServer,
     open_session,
+    running_server,
 )
 
 # --------------------------------------------------------------------------
@@ -249,3 +256,82 @@ def test_ccc_after_a_transfer_ended_early_reads_what_is_owed_first(
         assert ftp.ccc()[:3] == "200"
         assert ftp.voidcmd("NOOP")[:3] == "200"
         assert ftp.retrbinary("RETR big.bin", lambda b: None, rest=BIG - 1)[:3] == "226"
+
+
+# --------------------------------------------------------------------------
+# Pipelining after a passive command refused while the server takes the RETR
+# --------------------------------------------------------------------------
+
+
+def _refusing_pasv(refused: frozenset[int]) -> Callable[[FTPHandler, str], None]:
+    def ftp_PASV(self: FTPHandler, line: str) -> None:
+        self.pasv_count = getattr(self, "pasv_count", 0) + 1
+        if self.pasv_count in refused:
+            self.respond("425 Can't open passive connection now.")
+        else:
+            FTPHandler.ftp_PASV(self, line)
+
+    return ftp_PASV
+
+
+@pytest.fixture(scope="module")
+def second_pasv_refused(ftp_root: Path, authorizer: DummyAuthorizer) -> Iterator[LiveServer]:
+    with running_server(
+        ("127.0.0.1", 0), ftp_root, authorizer, ftp_PASV=_refusing_pasv(frozenset({2}))
+    ) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def second_and_third_pasv_refused(
+    ftp_root: Path, authorizer: DummyAuthorizer
+) -> Iterator[LiveServer]:
+    with running_server(
+        ("127.0.0.1", 0), ftp_root, authorizer, ftp_PASV=_refusing_pasv(frozenset({2, 3}))
+    ) as live:
+        yield live
+
+
+def _pipelining_session(server: LiveServer, workdir: Path) -> ftplib2.FTP:
+    """A session with a short timeout: a wait for a reply that never comes fails quickly."""
+    ftp = ftplib2.FTP(timeout=3)
+    try:
+        ftp.connect(server.host, server.port)
+        ftp.login(USER, PASSWORD)
+        ftp.cwd(workdir.name)
+    except BaseException:
+        ftp.close()
+        raise
+    ftp.pipelining = True
+    return ftp
+
+
+def test_pipelined_retr_after_a_transient_pasv_refusal_gets_its_file_and_the_next_its_own(
+    second_pasv_refused: LiveServer, workdir: Path
+) -> None:
+    for name in ("one", "two", "three"):
+        (workdir / name).write_bytes(name.encode() * 1000)
+    with contextlib.closing(_pipelining_session(second_pasv_refused, workdir)) as ftp:
+        for name in ("one", "two", "three"):  # "two" is sent with the refused PASV
+            received = bytearray()
+            with within(3):
+                assert ftp.retrbinary(f"RETR {name}", received.extend)[:3] == "226"
+            assert received == name.encode() * 1000
+        assert ftp.voidcmd("NOOP")[:3] == "200"
+        commands = second_pasv_refused.commands_of(ftp)
+    assert commands.count("RETR two") == 1  # never sent twice
+
+
+def test_pipelined_retr_after_two_pasv_refusals_raises_425_without_waiting(
+    second_and_third_pasv_refused: LiveServer, workdir: Path
+) -> None:
+    for name in ("one", "two"):
+        (workdir / name).write_bytes(b"x")
+    with contextlib.closing(_pipelining_session(second_and_third_pasv_refused, workdir)) as ftp:
+        ftp.retrbinary("RETR one", lambda block: None)
+        with within(2), pytest.raises(ftplib2.error_temp) as refused:
+            ftp.retrbinary("RETR two", lambda block: None)
+        assert refused.value.code == "425"
+        # The server still waits for a data connection for "RETR two": nothing it owes can be
+        # counted on, so the session is given up rather than left to hang.
+        assert ftp.sock is None
