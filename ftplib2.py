@@ -26,8 +26,10 @@ import os
 import posixpath
 import re
 import select
+import selectors
 import socket
 import stat
+import struct
 import sys
 import threading
 import time
@@ -88,6 +90,7 @@ B_CRLF = b"\r\n"
 
 _GLOBAL_DEFAULT_TIMEOUT = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
 _RECV_SIZE = 1 << 18  # bytes per recv_into on data connections
+_ABORT_GRACE = 1.0  # seconds a server gets to act on the ABOR of an upload before its reset
 
 
 # --------------------------------------------------------------------------
@@ -1115,15 +1118,15 @@ class FTP:
         That is the final reply of a transfer whose reply is still owed (426,
         or 226 if it had finished), else the answer to ABOR (225 or 226).  What
         follows stays owed: read it with `getresp`, or the next command reads
-        it first.  Called from a download's callback, it also closes the data
-        connection, for servers that read no command while they send, and the
-        download method returns the answer to ABOR.  Raises `error_proto` on
+        it first.  Called from a transfer method's callback, it also ends the
+        data connection, for servers that read no command during a transfer,
+        and the method returns the answer to ABOR.  Raises `error_proto` on
         any other reply.
         """
         self._send_abor()
         running, self._running = self._running, None
         if running is not None:
-            running[0].close()
+            self._close_aborted(*running)
         resp = self.getmultiline()
         if resp[:3] not in ("426", "225", "226"):
             raise error_proto(resp)
@@ -1383,7 +1386,9 @@ class FTP:
             self._settle()
 
     @contextlib.contextmanager
-    def _transfer(self, cmd: str, rest: int | str | None = None) -> Iterator[socket.socket]:
+    def _transfer(
+        self, cmd: str, rest: int | str | None = None, *, sending: bool = False
+    ) -> Iterator[socket.socket]:
         """The one data-connection path every transfer method goes through.
 
         On success the connection is shut down cleanly (TLS close_notify
@@ -1392,7 +1397,7 @@ class FTP:
         propagates; its final reply is owed, read before the next command.
         """
         conn = self.transfercmd(cmd, rest)
-        self._running = conn, False
+        self._running = conn, sending
         try:
             yield conn
         except OSError:
@@ -1420,11 +1425,43 @@ class FTP:
     def _abandon_data(self, conn: socket.socket) -> None:
         """Drop a data connection mid-transfer; the transfer's final reply stays owed.
 
-        A plain close, not a TCP reset: a server that has not yet accepted
-        the connection loses a reset one without a trace, and then never
-        sends the final reply (pyftpdlib does this).
+        A download is closed plainly, not reset: a server that has not yet
+        accepted the connection loses a reset one without a trace, and then
+        never sends the final reply (pyftpdlib does this); one that has sees
+        its writes fail.  An upload is aborted first: the end of its data
+        would tell the server that the file is complete.
         """
-        self._running = None
+        running, self._running = self._running, None
+        sending = running is not None and running[1]
+        if sending and self.sock is not None:
+            try:
+                self._send_abor()  # its reply and the upload's (426) stay owed
+            except OSError:
+                self.close()  # the control connection is broken as well
+        self._close_aborted(conn, sending)
+
+    def _close_aborted(self, conn: socket.socket, sending: bool) -> None:
+        """Close the data connection of a transfer being aborted.
+
+        A download's close makes the server's writes fail, even on a server
+        that reads no command while it sends (vsftpd).  An upload's is delayed
+        until the server has acted on ABOR (by closing it, or answering), for
+        at most a second: a server that reads commands during an upload
+        (pyftpdlib) would take the end of the data, if it came first, for the
+        end of the file.  It is then reset, which one that does not (vsftpd)
+        sees as a failed upload.
+        """
+        if sending:
+            if self.sock is not None:
+                grace = _ABORT_GRACE
+                if isinstance(self.timeout, (int, float)):
+                    grace = min(grace, self.timeout)
+                with selectors.DefaultSelector() as selector:
+                    selector.register(self.sock, selectors.EVENT_READ)  # type: ignore[arg-type]
+                    selector.register(conn, selectors.EVENT_READ)
+                    selector.select(grace)
+            with contextlib.suppress(OSError):
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         conn.close()
 
     def _end_transfer(self) -> Reply:
@@ -1560,7 +1597,7 @@ class FTP:
         self._set_type("I", cmd)
         # Without a callback the block size is unobservable: read big blocks.
         readsize = blocksize if callback is not None else max(blocksize, _RECV_SIZE)
-        with self._transfer(cmd, rest) as conn:
+        with self._transfer(cmd, rest, sending=True) as conn:
             while buf := fp.read(readsize):
                 conn.sendall(buf)
                 if callback is not None:
@@ -1576,7 +1613,7 @@ class FTP:
         a line over `maxline` bytes raises `Error`.  Returns the final reply.
         """
         self._set_type("A", cmd)
-        with self._transfer(cmd) as conn:
+        with self._transfer(cmd, sending=True) as conn:
             while line := fp.readline(self.maxline + 1):
                 if not isinstance(line, (bytes, bytearray)):
                     raise TypeError("storlines() needs a file opened in binary mode")
@@ -2037,7 +2074,7 @@ class FTP:
         command, rest = "STOR " + remote, offset or None
         if rest is not None and not self.has_feature("REST"):
             command, rest = "APPE " + remote, None  # no restartable STOR: append
-        with self._transfer(command, rest) as conn:
+        with self._transfer(command, rest, sending=True) as conn:
             sent = _send_file(conn, local, blocksize, callback)
         self._end_transfer()
         total = offset + sent
@@ -2051,10 +2088,11 @@ class FTP:
 
         Returns a file object (read, readinto, iteration or write; context
         manager) that uses bounded memory for any file size.  Closing it reads
-        and checks the final reply; closing a download early aborts it and
-        leaves the control connection usable.  No other command can be sent
-        while it is open.  Text modes decode with `encoding` (default: the
-        connection's) in binary transfer mode.
+        and checks the final reply; closing a download early abandons it, and
+        leaving the ``with`` block of an upload by an exception aborts it (ABOR),
+        both leaving the control connection usable.  No other command can be
+        sent while it is open.  Text modes decode with `encoding` (default:
+        the connection's) in binary transfer mode.
         """
         if mode not in ("rb", "wb", "ab", "r", "w"):
             raise ValueError(f"invalid mode: {mode!r}")
@@ -2062,12 +2100,14 @@ class FTP:
         verb = {"r": "RETR ", "w": "STOR ", "a": "APPE "}[mode[0]]
         raw = _TransferFile(self, self.transfercmd(verb + path), writing=mode[0] != "r")
         if mode[0] == "r":
-            binary: Any = io.BufferedReader(raw, 1 << 16)
-        else:
-            binary = io.BufferedWriter(raw, 1 << 16)
+            reader = io.BufferedReader(raw, 1 << 16)
+            if "b" in mode:
+                return reader
+            return io.TextIOWrapper(reader, encoding=encoding or self.encoding, errors=self.errors)
+        writer = _UploadWriter(raw, 1 << 16)
         if "b" in mode:
-            return binary
-        return io.TextIOWrapper(binary, encoding=encoding or self.encoding, errors=self.errors)
+            return writer
+        return _UploadTextWriter(writer, encoding=encoding or self.encoding, errors=self.errors)
 
 
 _PIPELINED_COMMANDS = frozenset({"RETR", "LIST", "NLST", "MLSD"})
@@ -2193,6 +2233,7 @@ class _TransferFile(io.RawIOBase):
         self._conn = conn
         self._writing = writing
         self._eof = False
+        self._broken = False  # a write failed: the upload cannot be complete
         ftp._running = conn, writing
 
     def readable(self) -> bool:
@@ -2209,20 +2250,51 @@ class _TransferFile(io.RawIOBase):
 
     def write(self, b: Any) -> int:
         with memoryview(b) as view:
-            self._conn.sendall(view)
+            try:
+                self._conn.sendall(view)
+            except BaseException:
+                self._broken = True
+                raise
             return view.nbytes
 
     def close(self) -> None:
         if self.closed:
             return
+        if self._broken or not (self._writing or self._eof):
+            self.abandon()
+            return
         try:
-            if self._writing or self._eof:
-                self._ftp._close_data(self._conn)
-                self._ftp._end_transfer()
-            else:  # closed before the end: abort the download
-                self._ftp._abandon_data(self._conn)
+            self._ftp._close_data(self._conn)
+            self._ftp._end_transfer()
         finally:
             super().close()
+
+    def abandon(self) -> None:
+        """Close without completing: a download is dropped, an upload aborted."""
+        if self.closed:
+            return
+        try:
+            self._ftp._abandon_data(self._conn)
+        finally:
+            super().close()
+
+
+class _UploadWriter(io.BufferedWriter):
+    """`FTP.open`'s binary upload: leaving a ``with`` block by an exception aborts it."""
+
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        if exc_type is not None:
+            self.raw.abandon()  # what is still buffered is dropped with it
+        super().__exit__(exc_type, *rest)
+
+
+class _UploadTextWriter(io.TextIOWrapper):
+    """`FTP.open`'s text upload: leaving a ``with`` block by an exception aborts it."""
+
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        if exc_type is not None:
+            self.buffer.raw.abandon()
+        super().__exit__(exc_type, *rest)
 
 
 if ssl is not None:

@@ -432,7 +432,13 @@ class _SlowAcceptPassiveDTP(PassiveDTP):
     """Takes an incoming passive data connection only after ACCEPT_DELAY seconds."""
 
     def handle_accepted(self, sock: socket.socket, addr: tuple[str, int]) -> None:
-        self.ioloop.call_later(ACCEPT_DELAY, super().handle_accepted, sock, addr)
+        def take() -> None:
+            if self._closed:  # closed meanwhile (ABOR): as the kernel drops a closed backlog
+                sock.close()
+            else:
+                PassiveDTP.handle_accepted(self, sock, addr)
+
+        self.ioloop.call_later(ACCEPT_DELAY, take)
 
 
 @pytest.fixture(scope="session")

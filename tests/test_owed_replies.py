@@ -8,8 +8,10 @@ Proves, against live pyftpdlib and vsftpd, in clear text and with TLS on both co
   to ABOR (the byte-range pattern of fsspec, which pandas and dask use for ``ftp://``);
 * a caller's own ``getresp()``/``getline()`` reads owed replies in order, and any new command
   first reads (and drops) what is still owed, so code that never reads them stays in step;
-* ``abort()`` from a download's callback ends the transfer on servers that do not read
-  commands while they send (vsftpd);
+* ``abort()`` from a transfer's callback ends the transfer even on servers that read no
+  command during one (vsftpd);
+* an upload stopped by an exception (a callback, ``upload()``, the body of
+  ``with ftp.open(path, "wb")``) reaches the server as an abort, never as a complete file;
 * pipelining survives a passive command refused while the server still takes the transfer
   command sent with it (pyftpdlib answers that ``RETR`` with ``150`` and waits).
 
@@ -29,16 +31,22 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import trustme
 from pyftpdlib.authorizers import DummyAuthorizer
-from pyftpdlib.handlers import FTPHandler
+from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
 
 import ftplib2
 from test_ftplib2 import (
     PASSWORD,
     TIMEOUT,
     USER,
+    VSFTPD_PASSWORD,
+    VSFTPD_USER,
     InteropTarget,
     LiveServer,
+    VsftpdServer,
+    _ClearCommandChannel,
+    _TestServerBehaviour,
     open_session,
     running_server,
 )
@@ -162,6 +170,30 @@ def test_abort_from_a_callback_mid_transfer_returns_426_and_the_transfer_the_res
 
 
 @pytest.mark.parametrize("secure", SECURITY)
+def test_abort_from_an_upload_callback_ends_the_upload(
+    interop: InteropTarget, interop_dir: str, secure: bool
+) -> None:
+    """vsftpd reads no command during an upload: abort() must end the data connection too."""
+    path = f"{interop_dir}/aborted.bin"
+    with session(interop, secure) as ftp:
+        aborted: list[str] = []
+        sent = [0]
+
+        def callback(block: bytes) -> None:
+            sent[0] += len(block)
+            if sent[0] >= GIVE_UP_AFTER and not aborted:
+                aborted.append(ftp.abort())
+
+        with within(TIMEOUT):
+            final = ftp.storbinary(f"STOR {path}", io.BytesIO(bytes(UPLOAD_SIZE)), 65536, callback)
+        # pyftpdlib drops an upload of which it has read nothing yet with a lone 225.
+        assert aborted[0][:3] in ("426", "225")
+        assert final[:3] in ("225", "226")
+        assert ftp.voidcmd("NOOP")[:3] == "200"
+        assert ftp.size(path) < UPLOAD_SIZE
+
+
+@pytest.mark.parametrize("secure", SECURITY)
 def test_abort_after_closing_a_transfercmd_connection_returns_426_then_the_abor_answer(
     interop: InteropTarget, interop_dir: str, secure: bool
 ) -> None:
@@ -256,6 +288,162 @@ def test_ccc_after_a_transfer_ended_early_reads_what_is_owed_first(
         assert ftp.ccc()[:3] == "200"
         assert ftp.voidcmd("NOOP")[:3] == "200"
         assert ftp.retrbinary("RETR big.bin", lambda b: None, rest=BIG - 1)[:3] == "226"
+
+
+# --------------------------------------------------------------------------
+# Uploads stopped by an exception are aborted, not completed
+# --------------------------------------------------------------------------
+
+
+def _recording(outcome: str) -> Callable[[FTPHandler, str], None]:
+    def record(self: FTPHandler, file: str) -> None:
+        self.outcomes[os.path.basename(file)] = outcome
+
+    return record
+
+
+RECORDING = {
+    "on_file_received": _recording("complete"),
+    "on_incomplete_file_received": _recording("incomplete"),
+}
+
+
+@pytest.fixture(scope="module", params=SECURITY)
+def recording_server(
+    request: pytest.FixtureRequest,
+    ftp_root: Path,
+    authorizer: DummyAuthorizer,
+    certificate_authority: trustme.CA,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[LiveServer]:
+    """pyftpdlib recording whether each upload was received complete or incomplete."""
+    outcomes: dict[str, str] = {}
+    attributes = {**RECORDING, "outcomes": outcomes}
+    if not request.param:
+        with running_server(("127.0.0.1", 0), ftp_root, authorizer, **attributes) as live:
+            live.outcomes = outcomes  # type: ignore[attr-defined]
+            yield live
+        return
+    pem = tmp_path_factory.mktemp("tls") / "server.pem"
+    certificate_authority.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(
+        str(pem)
+    )
+    with running_server(
+        ("127.0.0.1", 0),
+        ftp_root,
+        authorizer,
+        handler_base=TLS_FTPHandler,
+        mixins=(_ClearCommandChannel, _TestServerBehaviour),
+        certfile=str(pem),
+        ssl_context=None,
+        **attributes,
+    ) as live:
+        live.outcomes = outcomes  # type: ignore[attr-defined]
+        live.secure = True  # type: ignore[attr-defined]
+        yield live
+
+
+def _upload_session(server: LiveServer, workdir: Path, tls_client_context) -> ftplib2.FTP:
+    if getattr(server, "secure", False):
+        ftp = open_session(server, cls=ftplib2.FTP_TLS, context=tls_client_context)
+        try:
+            ftp.prot_p()
+            ftp.cwd(workdir.name)
+        except BaseException:
+            ftp.close()
+            raise
+        return ftp
+    return open_session(server, workdir)
+
+
+UPLOAD_SIZE = 8 << 20
+GIVE_UP_AFTER = 1 << 20
+
+
+def _giving_up(wait: Callable[[], None] = lambda: None) -> Callable[[object], None]:
+    """A callback that raises Cancelled once GIVE_UP_AFTER bytes have gone out."""
+    sent = [0]
+
+    def callback(block: object) -> None:
+        sent[0] += block if isinstance(block, int) else len(block)  # type: ignore[arg-type]
+        if sent[0] >= GIVE_UP_AFTER:
+            wait()
+            raise Cancelled
+
+    return callback
+
+
+def _open_and_fail(ftp: ftplib2.FTP, name: str, mode: str, wait: Callable[[], None]) -> None:
+    with ftp.open(name, mode) as remote:
+        block = "x" * 65536 if "b" not in mode else b"x" * 65536
+        for _ in range(GIVE_UP_AFTER // 65536):
+            remote.write(block)
+        wait()
+        raise Cancelled
+
+
+CANCELLED_UPLOADS: dict[str, Callable[[ftplib2.FTP, str, Callable[[], None]], object]] = {
+    "storbinary": lambda ftp, name, wait: ftp.storbinary(
+        f"STOR {name}", io.BytesIO(bytes(UPLOAD_SIZE)), 65536, _giving_up(wait)
+    ),
+    "storlines": lambda ftp, name, wait: ftp.storlines(
+        f"STOR {name}", io.BytesIO((b"x" * 1023 + b"\n") * (UPLOAD_SIZE // 1024)), _giving_up(wait)
+    ),
+    "upload": lambda ftp, name, wait: ftp.upload(
+        io.BytesIO(bytes(UPLOAD_SIZE)), name, callback=_giving_up(wait), blocksize=65536
+    ),
+    "open-wb": lambda ftp, name, wait: _open_and_fail(ftp, name, "wb", wait),
+    "open-w": lambda ftp, name, wait: _open_and_fail(ftp, name, "w", wait),
+}
+
+
+@pytest.mark.parametrize("how", list(CANCELLED_UPLOADS))
+def test_an_upload_stopped_by_an_exception_is_received_as_incomplete(
+    recording_server: LiveServer, workdir: Path, tls_client_context, how: str
+) -> None:
+    name = f"cancelled-{how}.bin"
+    with contextlib.closing(_upload_session(recording_server, workdir, tls_client_context)) as ftp:
+        before = recording_server.data_connections_of(ftp)
+
+        def until_the_server_receives() -> None:
+            recording_server.wait_for_data_connections(ftp, before + 1)
+
+        with pytest.raises(Cancelled):
+            CANCELLED_UPLOADS[how](ftp, name, until_the_server_receives)
+        # Owed: the upload's final reply (426) and the answer to ABOR; or, when pyftpdlib
+        # had not yet read any of the data (TLS), only "225": it drops the upload unanswered.
+        replies = [ftp.getmultiline()[:3]]
+        if replies[0] == "426":
+            replies.append(ftp.getmultiline()[:3])
+        assert replies in (["426", "226"], ["225"])
+        assert ftp.voidcmd("NOOP")[:3] == "200"
+    assert recording_server.outcomes[name] == "incomplete"  # type: ignore[attr-defined]
+    assert (workdir / name).stat().st_size < UPLOAD_SIZE
+
+
+@pytest.fixture
+def vsftpd_target(vsftpd: VsftpdServer, tls_client_context) -> InteropTarget:
+    return InteropTarget(
+        "vsftpd", vsftpd.host, vsftpd.port, vsftpd.port, VSFTPD_USER, VSFTPD_PASSWORD,
+        tls_client_context,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("how", list(CANCELLED_UPLOADS))
+@pytest.mark.parametrize("secure", SECURITY)
+def test_an_upload_stopped_by_an_exception_reaches_vsftpd_as_a_failure(
+    vsftpd_target: InteropTarget, secure: bool, how: str
+) -> None:
+    """vsftpd reads no command during an upload: only a reset tells it the upload failed."""
+    name = f"cancelled-{how}-{os.urandom(6).hex()}.bin"
+    with session(vsftpd_target, secure) as ftp:
+        with within(TIMEOUT), pytest.raises(Cancelled):
+            CANCELLED_UPLOADS[how](ftp, name, lambda: None)
+        with pytest.raises(ftplib2.error_temp) as aborted:
+            ftp.getresp()
+        assert aborted.value.code == "426"
+        assert ftp.voidcmd("NOOP")[:3] == "200"
+        ftp.delete(name)
 
 
 # --------------------------------------------------------------------------
