@@ -17,7 +17,7 @@ setup(
     extras_require={
         # The embedded server that `python -m ftplib2` runs its demo against.
         "demo": ["pyftpdlib>=2.0"],
-        "test": ["pytest", "pyftpdlib>=2.0", "pyopenssl", "trustme", "hypothesis"],
+        "test": ["pytest", "pyftpdlib>=2.0", "pyopenssl", "trustme", "hypothesis", "fsspec"],
         "docs": ["sphinx"],
     },
     classifiers=[
