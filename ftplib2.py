@@ -992,9 +992,8 @@ class FTP:
         """
         keep = 0 if self._running is None else 1
         while len(self._owed) > keep and self.sock is not None:
-            reply = self.getmultiline()
-            if self.debugging:
-                print("*resp*", self.sanitize(reply))
+            with contextlib.suppress(error_temp, error_perm):  # a transfer's 426, say
+                self.getresp()
 
     def _paid(self, reply: str) -> None:
         """Account for a whole reply read: it pays the oldest reply owed."""
