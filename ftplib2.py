@@ -963,7 +963,7 @@ class FTP:
     # -- the control connection's lines and replies ------------------------
     #
     # The replies the server still owes are kept in order (self._owed): each command sent
-    # owes one, which its final reply pays (a 1xx only starts a transfer or the greeting).
+    # owes one, paid by its final reply (a 1xx that starts a transfer pays nothing).
 
     def putline(self, line: str) -> None:
         """Send one line, adding CRLF.  CR, LF or NUL in `line` raise ValueError.
@@ -1403,7 +1403,7 @@ class FTP:
             if self._running is not None or self.sock is None:
                 self._abandon_data(conn)
                 raise
-            # abort() in a callback ended the transfer: so ended its data connection.
+            # abort() in a callback ended the transfer and its data connection: no error.
         except BaseException:
             self._abandon_data(conn)
             raise
@@ -1451,7 +1451,7 @@ class FTP:
         sees as a failed upload.
         """
         if sending:
-            if self.sock is not None:
+            if self.sock is not None and conn.fileno() >= 0:
                 grace = _ABORT_GRACE
                 if isinstance(self.timeout, (int, float)):
                     grace = min(grace, self.timeout)
