@@ -28,8 +28,10 @@ import os
 import posixpath
 import re
 import select
+import selectors
 import socket
 import stat
+import struct
 import sys
 import threading
 import time
@@ -104,6 +106,7 @@ B_CRLF = b"\r\n"
 
 _GLOBAL_DEFAULT_TIMEOUT = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
 _RECV_SIZE = 1 << 18  # bytes per recv_into on data connections
+_ABORT_GRACE = 1.0  # seconds a server gets to act on the ABOR of an upload before its reset
 
 # The library logs, as libraries do, to its own logger and nowhere else: commands and
 # replies at DEBUG (passwords masked), connections, TLS and transfer summaries at INFO.
@@ -971,8 +974,10 @@ class FTP:
         self.lastresp = ""
         self._parser = self._new_parser()
         self._lenient = False
+        self._in_reply = False  # getmultiline() is reading: getline() leaves the count to it
         self._type: str | None = None
-        self._awaiting_final = False
+        self._owed: collections.deque[str] = collections.deque()  # see putline()
+        self._running: tuple[socket.socket, bool] | None = None  # (data connection, sending?)
         self._last_reply = Reply("")
         self._features: dict[str, str] | None = None
         self._epsv_refused = False
@@ -1054,6 +1059,7 @@ class FTP:
             self.af = self.sock.family
             self._parser = self._new_parser()
             self.file = _ControlFile(self.sock, self._parser)
+            self._owed.append("")  # the greeting
             # "Service ready in nnn minutes" may come again and again: the wait for
             # the greeting is bounded by the timeout as a whole, not per reply.
             deadline = None
@@ -1103,13 +1109,52 @@ class FTP:
         return repr(_mask_password(s))
 
     # -- the control connection's lines and replies ------------------------
+    #
+    # The replies the server still owes are kept in order (self._owed): each command sent
+    # owes one, paid by its final reply (a 1xx that starts a transfer pays nothing).
 
     def putline(self, line: str) -> None:
-        """Send one line, adding CRLF.  CR, LF or NUL in `line` raise ValueError."""
-        data = self._encode_line(line)
+        """Send one line, adding CRLF.  CR, LF or NUL in `line` raise ValueError.
+
+        Replies still owed for earlier commands are read and dropped first, so
+        that the next reply read answers this line; ABOR, which interrupts, is
+        sent at once.
+        """
+        self._send(self._encode_line(line), [line])
+
+    def _send(self, data: bytes, lines: Sequence[str], *, settle: bool = True) -> None:
+        """Send the encoded `lines`, each of which owes a reply."""
         if self.sock is None:
             raise OSError(errno.ENOTCONN, "not connected")
+        verbs = [line.split(" ", 1)[0].upper() for line in lines]
+        if settle and verbs[0] != "ABOR":
+            self._settle()
         self.sock.sendall(data)
+        self._owed.extend(verbs)
+
+    def _settle(self) -> None:
+        """Read and drop the replies owed, but the final reply of a transfer still running.
+
+        Each must come within the timeout; one that fails or is late closes
+        the connection (see `getmultiline`) and raises.
+        """
+        keep = 0 if self._running is None else 1
+        while len(self._owed) > keep and self.sock is not None:
+            with contextlib.suppress(error_temp, error_perm):  # a transfer's 426, say
+                self.getresp()
+
+    def _paid(self, reply: str) -> None:
+        """Account for a whole reply read: it pays the oldest reply owed."""
+        owed = self._owed
+        if not owed or (reply[:1] == "1" and owed[0] in _PRELIMINARY_VERBS):
+            return  # a transfer started, or the greeting is coming: the final reply is owed
+        if reply[:3] == "225" and "ABOR" in owed:
+            # The answer to ABOR, and no transfer's: a transfer before it whose final
+            # reply has not come never will (pyftpdlib drops one it had not started).
+            while owed.popleft() != "ABOR":
+                pass
+        else:
+            owed.popleft()
 
     def _encode_line(self, line: str) -> bytes:
         """Check, audit and (when debugging) show one outgoing line; return its bytes."""
@@ -1153,6 +1198,10 @@ class FTP:
             line = line[:-1]
         if len(line) > self.maxline:
             raise error_proto(f"got more than {self.maxline} bytes")
+        if not self._in_reply:  # the caller reads replies line by line: count them
+            with contextlib.suppress(error_proto):
+                if (reply := self._parser.add_line(line, lenient=True)) is not None:
+                    self._paid(reply)
         return line
 
     def getmultiline(self) -> Reply:
@@ -1168,6 +1217,7 @@ class FTP:
             # A whole reply within the timeout: a server dripping one byte at a
             # time cannot hold the caller for longer than twice the timeout.
             file.deadline = time.monotonic() + self.timeout
+        self._in_reply = True
         try:
             reply = parser.add_line(self.getline(), lenient=self._lenient)
             while reply is None:
@@ -1176,8 +1226,10 @@ class FTP:
             self.close()  # a reply broken off: what follows cannot be trusted
             raise
         finally:
+            self._in_reply = False
             if timed:
                 file.deadline = None
+        self._paid(reply)
         _log.debug("<- %s", reply)
         return reply
 
@@ -1189,7 +1241,6 @@ class FTP:
         self.lastresp = resp[:3]
         self._last_reply = resp
         c = resp[:1]
-        self._awaiting_final = c == "1"
         if c in ("1", "2", "3"):
             return resp
         if c == "4":
@@ -1216,33 +1267,40 @@ class FTP:
         return self.voidresp()
 
     def abort(self) -> Reply:
-        """Abort a transfer in progress (ABOR) and return the final reply.
+        """Send ABOR and return the first reply owed, as ftplib does.
 
-        Both replies an aborted transfer produces (426, then 226) are read,
-        or the one 225/226 when none was running, so the next command gets
-        its own reply.  Raises `error_proto` on any other reply.
+        That is the final reply of a transfer whose reply is still owed (426,
+        or 226 if it had finished), else the answer to ABOR (225 or 226).  What
+        follows stays owed: read it with `getresp`, or the next command reads
+        it first.  Called from a transfer method's callback, it also ends the
+        data connection, for servers that read no command during a transfer,
+        and the method returns the answer to ABOR.  Raises `error_proto` on
+        any other reply.
         """
-        pending = self._awaiting_final
+        self._send_abor()
+        running, self._running = self._running, None
+        if running is not None:
+            self._close_aborted(*running)
+        resp = self.getmultiline()
+        if resp[:3] not in ("426", "225", "226"):
+            raise error_proto(resp)
+        self.lastresp = resp[:3]
+        self._last_reply = resp
+        return resp
+
+    def _send_abor(self) -> None:
+        """Send ABOR at once, as urgent data where TLS does not prevent it."""
         line = b"ABOR" + B_CRLF
         if self.debugging > 1:
             print("*put urgent*", self.sanitize(line.decode()))
+        _log.debug("-> ABOR (urgent)")
         if self.sock is None:
             raise OSError(errno.ENOTCONN, "not connected")
         if _SSLSocket is not None and isinstance(self.sock, _SSLSocket):
             self.sock.sendall(line)  # no urgent data inside TLS
         else:
             self.sock.sendall(line, MSG_OOB)
-        resp = self.getmultiline()
-        if resp[:3] not in ("426", "225", "226"):
-            raise error_proto(resp)
-        if pending or resp[:3] == "426":
-            resp = self.getmultiline()
-            if resp[:3] not in ("225", "226"):
-                raise error_proto(resp)
-        self.lastresp = resp[:3]
-        self._last_reply = resp
-        self._awaiting_final = False
-        return resp
+        self._owed.append("ABOR")
 
     # -- data connections --------------------------------------------------
 
@@ -1333,21 +1391,28 @@ class FTP:
 
     def _transfer_reply(self) -> Reply:
         """Read the preliminary (1xx) reply of a transfer command."""
+        verb = self._owed[0] if self._owed else ""
         resp = self.getresp()
         # Some servers send a 200 before the 150: skip it, as ftplib does.
         if resp[:1] == "2":
+            self._owed.appendleft(verb)  # it paid for nothing: the final reply is still owed
             resp = self.getresp()
         if resp[:1] != "1":
             raise error_reply(resp)
         return resp
 
-    def _skip_pipelined_reply(self) -> None:
-        """Read and drop the server's answer to a command sent ahead of a failed PASV/EPSV."""
+    def _skip_pipelined_reply(self) -> Reply | None:
+        """Read the answer to a command sent ahead of a refused PASV/EPSV.
+
+        None if it is a final reply (usually ``425 Use PORT or PASV first``):
+        nothing runs.  A 1xx is returned: the server runs the command without
+        a data connection, and its final reply is owed.
+        """
         try:
-            self.getresp()
+            resp = self.getresp()
         except (error_reply, error_temp, error_perm):
-            pass
-        self._resync_after_transfer()  # after a 1xx, its final reply too
+            return None
+        return resp if resp[:1] == "1" else None
 
     def _pipeline_verb(self, cmd: str, rest: int | str | None) -> str | None:
         """The passive command to send in one go with `cmd`, or None: one at a time.
@@ -1369,8 +1434,10 @@ class FTP:
         """Send `verb` and `cmd` together, connect, read the 1xx reply.
 
         Returns None, with the control connection in step, if the server
-        refused the passive command this time: the caller then goes the
-        usual way, one command at a time.
+        refused the passive command and `cmd` too: the caller then goes the
+        usual way, one command at a time.  If it refused the passive command
+        but started `cmd` anyway, the passive command is sent again, and its
+        port serves `cmd`.
         """
         _check_line(verb)
         _check_line(cmd)  # both refused before either is audited
@@ -1379,29 +1446,38 @@ class FTP:
             if self.debugging:
                 print("*cmd*", self.sanitize(line))
             data += self._encode_line(line)
-        if self.sock is None:
-            raise OSError(errno.ENOTCONN, "not connected")
-        self.sock.sendall(data)
+        self._send(data, (verb, cmd))
+        started = None
         try:
             resp = self.getresp()
         except (error_reply, error_temp, error_perm) as exc:
             if str(exc)[:3] == "421":  # the server is closing: nothing else will come
                 raise
             self._passive_verb = None
-            self._skip_pipelined_reply()
-            return None
+            started = self._skip_pipelined_reply()
+            if started is None:
+                return None
+            # The server waits for a data connection for `cmd` (pyftpdlib does):
+            # ask for a port once more, ahead of the final reply still owed.
+            if self.debugging:
+                print("*cmd*", self.sanitize(verb))
+            self._send(self._encode_line(verb), [verb], settle=False)
         try:
+            if started is not None:
+                resp = self.getresp()
             host, port = self._passive_address(verb, resp)
             conn = socket.create_connection(
                 (host, port), self.timeout, source_address=self.source_address
             )
         except BaseException:
-            # A reply that cannot be used, or a port that cannot be reached:
-            # the server may now wait (for a minute, or for ever) for a data
-            # connection that will not come, and no reply to the command sent
-            # ahead can be counted on in time.  The session is given up.
+            # A refusal, a reply that cannot be used, or a port that cannot be
+            # reached: the server may now wait (for a minute, or for ever) for a
+            # data connection that will not come, and no reply to the command
+            # sent ahead can be counted on in time.  The session is given up.
             self.close()
             raise
+        if started is not None:
+            return conn, started
         try:
             return conn, self._transfer_reply()
         except BaseException:
@@ -1480,56 +1556,92 @@ class FTP:
         return self.ntransfercmd(cmd, rest)[0]
 
     def _resync_after_transfer(self) -> None:
-        """Read the final reply of a broken transfer, or give up the connection."""
-        if not self._awaiting_final or self.sock is None:
-            return
-        try:
-            self.getresp()
-        except (error_reply, error_temp, error_perm):
-            pass  # the reply was read: the control connection is in step
-        except all_errors:
-            self.close()
+        """Read the replies owed for a broken transfer now, or give up the connection."""
+        with contextlib.suppress(*all_errors):  # a reply that fails has closed the connection
+            self._settle()
 
     @contextlib.contextmanager
-    def _transfer(self, cmd: str, rest: int | str | None = None) -> Iterator[socket.socket]:
+    def _transfer(
+        self, cmd: str, rest: int | str | None = None, *, sending: bool = False
+    ) -> Iterator[socket.socket]:
         """The one data-connection path every transfer method goes through.
 
         On success the connection is shut down cleanly (TLS close_notify
-        included).  On any exception, the callback's or the network's, it is
-        reset and the transfer's final reply read, so the next command gets
-        its own reply; the exception then propagates.
+        included).  On any exception, the callback's or the network's, the
+        transfer is abandoned (see `_abandon_data`) and the exception
+        propagates; its final reply is owed, read before the next command.
         """
         conn = self.transfercmd(cmd, rest)
+        self._running = conn, sending
         try:
             yield conn
+        except OSError:
+            if self._running is not None or self.sock is None:
+                self._abandon_data(conn)
+                raise
+            # abort() in a callback ended the transfer and its data connection: no error.
         except BaseException:
             self._abandon_data(conn)
             raise
         self._close_data(conn)
 
     def _close_data(self, conn: socket.socket) -> None:
-        """Close a data connection whose transfer went through."""
+        """Close a data connection whose transfer went through, or that abort() ended."""
+        ended = self._running is None
         try:
-            if _SSLSocket is not None and isinstance(conn, _SSLSocket):
+            if not ended and _SSLSocket is not None and isinstance(conn, _SSLSocket):
                 conn.unwrap()
         except BaseException:
             self._abandon_data(conn)
             raise
+        self._running = None
         conn.close()
 
     def _abandon_data(self, conn: socket.socket) -> None:
-        """Drop a data connection mid-transfer and bring the control connection back in step.
+        """Drop a data connection mid-transfer; the transfer's final reply stays owed.
 
-        A plain close, not a TCP reset: a server that has not yet accepted
-        the connection loses a reset one without a trace, and then never
-        sends the transfer's final reply (pyftpdlib does this).
+        A download is closed plainly, not reset: a server that has not yet
+        accepted the connection loses a reset one without a trace, and then
+        never sends the final reply (pyftpdlib does this); one that has sees
+        its writes fail.  An upload is aborted first: the end of its data
+        would tell the server that the file is complete.
         """
+        running, self._running = self._running, None
+        sending = running is not None and running[1]
+        if sending and self.sock is not None:
+            try:
+                self._send_abor()  # its reply and the upload's (426) stay owed
+            except OSError:
+                self.close()  # the control connection is broken as well
+        self._close_aborted(conn, sending)
+
+    def _close_aborted(self, conn: socket.socket, sending: bool) -> None:
+        """Close the data connection of a transfer being aborted.
+
+        A download's close makes the server's writes fail, even on a server
+        that reads no command while it sends (vsftpd).  An upload's is delayed
+        until the server has acted on ABOR (by closing it, or answering), for
+        at most a second: a server that reads commands during an upload
+        (pyftpdlib) would take the end of the data, if it came first, for the
+        end of the file.  It is then reset, which one that does not (vsftpd)
+        sees as a failed upload.
+        """
+        if sending:
+            if self.sock is not None and conn.fileno() >= 0:
+                grace = _ABORT_GRACE
+                if isinstance(self.timeout, (int, float)):
+                    grace = min(grace, self.timeout)
+                with selectors.DefaultSelector() as selector:
+                    selector.register(self.sock, selectors.EVENT_READ)  # type: ignore[arg-type]
+                    selector.register(conn, selectors.EVENT_READ)
+                    selector.select(grace)
+            with contextlib.suppress(OSError):
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         conn.close()
-        self._resync_after_transfer()
 
     def _end_transfer(self) -> Reply:
         # The final reply may already be read: by abort() in a callback.
-        if self._awaiting_final:
+        if self._owed:
             return self.voidresp()
         return self._last_reply
 
@@ -1689,7 +1801,7 @@ class FTP:
         self._set_type("I", cmd)
         # Without a callback the block size is unobservable: read big blocks.
         readsize = blocksize if callback is not None else max(blocksize, _RECV_SIZE)
-        with self._transfer(cmd, rest) as conn:
+        with self._transfer(cmd, rest, sending=True) as conn:
             while buf := fp.read(readsize):
                 conn.sendall(buf)
                 if callback is not None:
@@ -1705,7 +1817,7 @@ class FTP:
         a line over `maxline` bytes raises `Error`.  Returns the final reply.
         """
         self._set_type("A", cmd)
-        with self._transfer(cmd) as conn:
+        with self._transfer(cmd, sending=True) as conn:
             while line := fp.readline(self.maxline + 1):
                 if not isinstance(line, (bytes, bytearray)):
                     raise TypeError("storlines() needs a file opened in binary mode")
@@ -1869,7 +1981,8 @@ class FTP:
         self._features = None
         self._epsv_refused = False
         self._passive_verb = None
-        self._awaiting_final = False
+        self._owed.clear()
+        self._running = None
         self._parser.reset()
         if file is not None:
             file.close()
@@ -2339,7 +2452,7 @@ class FTP:
         command, rest = "STOR " + remote, offset or None
         if rest is not None and not self.has_feature("REST"):
             command, rest = "APPE " + remote, None  # no restartable STOR: append
-        with self._transfer(command, rest) as conn:
+        with self._transfer(command, rest, sending=True) as conn:
             sent = _send_file(conn, local, blocksize, callback)
         self._end_transfer()
         total = offset + sent
@@ -2354,11 +2467,12 @@ class FTP:
 
         Returns a file object (read, readinto, iteration or write; context
         manager) that uses bounded memory for any file size.  Closing it reads
-        and checks the final reply; closing a download early aborts it and
-        leaves the control connection usable.  No other command can be sent
-        while it is open.  Text modes decode with `encoding` (default: the
-        connection's) in binary transfer mode, so the server converts no line
-        endings; the text layer translates them as for a local text file
+        and checks the final reply; closing a download early abandons it, and
+        leaving the ``with`` block of an upload by an exception aborts it (ABOR),
+        both leaving the control connection usable.  No other command can be
+        sent while it is open.  Text modes decode with `encoding` (default:
+        the connection's) in binary transfer mode, so the server converts no
+        line endings; the text layer translates them as for a local text file
         (universal newlines when reading, os.linesep when writing).
         """
         if mode not in ("rb", "wb", "ab", "r", "w"):
@@ -2367,17 +2481,22 @@ class FTP:
         verb = {"r": "RETR ", "w": "STOR ", "a": "APPE "}[mode[0]]
         raw = _TransferFile(self, self.transfercmd(verb + path), writing=mode[0] != "r")
         if mode[0] == "r":
-            binary: Any = io.BufferedReader(raw, 1 << 16)
-        else:
-            binary = io.BufferedWriter(raw, 1 << 16)
+            reader = io.BufferedReader(raw, 1 << 16)
+            if "b" in mode:
+                return reader
+            return io.TextIOWrapper(reader, encoding=encoding or self.encoding, errors=self.errors)
+        writer = _UploadWriter(raw, 1 << 16)
         if "b" in mode:
-            return binary
-        return io.TextIOWrapper(binary, encoding=encoding or self.encoding, errors=self.errors)
+            return writer
+        return _UploadTextWriter(writer, encoding=encoding or self.encoding, errors=self.errors)
 
 
 _CALLERS_TYPE = "chosen by the caller"
 """`FTP._type` after a TYPE command the caller sent: the type is theirs, not ftplib2's."""
 _PIPELINED_COMMANDS = frozenset({"RETR", "LIST", "NLST", "MLSD"})
+# Commands whose 1xx reply starts a transfer, and the greeting (""), which may be led by 120.
+# Any other command's 1xx reply is its answer, as ftplib takes it.
+_PRELIMINARY_VERBS = frozenset({"", "RETR", "STOR", "STOU", "APPE", "LIST", "NLST", "MLSD"})
 _SENDING_METHODS = ("putline", "putcmd", "sendcmd", "makepasv")
 
 
@@ -2832,6 +2951,8 @@ class _TransferFile(io.RawIOBase):
         self._conn = conn
         self._writing = writing
         self._eof = False
+        self._broken = False  # a write failed: the upload cannot be complete
+        ftp._running = conn, writing
 
     def readable(self) -> bool:
         return not self._writing
@@ -2847,20 +2968,51 @@ class _TransferFile(io.RawIOBase):
 
     def write(self, b: Any) -> int:
         with memoryview(b) as view:
-            self._conn.sendall(view)
+            try:
+                self._conn.sendall(view)
+            except BaseException:
+                self._broken = True
+                raise
             return view.nbytes
 
     def close(self) -> None:
         if self.closed:
             return
+        if self._broken or not (self._writing or self._eof):
+            self.abandon()
+            return
         try:
-            if self._writing or self._eof:
-                self._ftp._close_data(self._conn)
-                self._ftp._end_transfer()
-            else:  # closed before the end: abort the download
-                self._ftp._abandon_data(self._conn)
+            self._ftp._close_data(self._conn)
+            self._ftp._end_transfer()
         finally:
             super().close()
+
+    def abandon(self) -> None:
+        """Close without completing: a download is dropped, an upload aborted."""
+        if self.closed:
+            return
+        try:
+            self._ftp._abandon_data(self._conn)
+        finally:
+            super().close()
+
+
+class _UploadWriter(io.BufferedWriter):
+    """`FTP.open`'s binary upload: leaving a ``with`` block by an exception aborts it."""
+
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        if exc_type is not None:
+            self.raw.abandon()  # what is still buffered is dropped with it
+        super().__exit__(exc_type, *rest)
+
+
+class _UploadTextWriter(io.TextIOWrapper):
+    """`FTP.open`'s text upload: leaving a ``with`` block by an exception aborts it."""
+
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        if exc_type is not None:
+            self.buffer.raw.abandon()
+        super().__exit__(exc_type, *rest)
 
 
 if ssl is not None:
@@ -3352,10 +3504,10 @@ class _URLConnection:
         if self.busy:
             self.close_when_done = True
             return
-        # QUIT without waiting for the answer: an idle connection being
-        # dropped must not hold up the request that drops it.
+        # QUIT without waiting for the answer, nor for replies still owed: an
+        # idle connection being dropped must not hold up the request that drops it.
         with contextlib.suppress(*all_errors):
-            if self.ftp.sock is not None:
+            if self.ftp.sock is not None and not self.ftp._owed:
                 self.ftp.putcmd("QUIT")
         self.ftp.close()
 
