@@ -29,6 +29,7 @@ import re
 import select
 import socket
 import stat
+import string
 import sys
 import threading
 import time
@@ -37,6 +38,7 @@ import urllib.parse
 import urllib.request
 import urllib.response
 import warnings
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from email.message import Message
 from types import TracebackType
@@ -902,6 +904,7 @@ class FTP:
         self._awaiting_final = False
         self._last_reply = Reply("")
         self._features: dict[str, str] | None = None
+        self._hash_selected: str | None = None  # what OPTS HASH last chose, None: as FEAT says
         self._epsv_refused = False
         self._passive_verb: str | None = None  # the one that last worked, for pipelining
         if host:
@@ -1669,6 +1672,7 @@ class FTP:
             raise error_reply(resp)
         self._type = None
         self._features = None
+        self._hash_selected = None
         return resp
 
     def acct(self, password: str) -> Reply:
@@ -1788,6 +1792,7 @@ class FTP:
         sock, self.sock = self.sock, None
         self._type = None
         self._features = None
+        self._hash_selected = None
         self._epsv_refused = False
         self._passive_verb = None
         self._awaiting_final = False
@@ -1967,6 +1972,94 @@ class FTP:
         elif when.tzinfo is not None:
             when = when.astimezone(datetime.UTC)
         return self.voidcmd(f"MFMT {when:%Y%m%d%H%M%S} {path}")
+
+    # -- ftplib2 extensions: checksums ------------------------------------------
+
+    def checksum(self, path: str, algorithm: str | None = None) -> tuple[str, str]:
+        """Return ``(algorithm, hex digest)`` of a remote file, computed by the server.
+
+        Uses HASH (draft-bryan-ftpext-hash, selecting the algorithm with
+        OPTS HASH) or XSHA512, XSHA256, XSHA1, XMD5, MD5 or XCRC, whichever
+        FEAT offers: the strongest algorithm first, unless `algorithm`
+        (``'SHA-512'``, ``'SHA-256'``, ``'SHA-1'``, ``'MD5'``, ``'CRC32'``)
+        is given.  The digest is lower-case hex, of the length the algorithm
+        gives, or `error_proto` is raised.  Raises `error_perm` when the
+        server offers no checksum command (or none for `algorithm`), and
+        ValueError for an algorithm not in that list.  HASH's selection is
+        left at the algorithm used.
+        """
+        candidates = _CHECKSUM_ALGORITHMS
+        if algorithm is not None:
+            wanted = _algorithm_name(algorithm)
+            if wanted is None:
+                raise ValueError(f"unknown checksum algorithm: {algorithm!r}")
+            candidates = (wanted,)
+        refusal: error_perm | None = None
+        for name, command in self._checksum_commands(candidates):
+            try:
+                if command == "HASH":
+                    return name, self._hash(path, name)
+                return name, self._x_checksum(command, path, name)
+            except error_perm as exc:
+                # Listed in FEAT but refused as unknown or unusable: try the next one.
+                if exc.code not in ("500", "501", "502", "504"):
+                    raise
+                refusal = exc
+        if refusal is not None:
+            raise refusal
+        which = "" if algorithm is None else f" for {candidates[0]}"
+        raise error_perm(f"502 the server offers no checksum command{which}")
+
+    def _checksum_commands(self, algorithms: Sequence[str]) -> list[tuple[str, str]]:
+        """The (algorithm, command) pairs FEAT offers for `algorithms`, in that order."""
+        features = self.features()
+        offered = _hash_feature(features.get("HASH", "")) if "HASH" in features else {}
+        return [
+            (name, command)
+            for name in algorithms
+            for command in ("HASH", *_CHECKSUM_COMMANDS[name])
+            if (name in offered if command == "HASH" else command in features)
+        ]
+
+    def _hash(self, path: str, algorithm: str) -> str:
+        """The digest HASH gives, selecting `algorithm` with OPTS HASH first if need be."""
+        offered = _hash_feature(self.features()["HASH"])
+        selected = self._hash_selected or offered.get("*")
+        for _ in range(2):
+            if selected != algorithm:
+                # The server's own spelling: an exact match cannot be refused as unknown.
+                self.voidcmd("OPTS HASH " + offered[algorithm])
+                self._hash_selected = selected = algorithm
+            resp = self.voidcmd("HASH " + path)
+            # The last line: servers may send "213-" lines while they compute.
+            m = _HASH_REPLY_RE.fullmatch(resp.lines[-1][4:])
+            if resp[:3] != "213" or m is None:
+                raise error_proto(f"unusable HASH reply: {resp[:200]!r}")
+            if _algorithm_name(m["algorithm"]) == algorithm:
+                if m["start"] is not None and m["start"].strip("0"):  # a part, not the whole file
+                    raise error_proto(f"HASH gave a partial range: {resp[:200]!r}")
+                return _digest_hex(m["digest"], algorithm, resp)
+            # Another algorithm: the selection changed without us (REIN, an OPTS
+            # HASH sent by hand).  Select again, once.
+            self._hash_selected = selected = None
+        raise error_proto(f"HASH answered with another algorithm than {algorithm}: {resp[:200]!r}")
+
+    def _x_checksum(self, command: str, path: str, algorithm: str) -> str:
+        """The digest one of the older commands (XSHA256, XCRC, MD5, ...) gives."""
+        if command != "MD5" and (path[:1] == '"' or any(c.isspace() for c in path)):
+            # These commands take optional byte positions after the path, so servers
+            # split their argument at spaces (proftpd: "XSHA1 a b" is refused, and
+            # "XSHA1 a 0 9" hashes nine bytes of a) and read a quoted path as one word,
+            # with backslash escapes.  MD5 (draft-twine-ftpmd5) takes the rest of the line.
+            path = '"' + path.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        resp = self.voidcmd(f"{command} {path}")
+        # "213 <hex>" (proftpd), "250 <hex>" (Globalscape), "251 <path> <hex>" (MD5):
+        # the digest is the first or the last word of the last line.
+        words = resp.lines[-1][4:].split()
+        for word in words[:1] + words[-1:]:
+            if len(word) == _DIGEST_HEX_LENGTH[algorithm]:
+                return _digest_hex(word, algorithm, resp)
+        raise error_proto(f"no {algorithm} digest in the {command} reply: {resp[:200]!r}")
 
     # -- ftplib2 extensions: whole-file transfers --------------------------------
 
@@ -2155,6 +2248,79 @@ _CALLERS_TYPE = "chosen by the caller"
 """`FTP._type` after a TYPE command the caller sent: the type is theirs, not ftplib2's."""
 _PIPELINED_COMMANDS = frozenset({"RETR", "LIST", "NLST", "MLSD"})
 _SENDING_METHODS = ("putline", "putcmd", "sendcmd", "makepasv")
+
+
+# Strongest first: the order checksum() tries them in, unless told which.
+_CHECKSUM_ALGORITHMS = ("SHA-512", "SHA-256", "SHA-1", "MD5", "CRC32")
+_DIGEST_HEX_LENGTH = {"SHA-512": 128, "SHA-256": 64, "SHA-1": 40, "MD5": 32, "CRC32": 8}
+# The older commands that each compute one algorithm, in the order they are tried.
+_CHECKSUM_COMMANDS = {
+    "SHA-512": ("XSHA512",),
+    "SHA-256": ("XSHA256",),
+    "SHA-1": ("XSHA1",),
+    "MD5": ("XMD5", "MD5"),
+    "CRC32": ("XCRC",),
+}
+_HASH_REPLY_RE = re.compile(
+    # draft-bryan-ftpext-hash: "<algorithm> <start>-<end> <hex> <path>"; older
+    # FileZilla Servers leave out the range.
+    r"(?P<algorithm>\S+) (?:(?P<start>[0-9]+)-[0-9]+ )?(?P<digest>[0-9A-Fa-f]+)(?: .*)?"
+)
+
+
+def _algorithm_name(name: str) -> str | None:
+    """The name in `_CHECKSUM_ALGORITHMS` that `name` spells (``sha256``, ``CRC-32``), or None."""
+    key = name.upper().replace("-", "").replace("_", "")
+    for algorithm in _CHECKSUM_ALGORITHMS:
+        if algorithm.replace("-", "") == key:
+            return algorithm
+    return None
+
+
+def _hash_feature(params: str) -> dict[str, str]:
+    """The algorithms a FEAT line ``HASH SHA-256*;SHA-1;MD5`` offers, as the server spells them.
+
+    Keyed by their names in `_CHECKSUM_ALGORITHMS`; the selected one (marked
+    with ``*``) is also under the key ``'*'``.  Names ftplib2 cannot compute
+    are left out.
+    """
+    offered = {}
+    for item in params.split(";"):
+        spelling = item.strip().rstrip("*")
+        name = _algorithm_name(spelling)
+        if name is not None:
+            offered.setdefault(name, spelling)
+            if item.strip().endswith("*"):
+                offered["*"] = name
+    return offered
+
+
+def _digest_hex(text: str, algorithm: str, resp: str) -> str:
+    """`text` in lower case, if it is a hex digest of `algorithm`'s length; else error_proto."""
+    if len(text) != _DIGEST_HEX_LENGTH[algorithm] or text.strip(string.hexdigits):
+        raise error_proto(f"not a {algorithm} digest: {resp[:200]!r}")
+    return text.lower()
+
+
+class _CRC32:
+    """zlib.crc32 behind hashlib's interface (zlib releases the GIL for long buffers too)."""
+
+    def __init__(self) -> None:
+        self._value = 0
+
+    def update(self, data: Any) -> None:
+        self._value = zlib.crc32(data, self._value)
+
+    def hexdigest(self) -> str:
+        return f"{self._value:08x}"
+
+
+def _new_digest(algorithm: str) -> Any:
+    """A fresh local digest of `algorithm`, with hashlib's update() and hexdigest()."""
+    if algorithm == "CRC32":
+        return _CRC32()
+    # Checking a transfer, not security: MD5 too where a FIPS policy forbids it for that.
+    return hashlib.new(algorithm.replace("-", "").lower(), usedforsecurity=False)
 
 
 def _check_size(what: str, total: int, expected: int | None) -> None:
