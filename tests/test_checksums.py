@@ -30,8 +30,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import io
+import os
 import re
 import tempfile
+import threading
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -39,6 +42,7 @@ from typing import Any, ClassVar
 
 import pytest
 from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import TLS_DTPHandler, TLS_FTPHandler
 from pyftpdlib.handlers.ftp.data import DTPHandler
 from pyftpdlib.handlers.ftp.producers import FileProducer
 
@@ -47,12 +51,17 @@ from test_ftplib2 import (
     PASSWORD,
     TIMEOUT,
     USER,
+    CallbackFailed,
     HostileServer,
     LiveServer,
+    SpliceSpy,
     _ClearCommandChannel,
     _TestServerBehaviour,
     hostile_assert_in_step,
     hostile_serving,
+    needs_splice,
+    partial_downloads,
+    plant_partial_download,
     running_server,
     verbs_of,
 )
@@ -113,6 +122,7 @@ class ChecksumHandler:
     hash_range = True  # False: "213 SHA-1 <hex> <path>", as older FileZilla Servers answer
     x_commands: ClassVar[tuple[str, ...]] = ("XCRC", "MD5", "XMD5", "XSHA1", "XSHA256", "XSHA512")
     x_code = "213"  # "250": Globalscape's form, in lower case
+    refusal = ""  # a reply to every checksum command instead of the digest
     hash_selected: str  # per session
 
     def handle(self) -> None:
@@ -142,7 +152,10 @@ class ChecksumHandler:
             self.respond(f"200 {name}")
 
     def _digest(self, path: str, algorithm: str) -> str | None:
-        """The digest of the file at `path` (a file-system path), or None after a 550 reply."""
+        """The digest of the file at `path` (a file-system path), or None after an error reply."""
+        if self.refusal:
+            self.respond(self.refusal)
+            return None
         if not self.fs.isfile(self.fs.realpath(path)):
             self.respond(f"550 {self.fs.fs2ftp(path)}: Not a regular file")
             return None
@@ -214,8 +227,12 @@ class _FlippingProducer:
         return data
 
 
-class FlippingDTPHandler(DTPHandler):
-    """A faulty data path: flips one byte (FLIPPED_AT) of each file sent or received."""
+class _FlipsOneByte:
+    """Mixed into a DTP handler: a faulty data path that flips the byte at FLIPPED_AT of each
+    file sent or received (or, with `drop`, loses it from a file received)."""
+
+    drop = False
+    _received = 0
 
     def use_sendfile(self) -> bool:
         return False  # the bytes must pass through the producer to be flipped
@@ -223,16 +240,28 @@ class FlippingDTPHandler(DTPHandler):
     def push_with_producer(self, producer: object) -> None:
         if isinstance(producer, FileProducer):
             producer = _FlippingProducer(producer)
-        super().push_with_producer(producer)
+        super().push_with_producer(producer)  # type: ignore[misc]
 
     def recv(self, buffer_size: int) -> bytes:
-        data = super().recv(buffer_size)
-        received = getattr(self, "_flip_received", 0)
-        self._flip_received = received + len(data)
-        at = FLIPPED_AT - received
+        data = super().recv(buffer_size)  # type: ignore[misc]
+        at = FLIPPED_AT - self._received
+        self._received += len(data)
         if 0 <= at < len(data):
-            data = data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
+            middle = b"" if self.drop else bytes([data[at] ^ 0xFF])
+            data = data[:at] + middle + data[at + 1 :]
         return data
+
+
+class FlippingDTPHandler(_FlipsOneByte, DTPHandler):
+    pass
+
+
+class FlippingTLSDTPHandler(_FlipsOneByte, TLS_DTPHandler):
+    pass
+
+
+class DroppingDTPHandler(_FlipsOneByte, DTPHandler):
+    drop = True
 
 
 def checksum_pyftpdlib(
@@ -655,3 +684,457 @@ def test_checksum_of_a_file_the_server_cannot_read_is_not_tried_elsewhere(
     with pytest.raises(ftplib2.error_perm, match="Permission denied"):
         ftp.checksum("abc")
     assert "XCRC abc" not in server.commands
+
+
+# --------------------------------------------------------------------------
+# download(verify=True)
+# --------------------------------------------------------------------------
+
+BIG = os.urandom((3 << 20) + 17)  # several blocks, more than a socket buffer holds
+CHECKSUM_VERBS = {"HASH", "XSHA512", "XSHA256", "XSHA1", "XMD5", "MD5", "XCRC"}
+
+
+@pytest.fixture(scope="module")
+def flipping_server(server_variants: Callable[..., LiveServer]) -> LiveServer:
+    """The pyftpdlib checksum server, with a data path that flips one byte of each file."""
+    return server_variants(dtp_handler=FlippingDTPHandler)
+
+
+@pytest.fixture(scope="module")
+def tls_checksum_servers(
+    ftp_root: Path,
+    authorizer: DummyAuthorizer,
+    certificate_authority: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, LiveServer]]:
+    """FTPS servers with checksum commands: "sound", and "flipping" one byte of each file."""
+    pem = tmp_path_factory.mktemp("tls-checksums") / "server.pem"
+    certificate_authority.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(
+        str(pem)
+    )
+    with contextlib.ExitStack() as stack:
+        servers = {
+            name: stack.enter_context(
+                running_server(
+                    ("127.0.0.1", 0),
+                    ftp_root,
+                    authorizer,
+                    handler_base=TLS_FTPHandler,
+                    mixins=(TLSChecksumHandler, _TestServerBehaviour),
+                    certfile=str(pem),
+                    ssl_context=None,
+                    dtp_handler=dtp,
+                )
+            )
+            for name, dtp in (("sound", TLS_DTPHandler), ("flipping", FlippingTLSDTPHandler))
+        }
+        yield servers
+
+
+def tls_connect(server: LiveServer, directory: Path, context: Any) -> ftplib2.FTP_TLS:
+    ftp = ftplib2.FTP_TLS(context=context, timeout=TIMEOUT)
+    try:
+        ftp.connect(server.host, server.port)
+        ftp.login(USER, PASSWORD)
+        ftp.prot_p()
+        ftp.cwd(directory.name)
+    except BaseException:
+        ftp.close()
+        raise
+    return ftp
+
+
+def download_to(ftp: ftplib2.FTP, target: str, tmp_path: Path, **options: Any) -> bytes:
+    """Download data.bin into a path or a file object (`target`); return what was written."""
+    local = tmp_path / "data.bin"
+    if target == "path":
+        ftp.download("data.bin", local, **options)
+        return local.read_bytes()
+    with open(local, "wb") as f:
+        ftp.download("data.bin", f, **options)
+    return local.read_bytes()
+
+
+@pytest.mark.parametrize("target", ["path", "file"])
+def test_download_with_verify_arrives_whole_checked_by_the_servers_checksum(
+    checksum_server: ChecksumServer, checksum_dir: Path, tmp_path: Path, target: str
+) -> None:
+    (checksum_dir / "data.bin").write_bytes(BIG)
+    with connect(checksum_server, checksum_dir) as ftp:
+        assert download_to(ftp, target, tmp_path, verify=True) == BIG
+        if checksum_server.live is not None:
+            assert "HASH data.bin" in checksum_server.live.commands_of(ftp)
+    assert not partial_downloads(tmp_path)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_download_verified_with_each_algorithm(
+    checksum_server: ChecksumServer, checksum_dir: Path, tmp_path: Path, algorithm: str
+) -> None:
+    if algorithm not in checksum_server.algorithms:
+        pytest.skip(f"{checksum_server.name} does not compute {algorithm}")
+    (checksum_dir / "data.bin").write_bytes(BIG)
+    with connect(checksum_server, checksum_dir, WithoutHash) as ftp:
+        assert download_to(ftp, "path", tmp_path, verify=algorithm) == BIG
+
+
+@pytest.mark.parametrize("target", ["path", "file"])
+def test_download_with_verify_refuses_a_stream_with_one_byte_flipped(
+    flipping_server: LiveServer, workdir_in: Path, tmp_path: Path, target: str
+) -> None:
+    (workdir_in / "data.bin").write_bytes(BIG)
+    with connect(flipping_server, workdir_in) as ftp:
+        # The fault is real, and the size alone does not see it:
+        damaged = download_to(ftp, target, tmp_path)
+        assert len(damaged) == len(BIG) and damaged != BIG
+        assert damaged[FLIPPED_AT] == BIG[FLIPPED_AT] ^ 0xFF
+        (tmp_path / "data.bin").unlink()
+        with pytest.raises(ftplib2.error_proto, match="SHA-512"):
+            download_to(ftp, target, tmp_path, verify=True)
+        assert ftp.voidcmd("NOOP")[:3] == "200"
+    if target == "path":
+        assert not (tmp_path / "data.bin").exists()  # nothing under the final name
+        assert not partial_downloads(tmp_path)  # nor wrong bytes to resume from
+
+
+@needs_splice
+def test_download_with_verify_keeps_the_splice_and_hashes_the_file(
+    checksum_ftp: ftplib2.FTP,
+    checksum_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (checksum_dir / "data.bin").write_bytes(BIG)
+    spy = SpliceSpy(monkeypatch)
+    assert download_to(checksum_ftp, "path", tmp_path, verify=True) == BIG
+    assert spy.calls > 2
+
+
+@pytest.mark.parametrize(
+    "kernel",
+    [
+        pytest.param("splice", marks=needs_splice),
+        pytest.param("no-splice", marks=needs_splice),
+        pytest.param("no-pread"),
+    ],
+)
+def test_download_with_verify_sees_the_flip_whichever_way_the_bytes_reach_the_file(
+    server_variants: Callable[..., LiveServer],
+    workdir_in: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kernel: str,
+) -> None:
+    if kernel == "no-splice":  # a kernel that will not splice from sockets: read in Python
+        SpliceSpy(monkeypatch, refuse_sockets=True)
+    if kernel == "no-pread":  # Windows: no digest behind the writer, hashed as it arrives
+        monkeypatch.delattr(os, "pread")
+    (workdir_in / "data.bin").write_bytes(BIG)
+    with connect(server_variants(), workdir_in) as ftp:
+        assert download_to(ftp, "path", tmp_path, verify=True) == BIG
+    with (
+        connect(server_variants(dtp_handler=FlippingDTPHandler), workdir_in) as ftp,
+        pytest.raises(ftplib2.error_proto),
+    ):
+        download_to(ftp, "path", tmp_path, verify=True)
+
+
+def test_download_with_verify_over_tls(
+    tls_checksum_servers: dict[str, LiveServer],
+    tls_client_context: Any,
+    workdir_in: Path,
+    tmp_path: Path,
+) -> None:
+    (workdir_in / "data.bin").write_bytes(BIG)
+    with tls_connect(tls_checksum_servers["sound"], workdir_in, tls_client_context) as ftp:
+        assert download_to(ftp, "path", tmp_path, verify=True) == BIG
+    with (
+        tls_connect(tls_checksum_servers["flipping"], workdir_in, tls_client_context) as ftp,
+        pytest.raises(ftplib2.error_proto),
+    ):
+        download_to(ftp, "path", tmp_path, verify=True)
+    assert not partial_downloads(tmp_path)
+
+
+@pytest.mark.parametrize("kept", ["sound", "damaged"])
+def test_download_resumed_with_verify_checks_the_part_it_kept_too(
+    checksum_ftp: ftplib2.FTP, checksum_dir: Path, tmp_path: Path, kept: str
+) -> None:
+    (checksum_dir / "data.bin").write_bytes(BIG)
+    prefix = bytearray(BIG[:123_456])
+    if kept == "damaged":
+        prefix[5] ^= 0x01
+    plant_partial_download(tmp_path / "data.bin", bytes(prefix))
+    if kept == "sound":
+        assert checksum_ftp.download("data.bin", tmp_path / "data.bin", resume=True, verify=True)
+        assert (tmp_path / "data.bin").read_bytes() == BIG
+    else:
+        with pytest.raises(ftplib2.error_proto):
+            checksum_ftp.download("data.bin", tmp_path / "data.bin", resume=True, verify=True)
+        assert not (tmp_path / "data.bin").exists()
+    assert not partial_downloads(tmp_path)
+
+
+def test_download_resumed_into_a_complete_partial_file_is_still_verified(
+    checksum_ftp: ftplib2.FTP, checksum_dir: Path, tmp_path: Path
+) -> None:
+    (checksum_dir / "data.bin").write_bytes(BIG)
+    damaged = bytearray(BIG)
+    damaged[-1] ^= 0x01
+    plant_partial_download(tmp_path / "data.bin", bytes(damaged))  # whole, but wrong
+    with pytest.raises(ftplib2.error_proto):
+        checksum_ftp.download("data.bin", tmp_path / "data.bin", resume=True, verify=True)
+    assert not (tmp_path / "data.bin").exists()
+
+
+@pytest.mark.parametrize("kept", ["sound", "damaged"])
+def test_download_resumed_into_a_file_object_with_verify_hashes_what_it_holds(
+    checksum_ftp: ftplib2.FTP, checksum_dir: Path, kept: str
+) -> None:
+    (checksum_dir / "data.bin").write_bytes(BIG)
+    local = io.BytesIO(BIG[:70_000] if kept == "sound" else b"x" + BIG[1:70_000])
+    if kept == "sound":
+        assert checksum_ftp.download("data.bin", local, resume=True, verify=True) == len(BIG)
+        assert local.getvalue() == BIG
+    else:
+        with pytest.raises(ftplib2.error_proto):
+            checksum_ftp.download("data.bin", local, resume=True, verify=True)
+
+
+def test_download_resumed_with_verify_into_a_write_only_file_is_refused_before_retr(
+    checksum_server: ChecksumServer, checksum_ftp: ftplib2.FTP, checksum_dir: Path, tmp_path: Path
+) -> None:
+    (checksum_dir / "data.bin").write_bytes(BIG)
+    (tmp_path / "data.bin").write_bytes(BIG[:1000])
+    with open(tmp_path / "data.bin", "ab") as f, pytest.raises(io.UnsupportedOperation):
+        checksum_ftp.download("data.bin", f, resume=True, verify=True)
+    if checksum_server.live is not None:
+        assert "RETR" not in verbs_of(checksum_server.live, checksum_ftp)
+
+
+def test_download_with_verify_where_the_checksum_fails_keeps_the_partial_file(
+    server_variants: Callable[..., LiveServer], workdir_in: Path, tmp_path: Path
+) -> None:
+    # A busy server (450): the bytes may be right, and a resume will verify them again.
+    (workdir_in / "data.bin").write_bytes(BIG)
+    with connect(server_variants(refusal="450 Busy, try later."), workdir_in) as ftp:
+        with pytest.raises(ftplib2.error_temp):
+            ftp.download("data.bin", tmp_path / "data.bin", verify=True)
+        assert not (tmp_path / "data.bin").exists()
+        assert len(partial_downloads(tmp_path)) == 1
+    with connect(server_variants(), workdir_in) as ftp:
+        ftp.download("data.bin", tmp_path / "data.bin", resume=True, verify=True)
+        assert (tmp_path / "data.bin").read_bytes() == BIG
+
+
+def test_download_with_verify_stops_its_digest_thread_whatever_happens(
+    checksum_ftp: ftplib2.FTP, checksum_dir: Path, tmp_path: Path
+) -> None:
+    (checksum_dir / "data.bin").write_bytes(BIG)
+
+    def fail(n: int) -> None:
+        raise CallbackFailed
+
+    with pytest.raises(CallbackFailed):
+        checksum_ftp.download("data.bin", tmp_path / "data.bin", verify=True, callback=fail)
+    assert not [t for t in threading.enumerate() if t.name == "ftplib2-digest"]
+    checksum_ftp.download("data.bin", tmp_path / "data.bin", verify=True)
+    assert not [t for t in threading.enumerate() if t.name == "ftplib2-digest"]
+
+
+def test_download_with_verify_from_a_server_without_checksums_checks_the_size(
+    ftp: ftplib2.FTP, server: LiveServer, workdir: Path, tmp_path: Path
+) -> None:
+    (workdir / "data.bin").write_bytes(BIG)
+    assert download_to(ftp, "path", tmp_path, verify=True) == BIG
+    verbs = verbs_of(server, ftp)
+    assert verbs.index("SIZE") < verbs.index("RETR")
+    assert not CHECKSUM_VERBS & set(verbs)
+
+
+@pytest.fixture(scope="module")
+def bare_server(server_variants: Callable[..., LiveServer]) -> LiveServer:
+    """A pyftpdlib server with neither checksum commands nor SIZE."""
+    from pyftpdlib.handlers import FTPHandler
+
+    proto_cmds = {**FTPHandler.proto_cmds, **_TestServerBehaviour.extra_commands}
+    del proto_cmds["SIZE"]
+    return server_variants(hash_algorithms=(), x_commands=(), proto_cmds=HashableDict(proto_cmds))
+
+
+class HashableDict(dict):
+    """A dict that can be part of server_variants's key."""
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return id(self)
+
+
+def test_download_with_verify_from_a_server_without_checksums_or_size_is_refused(
+    bare_server: LiveServer, workdir_in: Path, tmp_path: Path
+) -> None:
+    (workdir_in / "data.bin").write_bytes(BIG)
+    with connect(bare_server, workdir_in) as ftp:
+        with pytest.raises(ftplib2.error_perm, match="no checksum or SIZE"):
+            ftp.download("data.bin", tmp_path / "data.bin", verify=True)
+        assert "RETR" not in verbs_of(bare_server, ftp)
+        assert ftp.download("data.bin", tmp_path / "data.bin") == len(BIG)  # unverified
+
+
+def test_download_verified_with_an_algorithm_the_server_lacks_is_refused_before_retr(
+    server_variants: Callable[..., LiveServer], workdir_in: Path, tmp_path: Path
+) -> None:
+    server = server_variants(**SERVER_FORMS["globalscape"])
+    (workdir_in / "data.bin").write_bytes(BIG)
+    with connect(server, workdir_in) as ftp:
+        with pytest.raises(ftplib2.error_perm, match="SHA-256"):
+            ftp.download("data.bin", tmp_path / "data.bin", verify="SHA-256")
+        with pytest.raises(ValueError, match="SHA-3"):
+            ftp.download("data.bin", tmp_path / "data.bin", verify="SHA-3")
+        assert "RETR" not in verbs_of(server, ftp)
+    assert not partial_downloads(tmp_path)
+
+
+# --------------------------------------------------------------------------
+# upload(verify=True)
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", ["path", "file", "pipe"])
+def test_upload_with_verify_is_checked_by_the_servers_checksum(
+    checksum_server: ChecksumServer, checksum_dir: Path, tmp_path: Path, source: str
+) -> None:
+    (tmp_path / "data.bin").write_bytes(BIG)
+    with connect(checksum_server, checksum_dir) as ftp:
+        if source == "path":
+            sent = ftp.upload(tmp_path / "data.bin", "data.bin", verify=True)
+        elif source == "file":
+            with open(tmp_path / "data.bin", "rb") as f:
+                sent = ftp.upload(f, "data.bin", verify=True)
+        else:
+            r, w = os.pipe()
+            writer = threading.Thread(target=lambda: (os.write(w, BIG), os.close(w)))
+            writer.start()
+            try:
+                with open(r, "rb") as f:
+                    sent = ftp.upload(f, "data.bin", verify=True)
+            finally:
+                writer.join()
+        assert sent == len(BIG)
+        if checksum_server.live is not None:
+            assert "HASH data.bin" in checksum_server.live.commands_of(ftp)
+    assert (checksum_dir / "data.bin").read_bytes() == BIG
+
+
+@pytest.fixture(scope="module")
+def no_delete_authorizer(ftp_root: Path) -> DummyAuthorizer:
+    """USER with every permission, and "keeper", who may not delete."""
+    authorizer = DummyAuthorizer()
+    authorizer.add_user(USER, PASSWORD, str(ftp_root), perm="elradfmwMT")
+    authorizer.add_user("keeper", PASSWORD, str(ftp_root), perm="elrawMT")
+    return authorizer
+
+
+@pytest.fixture(scope="module")
+def faulty_upload_servers(
+    ftp_root: Path, no_delete_authorizer: DummyAuthorizer
+) -> Iterator[dict[str, LiveServer]]:
+    """Checksum servers that store one byte wrong ("flipping") or one byte short ("dropping")."""
+    with contextlib.ExitStack() as stack:
+        yield {
+            name: stack.enter_context(
+                checksum_pyftpdlib(ftp_root, no_delete_authorizer, dtp_handler=dtp)
+            )
+            for name, dtp in (("flipping", FlippingDTPHandler), ("dropping", DroppingDTPHandler))
+        }
+
+
+def test_upload_with_verify_deletes_a_file_the_server_stored_wrong(
+    faulty_upload_servers: dict[str, LiveServer], workdir_in: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "data.bin").write_bytes(BIG)
+    with connect(faulty_upload_servers["flipping"], workdir_in) as ftp:
+        # The fault is real, and the size alone does not see it:
+        assert ftp.upload(tmp_path / "data.bin", "data.bin") == len(BIG)
+        stored = (workdir_in / "data.bin").read_bytes()
+        assert len(stored) == len(BIG) and stored[FLIPPED_AT] == BIG[FLIPPED_AT] ^ 0xFF
+        with pytest.raises(ftplib2.error_proto, match="deleted it"):
+            ftp.upload(tmp_path / "data.bin", "data.bin", verify=True)
+        assert ftp.voidcmd("NOOP")[:3] == "200"
+    assert not (workdir_in / "data.bin").exists()
+
+
+def test_upload_with_verify_deletes_a_file_the_server_stored_short(
+    faulty_upload_servers: dict[str, LiveServer], workdir_in: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "data.bin").write_bytes(BIG)
+    with connect(faulty_upload_servers["dropping"], workdir_in) as ftp:
+        with pytest.raises(ftplib2.error_proto, match="deleted it"):
+            ftp.upload(tmp_path / "data.bin", "data.bin", verify=True)
+        # Without verify, the size check raises too, but leaves the file as it was.
+        with pytest.raises(ftplib2.error_proto):
+            ftp.upload(tmp_path / "data.bin", "data.bin")
+    assert len((workdir_in / "data.bin").read_bytes()) == len(BIG) - 1
+
+
+def test_upload_with_verify_says_so_when_the_server_will_not_delete_the_wrong_file(
+    faulty_upload_servers: dict[str, LiveServer], workdir_in: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "data.bin").write_bytes(BIG)
+    ftp = ftplib2.FTP(timeout=TIMEOUT)
+    server = faulty_upload_servers["flipping"]
+    with ftp:
+        ftp.connect(server.host, server.port)
+        ftp.login("keeper", PASSWORD)
+        ftp.cwd(workdir_in.name)
+        with pytest.raises(ftplib2.error_proto, match="would not delete it"):
+            ftp.upload(tmp_path / "data.bin", "data.bin", verify=True)
+    assert (workdir_in / "data.bin").exists()
+
+
+@pytest.mark.parametrize("kept", ["sound", "damaged", "whole-but-damaged"])
+def test_upload_resumed_with_verify_checks_the_part_the_server_kept(
+    checksum_ftp: ftplib2.FTP, checksum_dir: Path, tmp_path: Path, kept: str
+) -> None:
+    (tmp_path / "data.bin").write_bytes(BIG)
+    remote = bytearray(BIG if kept == "whole-but-damaged" else BIG[:200_000])
+    if kept != "sound":
+        remote[7] ^= 0x01
+    (checksum_dir / "data.bin").write_bytes(remote)
+    if kept == "sound":
+        assert checksum_ftp.upload(tmp_path / "data.bin", "data.bin", resume=True, verify=True)
+        assert (checksum_dir / "data.bin").read_bytes() == BIG
+    else:
+        with pytest.raises(ftplib2.error_proto, match="deleted it"):
+            checksum_ftp.upload(tmp_path / "data.bin", "data.bin", resume=True, verify=True)
+        assert not (checksum_dir / "data.bin").exists()
+
+
+def test_upload_resumed_with_verify_from_the_middle_of_a_file_hashes_from_there(
+    checksum_ftp: ftplib2.FTP, checksum_dir: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "data.bin").write_bytes(b"header to skip" + BIG)
+    (checksum_dir / "data.bin").write_bytes(BIG[:5000])
+    with open(tmp_path / "data.bin", "rb") as f:
+        f.seek(len(b"header to skip"))
+        assert checksum_ftp.upload(f, "data.bin", resume=True, verify=True) == len(BIG)
+    assert (checksum_dir / "data.bin").read_bytes() == BIG
+
+
+def test_upload_with_verify_to_a_server_without_checksums_checks_the_size(
+    ftp: ftplib2.FTP, server: LiveServer, workdir: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "data.bin").write_bytes(BIG)
+    assert ftp.upload(tmp_path / "data.bin", "data.bin", verify=True) == len(BIG)
+    verbs = verbs_of(server, ftp)
+    assert verbs.index("STOR") < verbs.index("SIZE")
+    assert not CHECKSUM_VERBS & set(verbs)
+
+
+def test_upload_with_verify_to_a_server_without_checksums_or_size_raises_error_perm(
+    bare_server: LiveServer, workdir_in: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "data.bin").write_bytes(BIG)
+    with connect(bare_server, workdir_in) as ftp:
+        with pytest.raises(ftplib2.error_perm, match="no checksum or SIZE"):
+            ftp.upload(tmp_path / "data.bin", "data.bin", verify=True)
+        assert ftp.upload(tmp_path / "data.bin", "data.bin") == len(BIG)  # unverified
