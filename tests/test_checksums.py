@@ -31,6 +31,7 @@ import contextlib
 import dataclasses
 import hashlib
 import io
+import json
 import os
 import re
 import tempfile
@@ -38,27 +39,34 @@ import threading
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any, ClassVar
 
 import pytest
 from pyftpdlib.authorizers import DummyAuthorizer
-from pyftpdlib.handlers import TLS_DTPHandler, TLS_FTPHandler
+from pyftpdlib.handlers import FTPHandler, TLS_DTPHandler, TLS_FTPHandler
 from pyftpdlib.handlers.ftp.data import DTPHandler
 from pyftpdlib.handlers.ftp.producers import FileProducer
 
 import ftplib2
 from test_ftplib2 import (
+    MIRROR_MANIFEST,
     PASSWORD,
     TIMEOUT,
     USER,
     CallbackFailed,
     HostileServer,
     LiveServer,
+    MirrorServer,
     SpliceSpy,
     _ClearCommandChannel,
     _TestServerBehaviour,
     hostile_assert_in_step,
     hostile_serving,
+    mirror_login,
+    mirror_parts,
+    mirror_run,
+    mirror_serving,
     needs_splice,
     partial_downloads,
     plant_partial_download,
@@ -957,8 +965,6 @@ def test_download_with_verify_from_a_server_without_checksums_checks_the_size(
 @pytest.fixture(scope="module")
 def bare_server(server_variants: Callable[..., LiveServer]) -> LiveServer:
     """A pyftpdlib server with neither checksum commands nor SIZE."""
-    from pyftpdlib.handlers import FTPHandler
-
     proto_cmds = {**FTPHandler.proto_cmds, **_TestServerBehaviour.extra_commands}
     del proto_cmds["SIZE"]
     return server_variants(hash_algorithms=(), x_commands=(), proto_cmds=HashableDict(proto_cmds))
@@ -1140,3 +1146,256 @@ def test_upload_with_verify_to_a_server_without_checksums_or_size_raises_error_p
         with pytest.raises(ftplib2.error_perm, match="no checksum or SIZE"):
             ftp.upload(tmp_path / "data.bin", "data.bin", verify=True)
         assert ftp.upload(tmp_path / "data.bin", "data.bin") == len(BIG)  # unverified
+
+
+# --------------------------------------------------------------------------
+# ftpmirror --checksum
+# --------------------------------------------------------------------------
+
+MIRROR_CHECKSUM_COMMANDS = {
+    name: spec for name, spec in ChecksumHandler.extra_commands.items() if name in CHECKSUM_VERBS
+}
+
+
+@pytest.fixture(scope="module")
+def mirror_checksum_servers(mirror_ftp_root: Path) -> Iterator[dict[str, MirrorServer]]:
+    """Mirror servers with checksum commands: "sound", and "flipping" one byte of each file."""
+    proto_cmds = {**FTPHandler.proto_cmds, **MIRROR_CHECKSUM_COMMANDS}
+    with contextlib.ExitStack() as stack:
+        yield {
+            name: stack.enter_context(
+                mirror_serving(
+                    mirror_ftp_root, mixins=(ChecksumHandler,), proto_cmds=proto_cmds, **extra
+                )
+            )
+            for name, extra in (("sound", {}), ("flipping", {"dtp_handler": FlippingDTPHandler}))
+        }
+
+
+def checksum_tree(root: Path) -> Path:
+    """A small remote tree in the mirror servers' root; returns its directory."""
+    remote = Path(tempfile.mkdtemp(prefix="k-", dir=root))
+    (remote / "a.bin").write_bytes(BIG[:300_000])
+    (remote / "sub").mkdir()
+    (remote / "sub" / "b.txt").write_bytes(b"bravo\n" * 100)  # these two under FLIPPED_AT
+    (remote / "sub" / "c with space.bin").write_bytes(BIG[1000:1800])
+    return remote
+
+
+def manifest_of(local: Path) -> dict[str, Any]:
+    return json.loads((local / MIRROR_MANIFEST).read_text(encoding="ascii"))
+
+
+MIRRORED = ["a.bin", "sub/b.txt", "sub/c with space.bin"]
+
+
+def test_mirror_checksum_records_the_checksums_and_keeps_copies_whose_dates_changed(
+    mirror_tool: ModuleType,
+    mirror_checksum_servers: dict[str, MirrorServer],
+    mirror_ftp_root: Path,
+    tmp_path: Path,
+) -> None:
+    server = mirror_checksum_servers["sound"]
+    remote = checksum_tree(mirror_ftp_root)
+    local = tmp_path / "local"
+    args = [*mirror_login(server), remote.name, local]
+
+    first = mirror_run(mirror_tool, "--checksum", *args)
+    assert first.status == 0, first.err
+    assert first.summary["files"] == 3
+    manifest = manifest_of(local)
+    assert manifest["format"] == "ftpmirror/1"
+    assert manifest["checksums"] == {
+        rel: "SHA-256:" + digest_of((remote / rel).read_bytes(), "SHA-256") for rel in MIRRORED
+    }
+    # Each record keeps the form every ftpmirror/1 reader takes.
+    assert all(set(facts) == {"size", "modify", "unique"} for facts in manifest["files"].values())
+
+    for rel in MIRRORED:  # the same bytes, stored again: new dates, nothing new to fetch
+        os.utime(remote / rel, (1_700_000_000, 1_700_000_000))
+    start = len(server.commands)
+    second = mirror_run(mirror_tool, "--checksum", *args)
+    assert second.status == 0, second.err
+    assert second.summary["files"] == 0 and second.summary["unchanged"] == 3
+    assert not [c for c in server.commands_since(start) if c.startswith("RETR")]
+    assert manifest_of(local)["checksums"] == manifest["checksums"]
+    # The records now hold the new dates: a run without --checksum finds nothing to do.
+    third = mirror_run(mirror_tool, *args)
+    assert third.status == 0 and third.summary["files"] == 0, third.out
+
+
+def test_mirror_checksum_fetches_what_changed_under_the_same_size_and_dates(
+    mirror_tool: ModuleType,
+    mirror_checksum_servers: dict[str, MirrorServer],
+    mirror_ftp_root: Path,
+    tmp_path: Path,
+) -> None:
+    server = mirror_checksum_servers["sound"]
+    remote = checksum_tree(mirror_ftp_root)
+    local = tmp_path / "local"
+    args = [*mirror_login(server), remote.name, local]
+    assert mirror_run(mirror_tool, "--checksum", *args).status == 0
+    edited = remote / "sub" / "b.txt"
+    stamp = edited.stat()
+    edited.write_bytes(b"BRAVO\n" * 100)  # same size
+    os.utime(edited, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+
+    unseen = mirror_run(mirror_tool, *args)  # the dates alone miss it
+    assert unseen.summary["files"] == 0
+    seen = mirror_run(mirror_tool, "--checksum", *args)
+    assert seen.status == 0, seen.err
+    assert seen.summary["files"] == 1 and seen.summary["unchanged"] == 2
+    assert (local / "sub" / "b.txt").read_bytes() == b"BRAVO\n" * 100
+    assert manifest_of(local)["checksums"]["sub/b.txt"] == "SHA-256:" + digest_of(
+        b"BRAVO\n" * 100, "SHA-256"
+    )
+
+
+def test_mirror_checksum_refuses_a_download_with_a_flipped_byte(
+    mirror_tool: ModuleType,
+    mirror_checksum_servers: dict[str, MirrorServer],
+    mirror_ftp_root: Path,
+    tmp_path: Path,
+) -> None:
+    remote = checksum_tree(mirror_ftp_root)
+    local = tmp_path / "local"
+    args = [*mirror_login(mirror_checksum_servers["flipping"]), remote.name, local]
+    result = mirror_run(mirror_tool, "--checksum", *args)
+    assert result.status == 1
+    assert (
+        len(result.error_lines) == 1 and "a.bin" in result.error_lines[0]
+    )  # the one past FLIPPED_AT
+    assert not (local / "a.bin").exists()
+    assert not mirror_parts(local)
+    assert "a.bin" not in manifest_of(local)["files"]
+    assert (local / "sub" / "b.txt").read_bytes() == (remote / "sub" / "b.txt").read_bytes()
+
+
+def test_mirror_checksum_hashes_a_copy_it_has_no_checksum_for(
+    mirror_tool: ModuleType,
+    mirror_checksum_servers: dict[str, MirrorServer],
+    mirror_ftp_root: Path,
+    tmp_path: Path,
+) -> None:
+    server = mirror_checksum_servers["sound"]
+    remote = checksum_tree(mirror_ftp_root)
+    local = tmp_path / "local"
+    args = [*mirror_login(server), remote.name, local]
+    assert mirror_run(mirror_tool, *args).status == 0  # no checksums recorded
+    assert manifest_of(local)["checksums"] == {}
+    damaged = bytearray((local / "a.bin").read_bytes())
+    damaged[10] ^= 0x01  # a local copy gone bad, with its size and dates intact
+    stamp = (local / "a.bin").stat()
+    (local / "a.bin").write_bytes(damaged)
+    os.utime(local / "a.bin", ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+
+    result = mirror_run(mirror_tool, "--checksum", *args)
+    assert result.status == 0, result.err
+    assert result.summary["files"] == 1 and result.summary["unchanged"] == 2
+    assert (local / "a.bin").read_bytes() == (remote / "a.bin").read_bytes()
+    assert set(manifest_of(local)["checksums"]) == set(MIRRORED)
+
+
+def test_mirror_without_checksum_drops_the_checksum_of_a_file_it_fetches_again(
+    mirror_tool: ModuleType,
+    mirror_checksum_servers: dict[str, MirrorServer],
+    mirror_ftp_root: Path,
+    tmp_path: Path,
+) -> None:
+    server = mirror_checksum_servers["sound"]
+    remote = checksum_tree(mirror_ftp_root)
+    local = tmp_path / "local"
+    args = [*mirror_login(server), remote.name, local]
+    assert mirror_run(mirror_tool, "--checksum", *args).status == 0
+    (remote / "a.bin").write_bytes(b"new and shorter")
+    (remote / "sub" / "c with space.bin").unlink()
+    assert mirror_run(mirror_tool, "-r", *args).summary["files"] == 1
+    assert set(manifest_of(local)["checksums"]) == {"sub/b.txt"}
+
+
+def test_mirror_manifest_checksums_are_checked_when_loaded(
+    mirror_tool: ModuleType, tmp_path: Path
+) -> None:
+    files = {rel: {"size": 1, "modify": None, "unique": None} for rel in ("a", "b", "c", "d")}
+    sha = "SHA-256:" + "ab" * 32
+    data = {
+        "format": "ftpmirror/1",
+        "source": "ftp://x:21/",
+        "files": files,
+        "partial": {},
+        "checksums": {
+            "a": sha,
+            "b": "SHA-256:" + "AB" * 32,  # upper case: not as written
+            "c": "SHA-256:" + "ab" * 31,  # short
+            "d": "SHA-3:" + "ab" * 32,  # unknown algorithm
+            "gone": sha,  # no such file
+        },
+    }
+    (tmp_path / MIRROR_MANIFEST).write_text(json.dumps(data), encoding="ascii")
+    report = mirror_tool.Report(verbosity=1)
+    loaded = mirror_tool.Manifest.load(str(tmp_path / MIRROR_MANIFEST), "ftp://x:21/", report)
+    assert loaded.files == files
+    assert loaded.checksums == {"a": sha}
+    del data["checksums"]  # as every manifest before --checksum
+    (tmp_path / MIRROR_MANIFEST).write_text(json.dumps(data), encoding="ascii")
+    loaded = mirror_tool.Manifest.load(str(tmp_path / MIRROR_MANIFEST), "ftp://x:21/", report)
+    assert loaded.files == files and loaded.checksums == {}
+
+
+def test_mirror_checksum_on_a_server_without_checksums_decides_by_dates(
+    mirror_tool: ModuleType, mirror_server: MirrorServer, mirror_ftp_root: Path, tmp_path: Path
+) -> None:
+    remote = checksum_tree(mirror_ftp_root)
+    local = tmp_path / "local"
+    args = [*mirror_login(mirror_server), remote.name, local]
+    result = mirror_run(mirror_tool, "--checksum", *args)
+    assert result.status == 0, result.err
+    assert "no checksum command" in result.out
+    assert result.summary["files"] == 3
+    assert mirror_run(mirror_tool, "--checksum", *args).summary["unchanged"] == 3
+
+
+def test_mirror_checksum_dry_run_says_what_it_would_check(
+    mirror_tool: ModuleType,
+    mirror_checksum_servers: dict[str, MirrorServer],
+    mirror_ftp_root: Path,
+    tmp_path: Path,
+) -> None:
+    server = mirror_checksum_servers["sound"]
+    remote = checksum_tree(mirror_ftp_root)
+    local = tmp_path / "local"
+    args = [*mirror_login(server), remote.name, local]
+    assert mirror_run(mirror_tool, "--checksum", *args).status == 0
+    start = len(server.commands)
+    result = mirror_run(mirror_tool, "--checksum", "--dry-run", *args)
+    assert result.status == 0, result.err
+    assert "would check sub/b.txt by checksum" in result.out
+    assert not CHECKSUM_VERBS & {c.split()[0] for c in server.commands_since(start)}
+
+
+def test_mirror_reverse_checksum_deletes_a_wrong_upload_before_it_takes_the_files_place(
+    mirror_tool: ModuleType,
+    mirror_checksum_servers: dict[str, MirrorServer],
+    mirror_ftp_root: Path,
+    tmp_path: Path,
+) -> None:
+    remote = Path(tempfile.mkdtemp(prefix="r-", dir=mirror_ftp_root))
+    (remote / "a.bin").write_bytes(b"the server's own version")
+    local = tmp_path / "local"
+    local.mkdir()
+    (local / "a.bin").write_bytes(BIG[:300_000])
+    (local / "small.txt").write_bytes(b"under a thousand bytes")
+    flipping = mirror_checksum_servers["flipping"]
+    result = mirror_run(
+        mirror_tool, "--reverse", "--checksum", *mirror_login(flipping), remote.name, local
+    )
+    assert result.status == 1
+    assert len(result.error_lines) == 1 and "a.bin" in result.error_lines[0]
+    assert (remote / "a.bin").read_bytes() == b"the server's own version"
+    assert sorted(os.listdir(remote)) == ["a.bin", "small.txt"]  # no partial upload left
+    sound = mirror_checksum_servers["sound"]
+    result = mirror_run(
+        mirror_tool, "--reverse", "--checksum", *mirror_login(sound), remote.name, local
+    )
+    assert result.status == 0, result.err
+    assert (remote / "a.bin").read_bytes() == BIG[:300_000]
