@@ -1159,7 +1159,8 @@ MIRROR_CHECKSUM_COMMANDS = {
 
 @pytest.fixture(scope="module")
 def mirror_checksum_servers(mirror_ftp_root: Path) -> Iterator[dict[str, MirrorServer]]:
-    """Mirror servers with checksum commands: "sound", and "flipping" one byte of each file."""
+    """Mirror servers with checksum commands: "sound", "flipping" one byte of each file, and
+    "refusing" to compute any (556, a server's policy)."""
     proto_cmds = {**FTPHandler.proto_cmds, **MIRROR_CHECKSUM_COMMANDS}
     with contextlib.ExitStack() as stack:
         yield {
@@ -1168,7 +1169,11 @@ def mirror_checksum_servers(mirror_ftp_root: Path) -> Iterator[dict[str, MirrorS
                     mirror_ftp_root, mixins=(ChecksumHandler,), proto_cmds=proto_cmds, **extra
                 )
             )
-            for name, extra in (("sound", {}), ("flipping", {"dtp_handler": FlippingDTPHandler}))
+            for name, extra in (
+                ("sound", {}),
+                ("flipping", {"dtp_handler": FlippingDTPHandler}),
+                ("refusing", {"refusal": "556 Over the hashing policy's size."}),
+            )
         }
 
 
@@ -1399,3 +1404,22 @@ def test_mirror_reverse_checksum_deletes_a_wrong_upload_before_it_takes_the_file
     )
     assert result.status == 0, result.err
     assert (remote / "a.bin").read_bytes() == BIG[:300_000]
+
+
+def test_mirror_checksum_of_files_the_server_will_not_hash_goes_by_size_and_dates(
+    mirror_tool: ModuleType,
+    mirror_checksum_servers: dict[str, MirrorServer],
+    mirror_ftp_root: Path,
+    tmp_path: Path,
+) -> None:
+    remote = checksum_tree(mirror_ftp_root)
+    local = tmp_path / "local"
+    args = [*mirror_login(mirror_checksum_servers["refusing"]), remote.name, local]
+    first = mirror_run(mirror_tool, "--checksum", "-v", "-v", *args)
+    assert first.status == 0, first.err
+    assert first.summary["files"] == 3
+    assert "no checksum for a.bin: 556 Over" in first.out
+    assert manifest_of(local)["checksums"] == {}
+    second = mirror_run(mirror_tool, "--checksum", *args)
+    assert second.status == 0, second.err
+    assert second.summary["unchanged"] == 3 and second.summary["files"] == 0

@@ -1518,10 +1518,10 @@ class Mirror:
             except ftplib2.error_perm as exc:
                 if exc.code in ("500", "501", "502", "504"):
                     continue  # not for that algorithm: try the next
-                if t.check:  # refused for this file (too big, ...): the dates decide
-                    self.report.say(f"no checksum for {show(t.rel)}: {one_line(exc)}", 2)
-                    return None
-                raise
+                # Refused for this file (too big for the server's policy, say): as without
+                # --checksum, the dates decide, and a file fetched is checked by size.
+                self.report.say(f"no checksum for {show(t.rel)}: {one_line(exc)}", 2)
+                return None
             self.algorithm = found[0]
             return found
         return None
