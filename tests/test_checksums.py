@@ -13,7 +13,12 @@ Against live servers, this proves that:
   byte of the data stream is flipped, and passes otherwise, spliced, over TLS, into a file
   object and when resuming; upload(verify=True) fails and deletes the remote file when the
   server stored other bytes than were sent;
-* verify=True falls back to the size where the server has no checksum command.
+* verify=True falls back to the size where the server has no checksum command, and refuses
+  to pass unchecked where there is no SIZE either;
+* ftpmirror --checksum keeps a copy whose checksum matches though its dates changed, fetches
+  one whose bytes changed under the same size and dates, refuses a download with a flipped
+  byte, keeps the checksums in the manifest (format ftpmirror/1, records as before), and with
+  --reverse deletes a wrong upload before it takes the server's file's place.
 
 The servers are pyftpdlib with the checksum commands added (``ChecksumHandler``), in the
 forms above. The tests that hold for any server with checksums run over ``checksum_server``,
