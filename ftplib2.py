@@ -23,6 +23,7 @@ import errno
 import functools
 import hashlib
 import io
+import logging
 import os
 import posixpath
 import re
@@ -105,6 +106,11 @@ B_CRLF = b"\r\n"
 
 _GLOBAL_DEFAULT_TIMEOUT = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
 _RECV_SIZE = 1 << 18  # bytes per recv_into on data connections
+
+# The library logs, as libraries do, to its own logger and nowhere else: commands and
+# replies at DEBUG (passwords masked), connections, TLS and transfer summaries at INFO.
+# Nothing at WARNING or above, so nothing is printed unless the application sets logging up.
+_log = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------
@@ -865,6 +871,31 @@ class _ControlFile:
         self._sock = None
 
 
+def _log_tls(what: str, sock: Any) -> None:
+    """Log at INFO that `sock` now speaks TLS, with the protocol version and cipher."""
+    if _log.isEnabledFor(logging.INFO):
+        cipher = sock.cipher()
+        _log.info("%s: %s, %s", what, sock.version(), cipher[0] if cipher else "no cipher")
+
+
+def _log_transfer(what: str, remote: str, moved: int, offset: int, started: float) -> None:
+    """Log at INFO the summary of a whole-file transfer: bytes, seconds, rate."""
+    if _log.isEnabledFor(logging.INFO):
+        seconds = time.monotonic() - started
+        rate = moved / seconds / 1e6 if seconds > 0 else float("inf")
+        resumed = f" (resumed at {offset})" if offset else ""
+        _log.info("%s %s: %d bytes in %.3f s, %.1f MB/s%s", what, remote, moved, seconds, rate,
+                  resumed)  # fmt: skip
+
+
+def _mask_password(line: str) -> str:
+    """`line` with the argument of a PASS command masked, for showing it."""
+    if line[:5].upper() == "PASS ":
+        i = len(line.rstrip("\r\n"))
+        line = line[:5] + "*" * (i - 5) + line[i:]
+    return line
+
+
 def _check_line(line: str) -> None:
     """Refuse a command line that could smuggle in a second command."""
     if "\r" in line or "\n" in line or "\0" in line:
@@ -1026,6 +1057,7 @@ class FTP:
         try:
             if self._implicit_tls:  # FTPS on port 990: TLS from the first byte
                 self.sock = self.context.wrap_socket(self.sock, server_hostname=self.host)  # type: ignore[attr-defined]
+                _log_tls("implicit TLS", self.sock)
             self.af = self.sock.family
             self._parser = self._new_parser()
             self.file = _ControlFile(self.sock, self._parser)
@@ -1054,6 +1086,7 @@ class FTP:
             self.close()
             raise
         self.welcome = resp
+        _log.info("connected to %s port %s: %s", self.host, self.port, resp.split("\n", 1)[0])
         return resp
 
     def getwelcome(self) -> str | None:
@@ -1074,10 +1107,7 @@ class FTP:
 
     def sanitize(self, s: str) -> str:
         """Return `s` for debug output, with the password of a PASS masked."""
-        if s[:5].upper() == "PASS ":
-            i = len(s.rstrip("\r\n"))
-            s = s[:5] + "*" * (i - 5) + s[i:]
-        return repr(s)
+        return repr(_mask_password(s))
 
     # -- the control connection's lines and replies ------------------------
 
@@ -1098,6 +1128,8 @@ class FTP:
                 self._type = _CALLERS_TYPE
             elif verb == "REIN":  # a new session: ASCII again, as at the start
                 self._type = None
+        if _log.isEnabledFor(logging.DEBUG):
+            _log.debug("-> %s", _mask_password(line))
         line += CRLF
         if self.debugging > 1:
             print("*put*", self.sanitize(line))
@@ -1153,6 +1185,7 @@ class FTP:
         finally:
             if timed:
                 file.deadline = None
+        _log.debug("<- %s", reply)
         return reply
 
     def getresp(self) -> Reply:
@@ -1719,6 +1752,7 @@ class FTP:
         self._type = None
         self._features = None
         self._hash_selected = None
+        _log.info("logged in to %s as %s", self.host, user)
         return resp
 
     def acct(self, password: str) -> Reply:
@@ -2403,6 +2437,7 @@ class FTP:
         if expected is not None and offset == expected and offset:
             return offset
         self._set_type("I", remote)
+        started = time.monotonic()
 
         def deliver(chunk: memoryview) -> None:
             fp.write(chunk)
@@ -2429,6 +2464,7 @@ class FTP:
             expected = self._remote_size(remote)
         total = offset + received
         _check_size(remote, total, expected)
+        _log_transfer("downloaded", remote, received, offset, started)
         return total
 
     def upload(
@@ -2483,6 +2519,7 @@ class FTP:
         if digest is not None:
             local = _DigestingReader(local, digest)  # type: ignore[assignment]
         self._set_type("I", remote)
+        started = time.monotonic()
         command, rest = "STOR " + remote, offset or None
         if rest is not None and not self.has_feature("REST"):
             command, rest = "APPE " + remote, None  # no restartable STOR: append
@@ -2500,6 +2537,7 @@ class FTP:
             self._check_upload(remote, algorithm, digest.hexdigest())
         elif verify and size is None:
             raise error_perm(f"502 {remote}: no checksum or SIZE to verify it with")
+        _log_transfer("uploaded", remote, sent, offset, started)
         return total
 
     def _check_upload(self, remote: str, algorithm: str, local_digest: str) -> None:
@@ -3363,6 +3401,7 @@ if ssl is not None:
                 self.close()
                 raise
             self.file = _ControlFile(self.sock, self._parser)
+            _log_tls("control connection secured (AUTH TLS)", self.sock)
             return resp
 
         def ccc(self) -> Reply:
@@ -3376,6 +3415,7 @@ if ssl is not None:
             self.sock = self.sock.unwrap()
             self._cleared_sock = self.sock
             self.file = _ControlFile(self.sock, self._parser)
+            _log.info("control connection back to clear text (CCC)")
             return resp
 
         def _cleared(self) -> bool:
@@ -3387,12 +3427,14 @@ if ssl is not None:
             self.voidcmd("PBSZ 0")
             resp = self.voidcmd("PROT P")
             self._prot_p = True
+            _log.info("data connections secured (PROT P)")
             return resp
 
         def prot_c(self) -> Reply:
             """Use clear-text data connections (PROT C); return the reply."""
             resp = self.voidcmd("PROT C")
             self._prot_p = False
+            _log.info("data connections in clear text (PROT C)")
             return resp
 
         def ntransfercmd(
