@@ -996,12 +996,7 @@ def _proxy_listen(
     Raises ProxyError for an HTTP proxy, which cannot listen, before
     anything is sent.
     """
-    config = _parse_proxy(proxy)
-    if config.scheme == "http":
-        raise config.error(
-            "an HTTP proxy cannot accept connections for us: active mode needs a SOCKS proxy "
-            "(or use passive mode)"
-        )
+    config = _can_listen(proxy)
     sock = _reach_proxy(config, timeout, source_address)
     timeout = sock.gettimeout()
     try:
@@ -1021,6 +1016,17 @@ def _proxy_listen(
         listener.close()
         raise
     return listener
+
+
+def _can_listen(proxy: str) -> _Proxy:
+    """The proxy URL taken apart, or ProxyError if the proxy cannot listen for us."""
+    config = _parse_proxy(proxy)
+    if config.scheme == "http":
+        raise config.error(
+            "an HTTP proxy cannot accept connections for us: active mode needs a SOCKS proxy "
+            "(or use passive mode)"
+        )
+    return config
 
 
 def _server_addresses(host: str) -> frozenset[str]:
@@ -1152,6 +1158,19 @@ def _socks4_request(
     return _socks_reply(sock, config)
 
 
+def _read_http_line(sock: socket.socket, config: _Proxy) -> bytes:
+    """One line of an HTTP reply, without its CRLF, read without reading past it."""
+    line = bytearray()
+    while not line.endswith(b"\r\n"):
+        if len(line) > 8192:
+            raise config.error("a line of its reply is too long")
+        byte = sock.recv(1)
+        if not byte:
+            raise config.error("it closed the connection in the middle of its reply")
+        line += byte
+    return bytes(line[:-2])
+
+
 def _http_connect(sock: socket.socket, config: _Proxy, host: str, port: int) -> None:
     """Open a tunnel to (`host`, `port`) with HTTP CONNECT (RFC 9110, 9.3.6)."""
     import base64
@@ -1166,27 +1185,21 @@ def _http_connect(sock: socket.socket, config: _Proxy, host: str, port: int) -> 
     sock.sendall((request + "\r\n").encode("ascii"))
     # Byte by byte: whatever follows the blank line is the FTP server's, and
     # must stay in the socket for the reply parser.
-    head = bytearray()
-    while not head.endswith(b"\r\n\r\n"):
-        if len(head) >= 16384:
-            raise config.error("its reply to CONNECT has no end")
-        byte = sock.recv(1)
-        if not byte:
-            raise config.error("it closed the connection in the middle of its reply")
-        head += byte
-    status_line = head.split(b"\r\n", 1)[0].decode("latin-1")
+    status_line = _read_http_line(sock, config).decode("latin-1")
     match = re.fullmatch(r"HTTP/\d\.\d ([1-5]\d\d)(?: (.*))?", status_line)
     if match is None:
         raise config.error(f"not an HTTP reply: {status_line[:100]!r}")
-    status = int(match.group(1))
-    if 200 <= status < 300:
-        return
-    reason = match.group(2) or ""
-    if status == 407 or (status == 401 and (config.user or config.passwd)):
+    status, reason = int(match.group(1)), match.group(2) or ""
+    if status in (401, 407):  # 401: what tinyproxy answers a wrong password
         if config.user or config.passwd:
             raise config.error(f"user name or password refused ({status} {reason})", status)
         raise config.error(f"it wants a user name and password ({status} {reason})", status)
-    raise config.error(f"CONNECT to {target} refused: {status} {reason}", status)
+    if not 200 <= status < 300:
+        raise config.error(f"CONNECT to {target} refused: {status} {reason}", status)
+    for _ in range(100):  # the header lines, up to the blank line
+        if not _read_http_line(sock, config):
+            return
+    raise config.error("its reply to CONNECT has no end")
 
 
 # --------------------------------------------------------------------------
@@ -1403,7 +1416,13 @@ class FTP:
     debug = set_debuglevel
 
     def set_pasv(self, val: bool) -> None:
-        """Use passive mode (PASV/EPSV) if `val` is true, else active (PORT/EPRT)."""
+        """Use passive mode (PASV/EPSV) if `val` is true, else active (PORT/EPRT).
+
+        Active mode through an HTTP `proxy` raises `ProxyError` here, and
+        nothing changes.
+        """
+        if not val and self.proxy:
+            _can_listen(self.proxy)
         self.passiveserver = val
 
     def sanitize(self, s: str) -> str:
@@ -3174,6 +3193,7 @@ class _URLConnection:
         secure: bool = False,
         context: ssl.SSLContext | None = None,
         release: Callable[[_URLConnection], None] | None = None,
+        proxy: str | None = None,
     ) -> None:
         self.key = (secure, user, passwd, host, port, timeout)
         self.release = release
@@ -3188,9 +3208,9 @@ class _URLConnection:
                 raise urllib.error.URLError("ftp error: ftps:// needs the ssl module")
             if context is None:
                 context = ssl.create_default_context()
-            self.ftp: FTP = FTP_TLS(context=context, timeout=timeout)
+            self.ftp: FTP = FTP_TLS(context=context, timeout=timeout, proxy=proxy)
         else:
-            self.ftp = FTP(timeout=timeout)
+            self.ftp = FTP(timeout=timeout, proxy=proxy)
         try:
             self.ftp.connect(host, port)
             self.ftp.login(user, passwd)
@@ -3406,9 +3426,12 @@ def _connect_url(
     *,
     secure: bool = False,
     context: ssl.SSLContext | None = None,
+    proxy: str | None = None,
 ) -> _URLConnection:
     """A connection for one URL, closed when its response is."""
-    conn = _URLConnection(user, passwd, host, port, timeout, secure=secure, context=context)
+    conn = _URLConnection(
+        user, passwd, host, port, timeout, secure=secure, context=context, proxy=proxy
+    )
     conn.enter(dirs)
     return conn
 
@@ -3419,6 +3442,7 @@ def urlopen(
     timeout: float | None = _GLOBAL_DEFAULT_TIMEOUT,
     *,
     context: ssl.SSLContext | None = None,
+    proxy: str | None = None,
 ) -> urllib.response.addinfourl:
     """Open an ftp:// or ftps:// URL, as ``urllib.request.urlopen`` does.
 
@@ -3434,7 +3458,9 @@ def urlopen(
     but lets us CWD into.  ``ftps://`` is explicit FTPS (AUTH TLS on port
     21, data connections protected), with the certificate checked against
     `context` (default: ``ssl.create_default_context()``).  IPv6 literals
-    go in brackets: ``ftp://[::1]:2121/file``.
+    go in brackets: ``ftp://[::1]:2121/file``.  `proxy` is a proxy URL for
+    the control and data connections, as `FTP.proxy` takes it (not
+    urllib's HTTP proxies: no environment variable is read).
 
     Returns urllib's response object for FTP, an
     ``urllib.response.addinfourl``: a binary file object (``read``,
@@ -3464,8 +3490,11 @@ def urlopen(
     url = urllib.parse.unwrap(url)  # a #fragment stays, for geturl(), as in urllib
     sys.audit("urllib.Request", url, data, {}, "GET")
 
+    if proxy is not None:
+        _parse_proxy(proxy)  # a malformed URL is the caller's error, not a URLError
+
     def connect(*args: Any, secure: bool = False) -> _URLConnection:
-        return _connect_url(*args, secure=secure, context=context)
+        return _connect_url(*args, secure=secure, context=context, proxy=proxy)
 
     return _fetch(url, data, timeout, connect)
 
@@ -3540,12 +3569,16 @@ class FTPHandler(urllib.request.FTPHandler):
     place of urllib's.  ftps:// is explicit FTPS, checked against `context`
     (default: ``ssl.create_default_context()``).  URLs behave as with
     `urlopen`; each request has a connection of its own, closed with its
-    response.
+    response.  With `proxy` (a URL, as `FTP.proxy` takes it), every
+    connection goes through that proxy.
     """
 
-    def __init__(self, *, context: ssl.SSLContext | None = None) -> None:
+    def __init__(self, *, context: ssl.SSLContext | None = None, proxy: str | None = None) -> None:
         super().__init__()
+        if proxy is not None:
+            _parse_proxy(proxy)
         self._context = context
+        self._proxy = proxy
 
     def ftp_open(self, req: urllib.request.Request) -> urllib.response.addinfourl:
         """Open an ftp:// request (called by ``OpenerDirector.open``)."""
@@ -3574,8 +3607,9 @@ class FTPHandler(urllib.request.FTPHandler):
         ftps://) secures the control and data connections with TLS.
         """
         return _connect_url(
-            user, passwd, host, port, dirs, timeout, secure=secure, context=self._context
-        )
+            user, passwd, host, port, dirs, timeout,
+            secure=secure, context=self._context, proxy=self._proxy,
+        )  # fmt: skip
 
 
 class CacheFTPHandler(FTPHandler, urllib.request.CacheFTPHandler):
@@ -3588,11 +3622,12 @@ class CacheFTPHandler(FTPHandler, urllib.request.CacheFTPHandler):
     serves one request at a time: it is taken while its response is open
     and returned when the response is closed or read to its end.  Idle
     connections are closed after `setTimeout` seconds (checked on each
-    request), and at most `setMaxConns` are kept.
+    request), and at most `setMaxConns` are kept.  `context` and `proxy`
+    are as for `FTPHandler`.
     """
 
-    def __init__(self, *, context: ssl.SSLContext | None = None) -> None:
-        super().__init__(context=context)  # type: ignore[call-arg]
+    def __init__(self, *, context: ssl.SSLContext | None = None, proxy: str | None = None) -> None:
+        super().__init__(context=context, proxy=proxy)  # type: ignore[call-arg]
         self.delay: float = 60
         self.max_conns = 16
         self._lock = threading.RLock()
@@ -3634,6 +3669,7 @@ class CacheFTPHandler(FTPHandler, urllib.request.CacheFTPHandler):
         conn = _URLConnection(
             user, passwd, host, port, timeout,
             secure=secure, context=self._context, release=self._checkin,  # type: ignore[attr-defined]
+            proxy=self._proxy,  # type: ignore[attr-defined]
         )  # fmt: skip
         conn.generation = generation
         conn.enter(dirs)
