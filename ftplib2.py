@@ -1018,6 +1018,7 @@ def _open_connection(
         return socket.create_connection(address, timeout, source_address=source_address)
     config = _parse_proxy(proxy)
     host, port = address
+    _log.debug("%s: tunnel to %s port %s", config, host, port)
     sock = _reach_proxy(config, timeout, source_address)
     try:
         if config.scheme == "http":
