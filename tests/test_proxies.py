@@ -47,6 +47,7 @@ from proxy_servers import (
 )
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import DTPHandler, TLS_DTPHandler, TLS_FTPHandler
+from pyftpdlib.handlers.ftp.dispatchers import ActiveDTP
 
 import ftplib2
 from test_ftplib2 import (
@@ -61,6 +62,7 @@ from test_ftplib2 import (
 
 PAYLOAD_SIZE = 64 << 20
 CLIENT_HOST = "127.0.0.1"
+OTHER_HOST = "127.0.0.3"
 
 
 # --------------------------------------------------------------------------
@@ -633,3 +635,45 @@ def test_the_proxy_is_a_keyword_argument_and_an_attribute() -> None:
     assert ftplib2.FTP_TLS(proxy="socks5h://h").proxy == "socks5h://h"
     assert issubclass(ftplib2.ProxyError, OSError)
     assert "ProxyError" in ftplib2.__all__
+
+
+# --------------------------------------------------------------------------
+# Active mode: whose connection the proxy hands over
+# --------------------------------------------------------------------------
+
+
+class _ElsewhereActiveDTP(ActiveDTP):
+    """Connects to the client's announced port from 127.0.0.3, not from the server's address."""
+
+    def connect_af_unspecified(self, addr: tuple[str, int], source_address: object = None) -> None:
+        super().connect_af_unspecified(addr, (OTHER_HOST, 0))
+
+
+@pytest.fixture(scope="session")
+def elsewhere_server(proxy_ftp_root: Path) -> Iterator[RecordingServer]:
+    """A server whose active-mode data connections come from another host (OTHER_HOST)."""
+    server = RecordingServer(
+        proxy_ftp_root, dtp_handler=_recording(DTPHandler), active_dtp=_ElsewhereActiveDTP
+    )
+    yield server
+    server.live.stop()
+
+
+@pytest.mark.parametrize("kind", ["socks5", "socks4a"])
+def test_active_mode_refuses_a_data_connection_from_another_host(
+    request: pytest.FixtureRequest, elsewhere_server: RecordingServer, kind: str, remote_dir: Path
+) -> None:
+    # The BIND request names the server, and dante hands over no connection from elsewhere:
+    # its second reply refuses (SOCKS5 reply 2, SOCKS4 reply 91). Nothing is downloaded, and
+    # the control connection stays in step.
+    elsewhere_server.forget()
+    (remote_dir / "f.txt").write_bytes(b"secret\n")
+    received = bytearray()
+    with connect(elsewhere_server, url_of(request, kind), remote_dir, passive=False) as ftp:
+        with pytest.raises(ftplib2.ProxyError) as caught:
+            ftp.retrbinary("RETR f.txt", received.extend)
+        assert caught.value.code == {"socks5": 2, "socks4a": 91}[kind]
+        assert str(caught.value).startswith(f"{kind} proxy {PROXY_HOST}:")
+        ftp.set_pasv(True)
+        assert ftp.nlst() == ["f.txt"]
+    assert received == b""
