@@ -941,7 +941,7 @@ class ProxyError(OSError):
     ``all_errors``.
     """
 
-    def __init__(self, message: str, proxy: str = "", code: int | None = None) -> None:
+    def __init__(self, message: str = "", proxy: str = "", code: int | None = None) -> None:
         super().__init__(message)
         self.proxy = proxy
         self.code = code

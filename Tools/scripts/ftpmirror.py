@@ -218,7 +218,7 @@ def build_parser() -> Parser:
     modern.add_argument(
         "--proxy", type=proxy_url, metavar="URL",
         help="connect through this proxy: socks5://[user:pass@]host[:port], "
-        "socks4a://host[:port] or http://[user:pass@]host:port (HTTP CONNECT: passive mode only)",
+        "socks4a://host[:port] or http://[user:pass@]host:port (HTTP CONNECT)",
     )  # fmt: skip
     modern.add_argument(
         "--timeout", type=positive_float, default=60.0, metavar="SECONDS",
