@@ -1025,10 +1025,28 @@ def _open_connection(
             _http_connect(sock, config, host, port)
         else:
             _socks_request(sock, config, _SOCKS_CONNECT, host, port)
+        timeout = sock.gettimeout()
+        tunnel = _Tunnel(sock.family, sock.type, sock.proto, fileno=sock.detach())
     except BaseException:
         sock.close()
         raise
-    return sock
+    tunnel.settimeout(timeout)
+    return tunnel
+
+
+class _Tunnel(socket.socket):
+    """A connection through a proxy, on which urgent (out-of-band) data is sent inline.
+
+    A proxy relays a byte stream: one that does not pass urgent data on
+    (tinyproxy) drops the urgent byte, which would leave an ``ABOR`` sent
+    with MSG_OOB without its line end, and the server waiting for it.
+    """
+
+    def send(self, data: Any, flags: int = 0) -> int:
+        return super().send(data, flags & ~socket.MSG_OOB)
+
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        return super().sendall(data, flags & ~socket.MSG_OOB)
 
 
 class _ProxyListener(socket.socket):

@@ -382,6 +382,22 @@ def test_pipelined_transfers_go_through_the_proxy(
     ftp_server.assert_all_from_proxy(control=1, data=3)
 
 
+def test_abort_mid_download_through_the_proxy(
+    ftp_server: RecordingServer, proxy: str, payload: Path, remote_dir: Path
+) -> None:
+    # ABOR goes inline: a proxy that drops TCP urgent data (tinyproxy) would otherwise pass on
+    # "ABOR\r" without its "\n", and the server would wait for the rest of the line.
+    os.link(payload, remote_dir / "big.bin")
+    with connect(ftp_server, proxy, remote_dir) as ftp:
+        ftp.voidcmd("TYPE I")
+        with ftp.transfercmd("RETR big.bin") as conn:
+            assert conn.recv(1 << 16)
+            assert ftp.abort().code in ("225", "226")
+        assert ftp.pwd() == "/" + remote_dir.name
+        assert ftp.size("big.bin") == PAYLOAD_SIZE
+    ftp_server.assert_all_from_proxy(control=1, data=1)
+
+
 # --------------------------------------------------------------------------
 # Proxy authentication
 # --------------------------------------------------------------------------
