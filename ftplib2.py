@@ -984,6 +984,8 @@ def _parse_proxy(url: str) -> _Proxy:
             f"unsupported proxy {url.split('@')[-1]!r}: give socks5://, socks4a:// or http://"
         )
     port = parts.port  # ValueError if it is not a port number
+    if port == 0:
+        raise ValueError(f"port 0 in the proxy URL {url.split('@')[-1]!r}")
     if not parts.hostname:
         raise ValueError(f"no host in the proxy URL {url.split('@')[-1]!r}")
     if port is None:
@@ -1192,7 +1194,7 @@ def _socks_request(
     if literal is None:
         name = host.encode("idna")
         if not 0 < len(name) < 256:
-            raise ValueError(f"host name too long for SOCKS5: {host[:100]!r}")
+            raise ValueError(f"not a host name SOCKS5 can carry: {host[:100]!r}")
         target = b"\x03" + bytes([len(name)]) + name
     elif ":" in literal:
         target = b"\x04" + socket.inet_pton(socket.AF_INET6, literal)
@@ -1374,8 +1376,9 @@ class FTP:
         proxy: str | None = None,
     ) -> None:
         if proxy is not None:
-            _parse_proxy(proxy)  # a malformed URL fails here, not at the first connection
-            self.proxy = proxy
+            if proxy:
+                _parse_proxy(proxy)  # a malformed URL fails here, not at the first connection
+            self.proxy = proxy or None
         self.encoding = encoding
         self.errors = errors
         self.source_address = source_address

@@ -629,6 +629,7 @@ def test_ftpmirror_refuses_a_malformed_proxy_url_without_showing_the_password(
         "ftp://proxy:21",
         "socks5://",
         "socks5://proxy:notaport",
+        "socks5://proxy:0",
         "http://proxy",  # an HTTP proxy's port must be given
         "socks4a://me:hunter2@proxy:1080",  # SOCKS4 has no password
         "http://proxy:8080/path",
@@ -648,6 +649,7 @@ def test_a_malformed_proxy_url_raises_value_error_before_any_connection(url: str
 def test_the_proxy_is_a_keyword_argument_and_an_attribute() -> None:
     assert ftplib2.FTP.proxy is None
     assert ftplib2.FTP(proxy="socks5://h:1").proxy == "socks5://h:1"
+    assert ftplib2.FTP(proxy="").proxy is None  # as from an empty setting: no proxy
     assert ftplib2.FTP_TLS(proxy="socks5h://h").proxy == "socks5h://h"
     assert issubclass(ftplib2.ProxyError, OSError)
     assert "ProxyError" in ftplib2.__all__
