@@ -978,19 +978,18 @@ def _parse_proxy(url: str) -> _Proxy:
     if any(c < " " or c == "\x7f" for c in url):
         raise ValueError("control character in the proxy URL")
     parts = urllib.parse.urlsplit(url)
+    shown = repr(url.rpartition("@")[2])  # never the password
     scheme = parts.scheme.lower()
     if scheme not in ("socks5", "socks5h", "socks4a", "http"):
-        raise ValueError(
-            f"unsupported proxy {url.split('@')[-1]!r}: give socks5://, socks4a:// or http://"
-        )
+        raise ValueError(f"unsupported proxy {shown}: give socks5://, socks4a:// or http://")
     port = parts.port  # ValueError if it is not a port number
     if port == 0:
-        raise ValueError(f"port 0 in the proxy URL {url.split('@')[-1]!r}")
+        raise ValueError(f"port 0 in the proxy URL {shown}")
     if not parts.hostname:
-        raise ValueError(f"no host in the proxy URL {url.split('@')[-1]!r}")
+        raise ValueError(f"no host in the proxy URL {shown}")
     if port is None:
         if scheme == "http":
-            raise ValueError(f"give the HTTP proxy's port: {url.split('@')[-1]!r}")
+            raise ValueError(f"give the HTTP proxy's port: {shown}")
         port = _PROXY_DEFAULT_PORTS[scheme]
     user = urllib.parse.unquote(parts.username or "")
     passwd = urllib.parse.unquote(parts.password or "")
@@ -999,7 +998,7 @@ def _parse_proxy(url: str) -> _Proxy:
     if scheme.startswith("socks5") and (len(user.encode()) > 255 or len(passwd.encode()) > 255):
         raise ValueError("SOCKS5 user names and passwords are at most 255 bytes")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ValueError(f"a proxy URL has no path: {url.split('@')[-1]!r}")
+        raise ValueError(f"a proxy URL has no path: {shown}")
     return _Proxy(scheme[:6] if scheme == "socks5h" else scheme, parts.hostname, port, user, passwd)
 
 
