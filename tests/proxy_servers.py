@@ -46,7 +46,9 @@ def find_program(name: str) -> str:
     """The path of `name` (also in /usr/sbin, where Debian puts danted), else skip."""
     path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
     if path is None:
-        unavailable(f"{name} is not installed (Debian: apt-get install dante-server tinyproxy openssl)")
+        unavailable(
+            f"{name} is not installed (Debian: apt-get install dante-server tinyproxy openssl)"
+        )
     return path  # type: ignore[return-value]
 
 
