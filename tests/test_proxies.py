@@ -32,7 +32,12 @@ from types import ModuleType
 
 import pytest
 import trustme
-from proxy_servers import (
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import DTPHandler, TLS_DTPHandler, TLS_FTPHandler
+from pyftpdlib.handlers.ftp.dispatchers import ActiveDTP
+
+import ftplib2
+from tests.proxy_servers import (
     HTTP_PASSWORD,
     HTTP_USER,
     PROXY_HOST,
@@ -45,12 +50,7 @@ from proxy_servers import (
     proxy_url,
     tinyproxy,
 )
-from pyftpdlib.authorizers import DummyAuthorizer
-from pyftpdlib.handlers import DTPHandler, TLS_DTPHandler, TLS_FTPHandler
-from pyftpdlib.handlers.ftp.dispatchers import ActiveDTP
-
-import ftplib2
-from test_ftplib2 import (
+from tests.servers import (
     PASSWORD,
     TIMEOUT,
     USER,
