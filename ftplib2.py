@@ -3522,6 +3522,16 @@ class TreeWalker:
         """The working directory when the walker was made, as PWD named it."""
         return self._home[0]
 
+    @property
+    def root(self) -> str | None:
+        """The top of the walk as PWD named it once listed; None before that.
+
+        When it is an absolute path, ``posixpath.join(walker.root, rel)`` names
+        a listed directory or file for any connection of the same login, wherever
+        this one's working directory is.
+        """
+        return self._root
+
     def scandir(self, rel: str = "") -> list[Entry]:
         """Enter directory `rel` of the tree and list it.
 
