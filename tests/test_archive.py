@@ -1,0 +1,295 @@
+"""ftpmirror at archive scale: a streaming walk, an SQLite manifest, runs that can be killed.
+
+Proves, against a live pyftpdlib server, with ftpmirror run as a process of its own:
+
+* killed with SIGKILL at random moments (10 times), ftpmirror never leaves a manifest that
+  makes the next run skip a file it lacks or delete one it should keep: each following run
+  converges to a byte-identical copy (issue 22);
+* a run that changes nothing writes nothing: no file or directory of the copy, the manifest
+  included, changes its inode, size or modification time;
+* memory grows with the largest directory, not with the tree: the peak RSS of a run over
+  20,000 files is within a few MB of that over 2,000 (the old JSON manifest and plan held
+  about 1 KB per file);
+* a walk stopped by --max-dirs deletes nothing and creates no directory for nothing, while
+  the files it fetched before it stopped are whole;
+* the manifest's database, and its journal, are never written through links planted in
+  their place, even over an existing mirror;
+* a JSON manifest of ftpmirror/1 is migrated on first use: its records still decide.
+
+The figures themselves (CPU per file, RSS at 1,000,000 files, lftp beside it) come from
+Tools/bench/archive.py, not from here.  Run only these tests with::
+
+    python -m pytest -q -p no:cacheprovider tests/test_archive.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import ftplib2
+from tests.servers import (
+    MIRROR_LEGACY_MANIFEST,
+    MIRROR_MANIFEST,
+    MIRROR_PASSWORD,
+    MIRROR_USER,
+    MirrorServer,
+    mirror_command,
+    mirror_env,
+    mirror_login,
+    mirror_snapshot,
+    mirror_subprocess,
+    read_mirror_manifest,
+)
+
+
+def make_tree(root: Path, dirs: int, per_dir: int, size: int = 0) -> Path:
+    """`dirs` directories of `per_dir` files of `size` bytes, in a new directory below `root`."""
+    remote = Path(tempfile.mkdtemp(prefix="a-", dir=root))
+    for d in range(dirs):
+        (remote / f"d{d:03d}").mkdir()
+        for f in range(per_dir):
+            path = remote / f"d{d:03d}" / f"f{f:03d}"
+            path.write_bytes(os.urandom(size) if size else b"")
+    return remote
+
+
+def copy_with_times(remote: Path, local: Path) -> None:
+    """A copy such as ftpmirror makes: same bytes, same modification times."""
+    shutil.copytree(remote, local, copy_function=shutil.copy2)
+
+
+def state_of(local: Path) -> dict[str, tuple[int, int, int]]:
+    """(inode, size, mtime in ns) of everything below `local`, the directories included."""
+    found = {".": _stamp(local)}
+    for dirpath, dirnames, filenames in os.walk(local):
+        for name in dirnames + filenames:
+            path = Path(dirpath) / name
+            found[str(path.relative_to(local))] = _stamp(path)
+    return found
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    st = path.lstat()
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def peak_rss_mb(tmp_path: Path, *argv: object) -> float:
+    """Run ftpmirror as a process and return its peak resident set size, in MB."""
+    process = subprocess.Popen(
+        mirror_command(*argv),
+        env=mirror_env(tmp_path),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert process.stderr is not None
+        err = process.stderr.read()
+        _, status, usage = os.wait4(process.pid, 0)
+    finally:
+        if process.returncode is None and process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    assert process.returncode == 0, err.decode(errors="replace")
+    return usage.ru_maxrss / 1024
+
+
+# --------------------------------------------------------------------------
+# Killed at random moments
+# --------------------------------------------------------------------------
+
+
+def test_mirror_killed_ten_times_at_random_moments_always_converges(
+    mirror_server: MirrorServer, mirror_ftp_root: Path, tmp_path: Path
+) -> None:
+    rng = random.Random(22)  # the moments vary with the machine's speed, the choices do not
+    remote = make_tree(mirror_ftp_root, dirs=8, per_dir=25, size=2000)
+    (remote / "big.bin").write_bytes(os.urandom(3 << 20))  # long enough to be killed in
+    local = tmp_path / "local"
+    args = [*mirror_login(mirror_server), remote.name, local]
+    files = sorted(p.relative_to(remote) for p in remote.rglob("*") if p.is_file())
+    assert mirror_subprocess(tmp_path, *args).status == 0
+    for kill in range(10):
+        # Work for the run to be killed in: changed files (some of the same size, which
+        # only the manifest tells apart), files lost here, files only here (-r deletes them).
+        for rel in rng.sample(files, 12):
+            path = remote / rel
+            data = path.read_bytes()
+            same_size = rng.random() < 0.5
+            path.write_bytes(os.urandom(len(data)) if same_size else os.urandom(len(data) + 7))
+            stamp = 1_700_000_000 + kill * 1000 + rng.randrange(1000)
+            os.utime(path, (stamp, stamp))
+        for rel in rng.sample(files, 5):
+            (local / rel).unlink(missing_ok=True)
+        for n in range(3):
+            (local / f"d00{n}" / f"extra-{kill}").write_bytes(b"not on the server")
+        before = {rel for rel in files if (local / rel).exists()}
+        options = rng.choice([["-r"], ["-r", "--parallel", "3"], ["-r", "--continue"]])
+        process = subprocess.Popen(
+            mirror_command(*options, *args),
+            env=mirror_env(tmp_path),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(0.05, 0.6))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        # Killed: nothing the server has may have gone (replaced is fine, removed is not).
+        assert {rel for rel in files if (local / rel).exists()} >= before, f"kill {kill}"
+
+        again = mirror_subprocess(tmp_path, "-r", *args)
+
+        assert again.status == 0, f"kill {kill}: {again.err}"
+        assert mirror_snapshot(local) == mirror_snapshot(remote), f"kill {kill}"
+        assert not list(local.rglob("*.ftpmirror-part")), f"kill {kill}"
+
+
+# --------------------------------------------------------------------------
+# A run that changes nothing writes nothing
+# --------------------------------------------------------------------------
+
+
+def test_mirror_rerun_that_changes_nothing_writes_nothing(
+    mirror_server: MirrorServer, mirror_ftp_root: Path, tmp_path: Path
+) -> None:
+    remote = make_tree(mirror_ftp_root, dirs=3, per_dir=10, size=100)
+    (remote / "empty").mkdir()
+    local = tmp_path / "local"
+    args = [*mirror_login(mirror_server), remote.name, local]
+    first = mirror_subprocess(tmp_path, "-r", *args)
+    assert first.status == 0, first.err
+    assert (local / MIRROR_MANIFEST).is_file()
+    before = state_of(local)
+    time.sleep(0.05)  # a write now would show in the modification times
+
+    again = mirror_subprocess(tmp_path, "-r", *args)
+
+    assert again.status == 0, again.err
+    assert state_of(local) == before
+    assert sorted(os.listdir(local)) == [MIRROR_MANIFEST, "d000", "d001", "d002", "empty"]
+
+
+# --------------------------------------------------------------------------
+# Memory: bounded by the directory, not the tree
+# --------------------------------------------------------------------------
+
+
+def test_mirror_memory_grows_with_the_directory_not_the_tree(
+    mirror_server: MirrorServer, mirror_ftp_root: Path, tmp_path: Path
+) -> None:
+    peaks = []
+    for dirs in (20, 200):  # 2,000 and 20,000 files, 100 in each directory
+        remote = make_tree(mirror_ftp_root, dirs=dirs, per_dir=100)
+        local = tmp_path / f"local-{dirs}"
+        copy_with_times(remote, local)  # trusted by size and time: the walk, not transfers
+        peaks.append(peak_rss_mb(tmp_path, "-q", *mirror_login(mirror_server), remote.name, local))
+        assert len(read_mirror_manifest(local)["files"]) == dirs * 100
+        shutil.rmtree(remote)
+
+    # ftpmirror/1 held the tree: about 1 KB per file, 18 MB more here.
+    assert peaks[1] - peaks[0] < 6, peaks
+
+
+# --------------------------------------------------------------------------
+# A walk stopped by a bound
+# --------------------------------------------------------------------------
+
+
+def test_mirror_stopped_by_max_dirs_deletes_nothing_and_keeps_whole_files(
+    mirror_server: MirrorServer, mirror_ftp_root: Path, tmp_path: Path
+) -> None:
+    remote = make_tree(mirror_ftp_root, dirs=12, per_dir=3, size=500)
+    (remote / "d011" / "empty").mkdir()
+    local = tmp_path / "local"
+    local.mkdir()
+    (local / "mine.txt").write_bytes(b"not on the server")
+
+    result = mirror_subprocess(
+        tmp_path, "-r", "--max-dirs", "6", *mirror_login(mirror_server), remote.name, local
+    )
+
+    assert result.status == 1
+    assert any("more than 6 directories" in line for line in result.err.splitlines()), result.err
+    assert "nothing was deleted" in result.err
+    assert (local / "mine.txt").read_bytes() == b"not on the server"
+    assert not (local / "d011").exists()  # the walk never got there
+    fetched = [p for p in local.rglob("f*") if p.is_file()]
+    for path in fetched:  # whatever it fetched is whole
+        assert path.read_bytes() == (remote / path.relative_to(local)).read_bytes()
+    assert not list(local.rglob("*.ftpmirror-part"))
+
+
+# --------------------------------------------------------------------------
+# The database's files and links
+# --------------------------------------------------------------------------
+
+
+def test_mirror_never_writes_through_links_planted_at_the_database_of_a_mirror(
+    mirror_server: MirrorServer, mirror_ftp_root: Path, tmp_path: Path
+) -> None:
+    remote = make_tree(mirror_ftp_root, dirs=2, per_dir=3, size=100)
+    local = tmp_path / "local"
+    args = [*mirror_login(mirror_server), remote.name, local]
+    assert mirror_subprocess(tmp_path, *args).status == 0
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    # The database moved out and linked back; its journal and WAL names linked out too.
+    (local / MIRROR_MANIFEST).rename(outside / "manifest.db")
+    (local / MIRROR_MANIFEST).symlink_to(outside / "manifest.db")
+    (local / f"{MIRROR_MANIFEST}-journal").symlink_to(outside / "journal")
+    (local / f"{MIRROR_MANIFEST}-wal").symlink_to(outside / "wal")
+    kept = (outside / "manifest.db").read_bytes()
+    (remote / "d001" / "f002").write_bytes(b"changed on the server")
+
+    result = mirror_subprocess(tmp_path, *args)
+
+    assert result.status == 0, result.err
+    assert (outside / "manifest.db").read_bytes() == kept
+    assert sorted(os.listdir(outside)) == ["manifest.db"]
+    assert not (local / MIRROR_MANIFEST).is_symlink()
+    assert len(read_mirror_manifest(local)["files"]) == 6
+    assert mirror_snapshot(local) == mirror_snapshot(remote)
+    assert sorted(os.listdir(local)) == [MIRROR_MANIFEST, "d000", "d001"]
+
+
+def test_mirror_migrates_a_json_manifest_and_its_records_still_decide(
+    mirror_server: MirrorServer, mirror_ftp_root: Path, tmp_path: Path
+) -> None:
+    remote = make_tree(mirror_ftp_root, dirs=1, per_dir=3, size=100)
+    local = tmp_path / "local"
+    copy_with_times(remote, local)
+    os.utime(local / "d000" / "f000", (1_000_000_000, 1_000_000_000))  # only a record trusts it
+    with ftplib2.FTP() as ftp:
+        ftp.connect("127.0.0.1", mirror_server.port)
+        ftp.login(MIRROR_USER, MIRROR_PASSWORD)
+        entries = ftp.scandir(f"{remote.name}/d000")
+    records = {
+        f"d000/{e.name}": {"size": e.size, "modify": e.modify.isoformat(), "unique": e.unique}
+        for e in entries
+    }
+    host, port = mirror_server.address.split(":")
+    source = f"ftp://{MIRROR_USER}@{host}:{port}/{remote.name}"
+    legacy = {"format": "ftpmirror/1", "source": source, "files": records, "partial": {}}
+    (local / MIRROR_LEGACY_MANIFEST).write_text(json.dumps(legacy), encoding="ascii")
+
+    result = mirror_subprocess(
+        tmp_path, "-v", "-v", *mirror_login(mirror_server), remote.name, local
+    )
+
+    assert result.status == 0, result.err
+    assert result.summary["files"] == 0 and result.summary["unchanged"] == 3
+    assert f"{MIRROR_LEGACY_MANIFEST} migrated to {MIRROR_MANIFEST}" in result.out
+    assert not (local / MIRROR_LEGACY_MANIFEST).exists()
+    assert read_mirror_manifest(local)["files"] == records
