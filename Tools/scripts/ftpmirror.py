@@ -2,7 +2,7 @@
 """Mirror a directory tree from an FTP server to a local directory, or back with --reverse.
 
 The classic ftpmirror command line, on ftplib2: change detection from MLSD
-facts (or LIST), a JSON manifest of what was fetched, downloads under
+facts (or LIST), an SQLite manifest of what was fetched, downloads under
 temporary names renamed into place only when complete, resumable transfers,
 parallel connections and FTPS.  Run it with --help for the manual.
 """
@@ -81,10 +81,12 @@ into the current directory), fetching only what changed since the last run.
 A file is fetched when it is new, when its size differs from the local copy, or
 when the server's facts for it (size, modification time, unique id; from MLSD,
 else from a parsed LIST) differ from those recorded in the manifest
-.ftpmirror.json in localdir.  Each file is written as .NAME.ftpmirror-part,
-checked against the server's size and only then renamed into place with the
-server's modification time, so an interrupted run never leaves a partial file
-under its final name; running again finishes the job (--continue resumes the
+.ftpmirror.db in localdir (a .ftpmirror.json of older versions is migrated).  The
+tree is walked and fetched as one stream, so memory grows with the largest
+directory, not with the tree; deletions wait until the whole tree was listed.
+Each file is written as .NAME.ftpmirror-part, checked against the server's size
+and only then renamed into place with the server's modification time, so an
+interrupted run never leaves a partial file under its final name; running again finishes the job (--continue resumes the
 partial files instead of starting them again).  With --checksum, a copy of the
 right size is checked against the server's checksum instead (HASH, XSHA256, ...,
 where the server has them), and so is every file fetched.
