@@ -293,3 +293,33 @@ def test_mirror_migrates_a_json_manifest_and_its_records_still_decide(
     assert f"{MIRROR_LEGACY_MANIFEST} migrated to {MIRROR_MANIFEST}" in result.out
     assert not (local / MIRROR_LEGACY_MANIFEST).exists()
     assert read_mirror_manifest(local)["files"] == records
+
+
+# --------------------------------------------------------------------------
+# Fixed and per-file costs
+# --------------------------------------------------------------------------
+
+
+def test_mirror_sends_no_command_per_file_but_the_transfer_and_logs_in_once_per_worker(
+    mirror_server: MirrorServer, mirror_ftp_root: Path, tmp_path: Path
+) -> None:
+    remote = make_tree(mirror_ftp_root, dirs=3, per_dir=10, size=100)
+    local = tmp_path / "local"
+    args = [*mirror_login(mirror_server), remote.name, local]
+    start = len(mirror_server.commands)
+
+    first = mirror_subprocess(tmp_path, "--parallel", "3", *args)
+
+    assert first.status == 0, first.err
+    verbs = [line.split()[0].upper() for line in mirror_server.commands_since(start)]
+    assert verbs.count("USER") == 3  # one connection per worker, for the whole run
+    assert verbs.count("RETR") == 30
+    assert "SIZE" not in verbs and "MDTM" not in verbs  # the listing has the facts
+    start = len(mirror_server.commands)
+
+    again = mirror_subprocess(tmp_path, "--parallel", "3", *args)
+
+    assert again.status == 0, again.err
+    verbs = [line.split()[0].upper() for line in mirror_server.commands_since(start)]
+    assert verbs.count("USER") == 1  # nothing to transfer: no other connection
+    assert "RETR" not in verbs

@@ -1782,7 +1782,8 @@ class Mirror:
 
     def _make_dir(self, rel: str) -> None:
         if self.args.dry_run:
-            self.report.say(f"would create {show(rel)}/")
+            if rel:  # the top is not named: it is the destination given
+                self.report.say(f"would create {show(rel)}/")
             return
         if not rel:
             try:
@@ -1877,7 +1878,7 @@ class Mirror:
 
     def _show_transfer(self, t: Transfer) -> None:
         for rel in self._pending_dirs:
-            self.report.say(f"would create {show(rel)}/")
+            self._make_dir(rel)
         self._pending_dirs.clear()
         if t.check:
             self.report.say(f"would check {show(t.rel)} by checksum (and get it if it differs)")
