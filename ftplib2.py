@@ -3514,7 +3514,9 @@ class TreeWalker:
         self._root: str | None = None  # the top, as PWD names it once entered
         self._places: dict[str, str] = {}  # PWD of each directory entered -> its path
         self._uniques: dict[str, str] = {}  # unique fact of each directory entered -> its path
-        self._listed: dict[str, Entry] = {}  # path -> the entry its parent's listing gave
+        # path of each entry listed but files -> its unique fact ('' if none): not files,
+        # so that a walk of a million files does not hold a million entries.
+        self._listed: dict[str, str] = {}
         self._doubts: dict[str, str] = {}  # path -> why its listings disagree about it
 
     @property
@@ -3567,7 +3569,8 @@ class TreeWalker:
                 f"{self.top or '.'} (max_entries): a loop, or a bigger tree than allowed"
             )
         for entry in entries:
-            self._listed[_join(rel, entry.name)] = entry
+            if entry.type != "file":
+                self._listed[_join(rel, entry.name)] = entry.unique or ""
         return entries
 
     def restore(self) -> None:
@@ -3617,8 +3620,7 @@ class TreeWalker:
         why = self._doubts.get(rel)
         if why is not None:
             raise _refused(label, why)
-        entry = self._listed.get(rel)
-        unique = entry.unique if entry is not None else None
+        unique = self._listed.get(rel)
         if unique and unique in self._uniques:
             raise _refused(label, self._same_as(self._uniques[unique]))
         # An absolute path from the top's PWD: no CWD depends on the one before it.
