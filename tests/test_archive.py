@@ -33,6 +33,9 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from types import ModuleType
+
+import pytest
 
 import ftplib2
 from tests.servers import (
@@ -44,10 +47,12 @@ from tests.servers import (
     mirror_command,
     mirror_env,
     mirror_login,
+    mirror_run,
     mirror_snapshot,
     mirror_subprocess,
     read_mirror_manifest,
 )
+from tests.test_ftpmirror import MirrorTerminal
 
 
 def make_tree(root: Path, dirs: int, per_dir: int, size: int = 0) -> Path:
@@ -334,3 +339,33 @@ def test_mirror_sends_no_command_per_file_but_the_transfer_and_logs_in_once_per_
     verbs = [line.split()[0].upper() for line in mirror_server.commands_since(start)]
     assert verbs.count("USER") == 1  # nothing to transfer: no other connection
     assert "RETR" not in verbs
+
+
+# --------------------------------------------------------------------------
+# Progress on a terminal
+# --------------------------------------------------------------------------
+
+
+def test_mirror_on_a_terminal_without_tqdm_shows_a_status_line_instead_of_a_line_per_file(
+    mirror_tool: ModuleType,
+    mirror_server: MirrorServer,
+    mirror_ftp_root: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(mirror_tool, "tqdm", None)
+    remote = make_tree(mirror_ftp_root, dirs=4, per_dir=50, size=10)
+    started = time.monotonic()
+
+    result = mirror_run(
+        mirror_tool, *mirror_login(mirror_server), remote.name, tmp_path / "local",
+        stdout=MirrorTerminal(),
+    )  # fmt: skip
+
+    elapsed = time.monotonic() - started
+    assert result.status == 0, result.err
+    assert "get " not in result.out
+    assert result.summary["files"] == 200 and result.summary["bytes"] == 2000
+    draws = result.out.split("\r\x1b[K")[1:-1]  # the last one clears it for the summary
+    assert 1 <= len(draws) <= elapsed / 0.25 + 2, len(draws)  # at most 4 a second
+    assert all(" files, " in draw and " unchanged, " in draw for draw in draws)

@@ -63,6 +63,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_DEPTH = 100  # directory levels below the root
 COMMIT_INTERVAL = 1.0  # seconds of manifest writes grouped into one transaction
 QUEUE_LIMIT = 1000  # transfers waiting for a connection, at most
+STATUS_INTERVAL = 0.25  # seconds between redraws of the status line on a terminal
 RESUME_WORTH = 1 << 20  # a file this big has its partial record committed before it starts
 CASE_INSENSITIVE = sys.platform in ("win32", "darwin")  # their usual file systems
 
@@ -615,8 +616,10 @@ class Report:
     """Everything the user sees, from any thread: action lines or a bar, errors, the summary.
 
     Verbosity 0 (-q) prints errors only; 1 one line per transfer and deletion
-    (or a progress bar on a terminal when tqdm is installed) and the summary;
-    2 adds skipped and excluded names; 3 unchanged files; 4 and up FTP commands.
+    (on a terminal, a progress bar when tqdm is installed, else a status line of
+    counts, bytes and rate, redrawn at most `STATUS_INTERVAL` apart) and the
+    summary; 2 adds skipped and excluded names; 3 unchanged files; 4 and up FTP
+    commands.
     """
 
     def __init__(self, verbosity: int, *, dry_run: bool = False) -> None:
@@ -625,6 +628,8 @@ class Report:
         self.stats = Stats()
         self._lock = threading.RLock()
         self._bar: Any = None
+        self._status = False  # a status line is shown (a terminal without tqdm)
+        self._shown_at = 0.0
 
     def say(self, text: str, level: int = 1) -> None:
         if self.verbosity >= level:
@@ -634,8 +639,31 @@ class Report:
     def _write(self, text: str, stream: Any) -> None:
         if self._bar is not None:
             tqdm.write(text, file=stream)
-        else:
-            print(text, file=stream, flush=True)
+            return
+        if self._status:  # the line goes above the status line, drawn again on the next tick
+            sys.stdout.write("\r\x1b[K")
+            sys.stdout.flush()
+            self._shown_at = 0.0
+        print(text, file=stream, flush=True)
+
+    def _tick(self) -> None:
+        """Redraw the status line if it is shown and due."""
+        now = time.monotonic()
+        if self._status and now - self._shown_at >= STATUS_INTERVAL:
+            with self._lock:
+                self._shown_at = now
+                sys.stdout.write("\r\x1b[K" + self.counts())
+                sys.stdout.flush()
+
+    def counts(self) -> str:
+        """The counts so far, as the status line and the summary show them."""
+        s = self.stats
+        elapsed = max(time.monotonic() - s.started, 1e-6)
+        return (
+            f"{s.files} files, {s.bytes} bytes transferred in {elapsed:.1f} s "
+            f"({human_size(s.bytes / elapsed)}/s); {s.unchanged} unchanged, "
+            f"{s.skipped} skipped, {s.deleted} deleted, {s.errors} errors"
+        )
 
     def error(self, text: str) -> None:
         with self._lock:
@@ -654,19 +682,22 @@ class Report:
         with self._lock:
             self.stats.unchanged += 1
         self.say(f"same {show(rel)}", 3)
+        self._tick()
 
     def deleted(self, rel: str) -> None:
         with self._lock:
             self.stats.deleted += 1
-        if self._bar is None:
+        if self._bar is None and not self._status:
             self.say(f"{'would delete' if self.dry_run else 'delete'} {show(rel)}")
+        self._tick()
 
     def transferred(self, verb: str, rel: str, nbytes: int) -> None:
         with self._lock:
             self.stats.files += 1
             self.stats.bytes += nbytes
-        if self._bar is None:
+        if self._bar is None and not self._status:
             self.say(f"{verb} {show(rel)} ({nbytes} bytes)")
+        self._tick()
 
     @contextlib.contextmanager
     def progress(self, total_bytes: int = 0) -> Iterator[None]:
@@ -675,17 +706,25 @@ class Report:
         Its total grows as transfers are found (`planned`); tqdm redraws it at most
         ten times a second, whatever the number of files.
         """
-        if tqdm is not None and self.verbosity >= 1 and sys.stdout.isatty():
+        terminal = self.verbosity >= 1 and not self.dry_run and sys.stdout.isatty()
+        if terminal and tqdm is not None:
             self._bar = tqdm(
                 total=total_bytes, unit="B", unit_scale=True, unit_divisor=1024,
                 file=sys.stdout, dynamic_ncols=True,
             )  # fmt: skip
+        elif terminal:
+            self._status = True
         try:
             yield
         finally:
             bar, self._bar = self._bar, None
             if bar is not None:
                 bar.close()
+            if self._status:
+                with self._lock:
+                    self._status = False
+                    sys.stdout.write("\r\x1b[K")
+                    sys.stdout.flush()
 
     def planned(self, nbytes: int) -> None:
         """A transfer of `nbytes` was found: the bar's total grows."""
@@ -708,12 +747,7 @@ class Report:
                 f"{s.errors} errors"
             )
             return
-        elapsed = max(time.monotonic() - s.started, 1e-6)
-        self.say(
-            f"ftpmirror: {s.files} files, {s.bytes} bytes transferred in {elapsed:.1f} s "
-            f"({human_size(s.bytes / elapsed)}/s); {s.unchanged} unchanged, "
-            f"{s.skipped} skipped, {s.deleted} deleted, {s.errors} errors"
-        )
+        self.say(f"ftpmirror: {self.counts()}")
 
 
 def human_size(n: float) -> str:
