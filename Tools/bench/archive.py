@@ -296,6 +296,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="only ftpmirror and lftp with 1 and 4 connections, no CPU sweep")  # fmt: skip
     parser.add_argument("--servers", default="pyftpdlib,vsftpd")
+    parser.add_argument(
+        "--clients", default="ftpmirror 1,ftpmirror 4,lftp 1,lftp 4",
+        help="the rows, as KIND N (connections), comma-separated",
+    )  # fmt: skip
     parser.add_argument("--cpu-sweep", default="1,2,4,8",
                         help="connections for the CPU-per-file table (first size only)")  # fmt: skip
     parser.add_argument("--ftpmirror", type=Path, default=FTPMIRROR,
@@ -331,11 +335,13 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     errors: list[str] = []
     cpu_rows: list[Row] = []
-    clients = [Client("ftpmirror 1", "ftpmirror", 1), Client("ftpmirror 4", "ftpmirror", 4)]
-    if args.lftp:
-        clients += [Client("lftp 1", "lftp", 1), Client("lftp 4", "lftp", 4)]
-    else:
-        progress("lftp not installed (apt-get install lftp): its rows are left out")
+    clients = []
+    for label in args.clients.split(","):
+        kind, _, n = label.strip().partition(" ")
+        if kind == "lftp" and not args.lftp:
+            progress("lftp not installed (apt-get install lftp): its rows are left out")
+            continue
+        clients.append(Client(f"{kind} {n}", kind, int(n)))
     sweep = [int(n) for n in args.cpu_sweep.split(",")] if not args.quick else []
     try:
         with contextlib.ExitStack() as stack:
