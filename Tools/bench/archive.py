@@ -342,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
             progress("lftp not installed (apt-get install lftp): its rows are left out")
             continue
         clients.append(Client(f"{kind} {n}", kind, int(n)))
-    sweep = [int(n) for n in args.cpu_sweep.split(",")] if not args.quick else []
+    sweep = [int(n) for n in args.cpu_sweep.split(",") if n] if not args.quick else []
     try:
         with contextlib.ExitStack() as stack:
             servers: list[Server] = []
