@@ -1220,14 +1220,16 @@ class Transfer:
 
 @dataclasses.dataclass
 class Plan:
-    """What a run will change, in the order it changes it."""
+    """What an upload (--reverse) will change, in the order it changes it.
+
+    Downloads are not planned ahead: they stream (see `Mirror.mirror_download`).
+    """
 
     removals: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (rel, kind)
     stale_parts: list[str] = dataclasses.field(default_factory=list)
     make_root: bool = False
     mkdirs: list[str] = dataclasses.field(default_factory=list)
     transfers: list[Transfer] = dataclasses.field(default_factory=list)
-    kept: dict[str, dict] = dataclasses.field(default_factory=dict)  # manifest records to keep
 
 
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
