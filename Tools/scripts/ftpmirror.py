@@ -1398,7 +1398,7 @@ def why_fetch(
 
 
 class Mirror:
-    """One run: connect, plan, then carry the plan out (or print it, with --dry-run)."""
+    """One run: connect, then walk and fetch as one stream, or (--reverse) plan and carry out."""
 
     def __init__(self, site: Site, args: argparse.Namespace, report: Report) -> None:
         self.site = site
