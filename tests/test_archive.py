@@ -135,6 +135,7 @@ def test_mirror_killed_ten_times_at_random_moments_always_converges(
     args = [*mirror_login(mirror_server), remote.name, local]
     files = sorted(p.relative_to(remote) for p in remote.rglob("*") if p.is_file())
     assert mirror_subprocess(tmp_path, *args).status == 0
+    unfinished = 0  # kills that left work undone: the test is no test without them
     for kill in range(10):
         # Work for the run to be killed in: changed files (some of the same size, which
         # only the manifest tells apart), files lost here, files only here (-r deletes them).
@@ -163,12 +164,14 @@ def test_mirror_killed_ten_times_at_random_moments_always_converges(
         process.wait()
         # Killed: nothing the server has may have gone (replaced is fine, removed is not).
         assert {rel for rel in files if (local / rel).exists()} >= before, f"kill {kill}"
+        unfinished += mirror_snapshot(local) != mirror_snapshot(remote)
 
         again = mirror_subprocess(tmp_path, "-r", *args)
 
         assert again.status == 0, f"kill {kill}: {again.err}"
         assert mirror_snapshot(local) == mirror_snapshot(remote), f"kill {kill}"
         assert not list(local.rglob("*.ftpmirror-part")), f"kill {kill}"
+    assert unfinished >= 3, unfinished
 
 
 # --------------------------------------------------------------------------
