@@ -1,0 +1,495 @@
+"""Real FTP servers for the interoperability matrix: proftpd, pure-ftpd and Twisted's.
+
+Each one runs as its own process on loopback, on a free port, with a private configuration, a
+temporary root and a passive port range of its own; nothing under /etc is read or written.
+The session-scoped fixtures here start them once per test run; ``tests/test_interop_matrix.py``
+runs its battery against them (and against pyftpdlib and vsftpd, from ``test_ftplib2.py``).
+
+Where they come from:
+
+* proftpd and pure-ftpd are Debian's packages, which conflict with vsftpd's: ``.ci/interop-servers``
+  fetches them with ``apt-get download`` and unpacks them with ``dpkg -x`` into a cache
+  directory (``$FTPLIB2_INTEROP_PREFIX``, by default ``~/.cache/ftplib2-interop``), installing only
+  the shared libraries they lack.  Both log their one user in from a file of their own (proftpd's
+  AuthUserFile, pure-ftpd's PureDB), mapped to the uid and gid of ``nobody``: no system user and
+  no PAM.  Both need root (to chroot and to switch to that user).
+* Twisted's server (``twisted.protocols.ftp``) is a test dependency; this file, run as a script,
+  serves it in a subprocess, so that its reactor neither shares the test process's GIL nor
+  outlives the session.
+
+Each fixture skips with the reason where its server cannot run, or fails instead when the
+environment variable named by ``REQUIRED`` is set, as ``.ci/run`` does (like
+``FTPLIB2_REQUIRE_VSFTPD`` for vsftpd).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import dataclasses
+import importlib.util
+import json
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+
+import pytest
+import trustme
+
+INTEROP_USER = "ftplib2"
+INTEROP_PASSWORD = "ftplib2-interop-secret"
+NOBODY_UID = NOBODY_GID = 65534  # Debian's nobody and nogroup: the owner of the servers' files
+STARTUP_TIMEOUT = 15
+
+# The environment variable that turns each server's skip into a failure (.ci/run sets them all).
+REQUIRED = {
+    "proftpd": "FTPLIB2_REQUIRE_PROFTPD",
+    "pure-ftpd": "FTPLIB2_REQUIRE_PUREFTPD",
+    "twisted": "FTPLIB2_REQUIRE_TWISTED",
+}
+
+
+def interop_prefix() -> pathlib.Path:
+    """Where .ci/interop-servers unpacked the Debian packages (the root of their file tree)."""
+    default = pathlib.Path.home() / ".cache" / "ftplib2-interop"
+    return pathlib.Path(os.environ.get("FTPLIB2_INTEROP_PREFIX") or default)
+
+
+def unavailable_or_fail(server: str, reason: str) -> None:
+    """Skip the test with `reason`, or fail it where the server is required."""
+    variable = REQUIRED[server]
+    if os.environ.get(variable):
+        pytest.fail(f"{reason} (and {variable} is set)")
+    pytest.skip(reason)
+
+
+# --------------------------------------------------------------------------
+# Ports, passwords, processes
+# --------------------------------------------------------------------------
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on at the moment."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.create_server((host, 0), family=family) as sock:
+        return sock.getsockname()[1]
+
+
+_passive_ranges: list[range] = []
+
+
+def passive_range(count: int = 40) -> range:
+    """A run of `count` ports for one server's passive data connections, distinct from others."""
+    while True:
+        start = free_port()
+        ports = range(start, start + count)
+        if ports.stop < 65536 and not any(
+            ports.start < r.stop and r.start < ports.stop for r in _passive_ranges
+        ):
+            _passive_ranges.append(ports)
+            return ports
+
+
+def crypt_sha512(password: str) -> str:
+    """`password` hashed as crypt(3) $6$, the form proftpd's AuthUserFile and PureDB check."""
+    library = ctypes.util.find_library("crypt")
+    if library is None:
+        raise RuntimeError("libcrypt not found")
+    crypt = ctypes.CDLL(library).crypt
+    crypt.restype = ctypes.c_char_p
+    crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+    salt = "$6$" + os.urandom(8).hex() + "$"
+    hashed = crypt(password.encode(), salt.encode())
+    if not hashed or not hashed.startswith(b"$6$"):
+        raise RuntimeError("crypt(3) cannot make a $6$ hash here")
+    return hashed.decode()
+
+
+def nobody_root(name: str) -> pathlib.Path:
+    """A fresh directory for a server's files, owned by nobody.
+
+    Not under pytest's temporary directory, whose mode 0700 keeps the user out.
+    """
+    root = pathlib.Path(tempfile.mkdtemp(prefix=f"ftplib2-{name}-"))
+    root.chmod(0o755)
+    os.chown(root, NOBODY_UID, NOBODY_GID)
+    return root
+
+
+def issue_certificate(ca: trustme.CA, path: pathlib.Path) -> pathlib.Path:
+    """Write a key and certificate for the loopback names, signed by the tests' CA."""
+    ca.issue_cert("127.0.0.1", "::1", "localhost").private_key_and_cert_chain_pem.write_to_path(
+        str(path)
+    )
+    return path
+
+
+class Daemon:
+    """A server process in its own process group, logging into `log`.
+
+    stop() ends the whole group: the daemons fork one process per session.
+    """
+
+    def __init__(self, argv: list[str], log: pathlib.Path) -> None:
+        self.log = log
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    def wait_listening(self, *addresses: tuple[str, int]) -> None:
+        """Return once every address accepts connections; raise with the log if it never does."""
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        for address in addresses:
+            while True:
+                try:
+                    with socket.create_connection(address, timeout=1):
+                        break
+                except OSError:
+                    if self.process.poll() is not None or time.monotonic() > deadline:
+                        self.stop()
+                        raise RuntimeError(
+                            f"{self.process.args[0]} did not listen on {address}:\n"
+                            + self.log.read_text(errors="replace")
+                        ) from None
+                    time.sleep(0.05)
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+@dataclasses.dataclass
+class RealServer:
+    """A running server of the matrix, as the tests reach it.
+
+    `tls` tells whether it has explicit FTPS (AUTH TLS) on `port`; `implicit_port` is its
+    implicit FTPS port, `v6_port` its port on ::1, each None where it has none.
+    """
+
+    name: str
+    host: str
+    port: int
+    root: pathlib.Path
+    daemons: list[Daemon]
+    tls: bool = True
+    implicit_port: int | None = None
+    v6_port: int | None = None
+    user: str = INTEROP_USER
+    passwd: str = INTEROP_PASSWORD
+
+    def stop(self) -> None:
+        for daemon in self.daemons:
+            daemon.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------
+# proftpd 1.3.8 with mod_tls
+# --------------------------------------------------------------------------
+
+
+def proftpd_unavailable() -> str | None:
+    prefix = interop_prefix()
+    if not (prefix / "usr/sbin/proftpd").exists():
+        return f"proftpd is not unpacked in {prefix} (run .ci/interop-servers)"
+    if not (prefix / "usr/lib/proftpd/mod_tls.so").exists():
+        return f"proftpd's mod_tls is not unpacked in {prefix} (run .ci/interop-servers)"
+    if os.geteuid() != 0:
+        return "proftpd needs root to chroot and switch to its user"
+    return None
+
+
+def start_proftpd(workdir: pathlib.Path, certfile: pathlib.Path) -> RealServer:
+    """proftpd on 127.0.0.1 and ::1, explicit FTPS on the same port, implicit FTPS on another.
+
+    mod_tls keeps its default TLSOptions, so data connections must reuse the control
+    connection's TLS session.
+    """
+    prefix = interop_prefix()
+    root = nobody_root("proftpd")
+    port, implicit_port, passive = free_port(), free_port(), passive_range()
+    users = workdir / "passwd"
+    users.write_text(
+        f"{INTEROP_USER}:{crypt_sha512(INTEROP_PASSWORD)}:{NOBODY_UID}:{NOBODY_GID}"
+        f"::{root}:/bin/false\n"
+    )
+    groups = workdir / "group"
+    groups.write_text(f"nogroup:x:{NOBODY_GID}:\n")
+    users.chmod(0o600)
+    groups.chmod(0o600)
+    config = workdir / "proftpd.conf"
+    config.write_text(
+        f"""\
+ServerName "ftplib2 interop"
+ServerType standalone
+DefaultServer on
+UseIPv6 on
+DefaultAddress 127.0.0.1 ::1
+SocketBindTight on
+Port {port}
+User nobody
+Group nogroup
+PidFile {workdir}/proftpd.pid
+ScoreboardFile {workdir}/proftpd.scoreboard
+SystemLog {workdir}/system.log
+WtmpLog off
+TransferLog none
+DelayEngine off
+ControlsEngine off
+UseReverseDNS off
+ModulePath {prefix}/usr/lib/proftpd
+LoadModule mod_tls.c
+<Global>
+  AuthOrder mod_auth_file.c
+  AuthUserFile {users}
+  AuthGroupFile {groups}
+  AuthPAM off
+  RequireValidShell off
+  UseFtpUsers off
+  DefaultRoot ~
+  Umask 022
+  AllowOverwrite on
+  AllowStoreRestart on
+  PassivePorts {passive.start} {passive.stop - 1}
+  TLSEngine on
+  TLSProtocol TLSv1.2 TLSv1.3
+  TLSECCertificateFile {certfile}
+  TLSECCertificateKeyFile {certfile}
+  TLSVerifyClient off
+  TLSRequired off
+  TLSLog {workdir}/tls.log
+</Global>
+<VirtualHost 127.0.0.1>
+  Port {implicit_port}
+  TLSOptions UseImplicitSSL
+</VirtualHost>
+"""
+    )
+    daemon = Daemon(
+        [str(prefix / "usr/sbin/proftpd"), "--nodaemon", "--config", str(config)],
+        workdir / "proftpd.out",
+    )
+    server = RealServer("proftpd", "127.0.0.1", port, root, [daemon])
+    try:
+        daemon.wait_listening(("127.0.0.1", port), ("::1", port), ("127.0.0.1", implicit_port))
+    except BaseException:
+        server.stop()
+        raise
+    server.implicit_port, server.v6_port = implicit_port, port
+    return server
+
+
+@pytest.fixture(scope="session")
+def proftpd(
+    tmp_path_factory: pytest.TempPathFactory, certificate_authority: trustme.CA
+) -> Iterator[RealServer]:
+    """proftpd 1.3.8 with mod_tls, from the Debian packages .ci/interop-servers unpacks."""
+    reason = proftpd_unavailable()
+    if reason is not None:
+        unavailable_or_fail("proftpd", reason)
+    workdir = tmp_path_factory.mktemp("proftpd")
+    server = start_proftpd(workdir, issue_certificate(certificate_authority, workdir / "tls.pem"))
+    yield server
+    server.stop()
+
+
+# --------------------------------------------------------------------------
+# pure-ftpd 1.0.50
+# --------------------------------------------------------------------------
+
+
+def pureftpd_unavailable() -> str | None:
+    prefix = interop_prefix()
+    for program in ("usr/sbin/pure-ftpd", "usr/bin/pure-pw"):
+        if not (prefix / program).exists():
+            return f"{program} is not unpacked in {prefix} (run .ci/interop-servers)"
+    if os.geteuid() != 0:
+        return "pure-ftpd needs root to chroot and switch to its user"
+    return None
+
+
+def start_pureftpd(
+    workdir: pathlib.Path, certfile: pathlib.Path, root: pathlib.Path, host: str
+) -> tuple[Daemon, int]:
+    """One pure-ftpd process on `host` (it binds one address per process), TLS optional.
+
+    Returns the process and its port.
+    """
+    prefix = interop_prefix()
+    port, passive = free_port(host), passive_range()
+    users = workdir / "pureftpd.passwd"
+    # PureDB's source format: login, hash, uid, gid, gecos, home ("/./": chrooted there), then
+    # limits and quotas, left empty.
+    users.write_text(
+        f"{INTEROP_USER}:{crypt_sha512(INTEROP_PASSWORD)}:{NOBODY_UID}:{NOBODY_GID}::{root}/./"
+        + ":" * 12
+        + "\n"
+    )
+    database = workdir / "pureftpd.pdb"
+    subprocess.run(
+        [str(prefix / "usr/bin/pure-pw"), "mkdb", str(database), "-f", str(users)],
+        check=True,
+        capture_output=True,
+    )
+    daemon = Daemon(
+        [
+            str(prefix / "usr/sbin/pure-ftpd"),
+            f"--bind={host},{port}",
+            f"--login=puredb:{database}",
+            "--noanonymous",
+            "--chrooteveryone",
+            "--dontresolve",
+            f"--passiveportrange={passive.start}:{passive.stop - 1}",
+            "--tls=1",  # TLS allowed, not required
+            f"--certfile={certfile}",
+            "--umask=133:022",
+            "--syslogfacility=none",
+            f"--pidfile={workdir}/pure-ftpd-{port}.pid",
+        ],
+        workdir / f"pure-ftpd-{port}.out",
+    )
+    daemon.wait_listening((host, port))
+    return daemon, port
+
+
+@pytest.fixture(scope="session")
+def pureftpd(
+    tmp_path_factory: pytest.TempPathFactory, certificate_authority: trustme.CA
+) -> Iterator[RealServer]:
+    """pure-ftpd 1.0.50 on 127.0.0.1 with explicit FTPS, from the unpacked Debian package.
+
+    Its ::1 side is a second process on the same root, started by `pureftpd_v6` when a test
+    asks for it.
+    """
+    reason = pureftpd_unavailable()
+    if reason is not None:
+        unavailable_or_fail("pure-ftpd", reason)
+    workdir = tmp_path_factory.mktemp("pure-ftpd")
+    certfile = issue_certificate(certificate_authority, workdir / "tls.pem")
+    root = nobody_root("pure-ftpd")
+    server = RealServer("pure-ftpd", "127.0.0.1", 0, root, [])
+    try:
+        daemon, server.port = start_pureftpd(workdir, certfile, root, "127.0.0.1")
+        server.daemons.append(daemon)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def pureftpd_v6(
+    pureftpd: RealServer,
+    tmp_path_factory: pytest.TempPathFactory,
+    certificate_authority: trustme.CA,
+) -> RealServer:
+    """`pureftpd`, with a second process serving its root on ::1 (v6_port)."""
+    if pureftpd.v6_port is None:
+        workdir = tmp_path_factory.mktemp("pure-ftpd-v6")
+        certfile = issue_certificate(certificate_authority, workdir / "tls.pem")
+        daemon, pureftpd.v6_port = start_pureftpd(workdir, certfile, pureftpd.root, "::1")
+        pureftpd.daemons.append(daemon)
+    return pureftpd
+
+
+# --------------------------------------------------------------------------
+# Twisted's FTP server (twisted.protocols.ftp)
+# --------------------------------------------------------------------------
+
+
+def twisted_unavailable() -> str | None:
+    if importlib.util.find_spec("twisted") is None:
+        return "Twisted is not installed (pip install '.[test]')"
+    return None
+
+
+def start_twisted(workdir: pathlib.Path) -> RealServer:
+    """Twisted's FTP server in a subprocess (this file as a script), on 127.0.0.1 and ::1."""
+    root = pathlib.Path(tempfile.mkdtemp(prefix="ftplib2-twisted-"))
+    passive = passive_range()
+    ports_file = workdir / "ports.json"
+    daemon = Daemon(
+        [
+            sys.executable,
+            __file__,
+            str(root),
+            str(ports_file),
+            str(passive.start),
+            str(passive.stop),
+        ],
+        workdir / "twisted.out",
+    )
+    server = RealServer("twisted", "127.0.0.1", 0, root, [daemon], tls=False)
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while not ports_file.exists():
+        if daemon.process.poll() is not None or time.monotonic() > deadline:
+            server.stop()
+            raise RuntimeError("Twisted's FTP server did not start:\n" + daemon.log.read_text())
+        time.sleep(0.05)
+    ports = json.loads(ports_file.read_text())
+    server.port, server.v6_port = ports["ipv4"], ports["ipv6"]
+    return server
+
+
+@pytest.fixture(scope="session")
+def twisted_ftpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer]:
+    """Twisted's FTP server (no TLS) with one in-memory user whose home is a temporary root."""
+    reason = twisted_unavailable()
+    if reason is not None:
+        unavailable_or_fail("twisted", reason)
+    server = start_twisted(tmp_path_factory.mktemp("twisted"))
+    yield server
+    server.stop()
+
+
+def serve_twisted(root: str, ports_file: str, passive_start: int, passive_stop: int) -> None:
+    """Run Twisted's FTP server until SIGTERM; write its ports to `ports_file` once listening."""
+    from twisted.cred.checkers import InMemoryUsernamePasswordDatabaseDontUse
+    from twisted.cred.portal import Portal
+    from twisted.internet import reactor
+    from twisted.protocols.ftp import FTP, BaseFTPRealm, FTPFactory
+    from twisted.python.filepath import FilePath
+
+    class NoDelayFTP(FTP):
+        # Twisted leaves Nagle's algorithm on, so the final reply of a transfer waits for the
+        # client's delayed ACK of the 1xx (40 ms on Linux): a deployment would turn it off, and
+        # the 200-file test takes one second instead of twenty.
+        def connectionMade(self) -> None:
+            self.transport.setTcpNoDelay(True)
+            super().connectionMade()
+
+    class Realm(BaseFTPRealm):
+        def getHomeDirectory(self, avatarId: object) -> FilePath:
+            return FilePath(root)
+
+    checker = InMemoryUsernamePasswordDatabaseDontUse()
+    checker.addUser(INTEROP_USER, INTEROP_PASSWORD)  # str: what the protocol passes
+    factory = FTPFactory(Portal(Realm(root), [checker]))
+    factory.protocol = NoDelayFTP
+    factory.allowAnonymous = False
+    factory.passivePortRange = range(passive_start, passive_stop)
+    ipv4 = reactor.listenTCP(0, factory, interface="127.0.0.1")
+    ipv6 = reactor.listenTCP(0, factory, interface="::1")
+    ports = {"ipv4": ipv4.getHost().port, "ipv6": ipv6.getHost().port}
+    partial = ports_file + ".part"
+    with open(partial, "w") as f:
+        json.dump(ports, f)
+    os.replace(partial, ports_file)  # whole, or not there yet
+    reactor.run()
+
+
+if __name__ == "__main__":
+    serve_twisted(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
