@@ -2595,9 +2595,10 @@ class FTP:
         A file object is read from its position to its end, and need not be
         seekable (a pipe will do), except with `resume`: then the part the
         server already has (SIZE) is skipped and the rest sent with REST +
-        STOR, or APPE where REST is refused.  The server's SIZE afterwards
-        must match, else `error_proto`.  `callback` is called with the number
-        of bytes of each block.  A text file raises TypeError before STOR.
+        STOR, or APPE where REST is refused; a server with neither gets the
+        whole file again.  The server's SIZE afterwards must match, else
+        `error_proto`.  `callback` is called with the number of bytes of each
+        block.  A text file raises TypeError before STOR.
 
         With `verify`, the server's checksum of `remote` (see `checksum`; an
         algorithm name picks the algorithm) must equal that of the bytes read,
@@ -2629,6 +2630,7 @@ class FTP:
                 if algorithm is not None and digest is not None:
                     self._check_upload(remote, algorithm, digest.hexdigest())
                 return offset
+        source = local
         if digest is not None:
             local = _DigestingReader(local, digest)  # type: ignore[assignment]
         self._set_type("I", remote)
@@ -2636,8 +2638,25 @@ class FTP:
         command, rest = "STOR " + remote, offset or None
         if rest is not None and not self.has_feature("REST"):
             command, rest = "APPE " + remote, None  # no restartable STOR: append
-        with self._transfer(command, rest, sending=True) as conn:
-            sent = _send_file(conn, local, blocksize, callback)
+        opened = False
+        try:
+            with self._transfer(command, rest, sending=True) as conn:
+                opened = True
+                sent = _send_file(conn, local, blocksize, callback)
+        except error_perm as exc:
+            # APPE refused as not implemented (500, 502): the server can neither restart
+            # a STOR nor append, so the whole file goes, as download() starts again where
+            # the server cannot restart.
+            if opened or command[:4] != "APPE" or exc.code not in ("500", "502"):
+                raise
+            offset = 0
+            source.seek(start)
+            local = source
+            if algorithm is not None:  # hashed afresh, from the start, as it is sent
+                digest = _new_digest(algorithm)
+                local = _DigestingReader(source, digest)  # type: ignore[assignment]
+            with self._transfer("STOR " + remote, sending=True) as conn:
+                sent = _send_file(conn, local, blocksize, callback)
         self._end_transfer()
         total = offset + sent
         size = self._remote_size(remote)

@@ -47,6 +47,7 @@ from interop_servers import (
     pureftpd_v6,  # noqa: F401
     twisted_ftpd,  # noqa: F401
 )
+from pyftpdlib.authorizers import DummyAuthorizer
 
 import ftplib2
 from test_ftplib2 import (
@@ -58,7 +59,10 @@ from test_ftplib2 import (
     LiveServer,
     RecordingFTP,
     VsftpdServer,
+    open_session,
+    proto_cmds_without,
     recv_all,
+    running_server,
 )
 
 SERVERS = ("pyftpdlib", "vsftpd", "proftpd", "pure-ftpd", "twisted")
@@ -104,9 +108,6 @@ XFAIL: dict[tuple[str, str], str] = {
     ("pure-ftpd", "abort-mid-transfer"): _URGENT + ": pure-ftpd answers 500 Unknown command",
     ("twisted", "abort-mid-transfer"): _NO_ABOR,
     ("twisted", "abort-after-completion"): _NO_ABOR,
-    ("twisted", "upload-resume"): (
-        "issue 13: upload(resume=True) raises on a server with neither REST nor APPE"
-    ),
 }
 
 # Servers without ABOR: there abort() must fail cleanly (error_perm) and stay in step.
@@ -821,3 +822,31 @@ def test_the_documented_table_is_the_table_of_the_tests() -> None:
     assert documented_not_applicable() == NOT_APPLICABLE
     assert {operation for _, operation in NOT_APPLICABLE} <= set(OPERATIONS)
     assert {server for server, _ in NOT_APPLICABLE | XFAIL} <= set(SERVERS)
+
+
+# --------------------------------------------------------------------------
+# upload(resume=True) on a server with neither restartable STOR nor APPE
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_rest_no_appe_server(
+    ftp_root: pathlib.Path, authorizer: DummyAuthorizer
+) -> Iterator[LiveServer]:
+    """pyftpdlib without REST and APPE: it answers both with 500, as Twisted does with 502."""
+    with running_server(
+        ("127.0.0.1", 0), ftp_root, authorizer, proto_cmds=proto_cmds_without("REST", "APPE")
+    ) as live:
+        yield live
+
+
+def test_upload_resume_without_rest_or_appe_sends_the_whole_file(
+    no_rest_no_appe_server: LiveServer, workdir: pathlib.Path
+) -> None:
+    payload = os.urandom(200_000)
+    (workdir / "partial.bin").write_bytes(payload[:50_000])
+    with contextlib.closing(open_session(no_rest_no_appe_server, workdir)) as ftp:
+        assert not ftp.has_feature("REST")
+        assert ftp.upload(io.BytesIO(payload), "partial.bin", resume=True) == len(payload)
+        assert ftp.voidcmd("NOOP").code == "200"
+    assert (workdir / "partial.bin").read_bytes() == payload
