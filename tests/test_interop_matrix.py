@@ -100,8 +100,8 @@ _NO_ABOR = (
 )
 XFAIL: dict[tuple[str, str], str] = {
     ("vsftpd", "abort-mid-transfer"): (
-        "issue 13: abort() leaves the data connection open and unread; vsftpd, blocked "
-        "writing to it, never answers the ABOR"
+        "issue 13: with the data connection still open and unread, vsftpd, blocked writing "
+        "to it, never answers the ABOR"
     ),
     ("proftpd", "abort-mid-transfer"): _URGENT + ": proftpd never answers the ABOR",
     ("proftpd", "abort-after-completion"): _URGENT + ": proftpd never answers the ABOR",
@@ -175,8 +175,9 @@ class Target:
     """A server of the matrix: where to reach it, how to log in, where its files are.
 
     `root` is the directory the server's ``/`` maps to on this machine (``/`` itself for
-    vsftpd, which does not chroot here), for tests that look at or put files on its disk.  `extra` names the fixture giving the
-    server's ``(host, port)`` for "implicit" FTPS and for "ipv6", fetched only when asked.
+    vsftpd, which does not chroot here), for tests that look at or put files on its disk.
+    ``extra(kind)`` gives the server's ``(host, port)`` for ``"implicit"`` FTPS or for
+    ``"ipv6"``, starting what that takes only when a test asks, or None where it has none.
     """
 
     name: str
