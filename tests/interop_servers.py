@@ -13,7 +13,7 @@ Where they come from:
   the shared libraries they lack.  Both log their one user in from a file of their own (proftpd's
   AuthUserFile, pure-ftpd's PureDB), mapped to the uid and gid of ``nobody``: no system user and
   no PAM.  Both need root (to chroot and to switch to that user).
-* Twisted's server (``twisted.protocols.ftp``) is a test dependency; this file, run as a script,
+* Twisted's server (``twisted.protocols.ftp``) is a test dependency; ``tests/twisted_ftpd.py``
   serves it in a subprocess, so that its reactor neither shares the test process's GIL nor
   outlives the session.
 
@@ -32,6 +32,7 @@ import importlib.util
 import json
 import os
 import pathlib
+import random
 import shutil
 import signal
 import socket
@@ -83,19 +84,36 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-_passive_ranges: list[range] = []
+_passive_ranges_taken: list[range] = []
 
 
-def passive_range(count: int = 40) -> range:
-    """A run of `count` ports for one server's passive data connections, distinct from others."""
-    while True:
-        start = free_port()
+def passive_port_range(count: int = 40) -> range:
+    """`count` free ports in a row for one server's passive data connections.
+
+    They lie below the kernel's ephemeral range (vsftpd's window lies above it, see
+    test_ftplib2's _vsftpd_passive_ports) and apart from the ranges given before.  Inside the
+    ephemeral range, client sockets of this and other processes, in TIME_WAIT too, hold ports
+    a server then cannot bind.
+    """
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            ephemeral = int(f.read().split()[0])
+    except OSError:
+        ephemeral = 32768  # Linux's default
+    for _ in range(100):
+        start = random.randrange(10000, ephemeral - count)
         ports = range(start, start + count)
-        if ports.stop < 65536 and not any(
-            ports.start < r.stop and r.start < ports.stop for r in _passive_ranges
-        ):
-            _passive_ranges.append(ports)
-            return ports
+        if any(ports.start < r.stop and r.start < ports.stop for r in _passive_ranges_taken):
+            continue
+        try:
+            for port in ports:
+                with socket.socket() as probe:  # no SO_REUSEADDR: TIME_WAIT counts as taken
+                    probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        _passive_ranges_taken.append(ports)
+        return ports
+    raise RuntimeError(f"no {count} free ports in a row below {ephemeral}")
 
 
 def crypt_sha512(password: str) -> str:
@@ -221,7 +239,7 @@ def start_proftpd(workdir: pathlib.Path, certfile: pathlib.Path) -> RealServer:
     """
     prefix = interop_prefix()
     root = nobody_root("proftpd")
-    port, implicit_port, passive = free_port(), free_port(), passive_range()
+    port, implicit_port, passive = free_port(), free_port(), passive_port_range()
     users = workdir / "passwd"
     users.write_text(
         f"{INTEROP_USER}:{crypt_sha512(INTEROP_PASSWORD)}:{NOBODY_UID}:{NOBODY_GID}"
@@ -330,7 +348,7 @@ def start_pureftpd(
     Returns the process and its port.
     """
     prefix = interop_prefix()
-    port, passive = free_port(host), passive_range()
+    port, passive = free_port(host), passive_port_range()
     users = workdir / "pureftpd.passwd"
     # PureDB's source format: login, hash, uid, gid, gecos, home ("/./": chrooted there), then
     # limits and quotas, left empty.
@@ -417,19 +435,14 @@ def twisted_unavailable() -> str | None:
 
 
 def start_twisted(workdir: pathlib.Path) -> RealServer:
-    """Twisted's FTP server in a subprocess (this file as a script), on 127.0.0.1 and ::1."""
+    """Twisted's FTP server in a subprocess (tests/twisted_ftpd.py), on 127.0.0.1 and ::1."""
     root = pathlib.Path(tempfile.mkdtemp(prefix="ftplib2-twisted-"))
-    passive = passive_range()
+    passive = passive_port_range()
     ports_file = workdir / "ports.json"
+    script = pathlib.Path(__file__).with_name("twisted_ftpd.py")
     daemon = Daemon(
-        [
-            sys.executable,
-            __file__,
-            str(root),
-            str(ports_file),
-            str(passive.start),
-            str(passive.stop),
-        ],
+        [sys.executable, str(script), str(root), str(ports_file), str(passive.start)]
+        + [str(passive.stop), INTEROP_USER, INTEROP_PASSWORD],
         workdir / "twisted.out",
     )
     server = RealServer("twisted", "127.0.0.1", 0, root, [daemon], tls=False)
@@ -453,43 +466,3 @@ def twisted_ftpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServe
     server = start_twisted(tmp_path_factory.mktemp("twisted"))
     yield server
     server.stop()
-
-
-def serve_twisted(root: str, ports_file: str, passive_start: int, passive_stop: int) -> None:
-    """Run Twisted's FTP server until SIGTERM; write its ports to `ports_file` once listening."""
-    from twisted.cred.checkers import InMemoryUsernamePasswordDatabaseDontUse
-    from twisted.cred.portal import Portal
-    from twisted.internet import reactor
-    from twisted.protocols.ftp import FTP, BaseFTPRealm, FTPFactory
-    from twisted.python.filepath import FilePath
-
-    class NoDelayFTP(FTP):
-        # Twisted leaves Nagle's algorithm on, so the final reply of a transfer waits for the
-        # client's delayed ACK of the 1xx (40 ms on Linux): a deployment would turn it off, and
-        # the 200-file test takes one second instead of twenty.
-        def connectionMade(self) -> None:
-            self.transport.setTcpNoDelay(True)
-            super().connectionMade()
-
-    class Realm(BaseFTPRealm):
-        def getHomeDirectory(self, avatarId: object) -> FilePath:
-            return FilePath(root)
-
-    checker = InMemoryUsernamePasswordDatabaseDontUse()
-    checker.addUser(INTEROP_USER, INTEROP_PASSWORD)  # str: what the protocol passes
-    factory = FTPFactory(Portal(Realm(root), [checker]))
-    factory.protocol = NoDelayFTP
-    factory.allowAnonymous = False
-    factory.passivePortRange = range(passive_start, passive_stop)
-    ipv4 = reactor.listenTCP(0, factory, interface="127.0.0.1")
-    ipv6 = reactor.listenTCP(0, factory, interface="::1")
-    ports = {"ipv4": ipv4.getHost().port, "ipv6": ipv6.getHost().port}
-    partial = ports_file + ".part"
-    with open(partial, "w") as f:
-        json.dump(ports, f)
-    os.replace(partial, ports_file)  # whole, or not there yet
-    reactor.run()
-
-
-if __name__ == "__main__":
-    serve_twisted(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
