@@ -60,6 +60,7 @@ from test_ftplib2 import (
     RecordingFTP,
     VsftpdServer,
     open_session,
+    plant_partial_download,
     proto_cmds_without,
     recv_all,
     running_server,
@@ -662,10 +663,10 @@ def test_download_resume_continues_a_partial_file(
     payload = os.urandom(1 << 20)
     ftp.storbinary("STOR resume.bin", io.BytesIO(payload))
     local = tmp_path / "resume.bin"
-    (tmp_path / "resume.bin.part").write_bytes(payload[:300_000])
+    part = plant_partial_download(local, payload[:300_000])
     assert ftp.download("resume.bin", local, resume=True) == len(payload)
     assert local.read_bytes() == payload
-    assert not (tmp_path / "resume.bin.part").exists()
+    assert not part.exists()
     # Continued where the server can restart, sent whole where it cannot.
     assert ("REST 300000" in ftp.sent) == ftp.has_feature("REST")
     into = io.BytesIO(payload[:500_000])
