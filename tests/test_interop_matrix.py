@@ -48,6 +48,7 @@ from interop_servers import (
     twisted_ftpd,  # noqa: F401
 )
 from pyftpdlib.authorizers import DummyAuthorizer
+from test_checksums import ChecksumHandler, checksum_pyftpdlib
 
 import ftplib2
 from test_ftplib2 import (
@@ -852,3 +853,22 @@ def test_upload_resume_without_rest_or_appe_sends_the_whole_file(
         assert ftp.upload(io.BytesIO(payload), "partial.bin", resume=True) == len(payload)
         assert ftp.voidcmd("NOOP").code == "200"
     assert (workdir / "partial.bin").read_bytes() == payload
+
+
+def test_upload_resume_and_verify_without_rest_or_appe_hashes_the_whole_file(
+    ftp_root: pathlib.Path, authorizer: DummyAuthorizer, workdir: pathlib.Path
+) -> None:
+    # The checksum of what goes in the second try covers the whole file, not the part the
+    # server had (hashed before the APPE) twice.
+    commands = {**proto_cmds_without("REST", "APPE"), **ChecksumHandler.extra_commands}
+    payload = os.urandom(200_000)
+    (workdir / "verified.bin").write_bytes(payload[:50_000])
+    with (
+        checksum_pyftpdlib(ftp_root, authorizer, proto_cmds=commands) as live,
+        contextlib.closing(open_session(live, workdir)) as ftp,
+    ):
+        sent = ftp.upload(io.BytesIO(payload), "verified.bin", resume=True, verify=True)
+        assert sent == len(payload)
+        assert "APPE verified.bin" in live.commands_of(ftp)
+        assert ftp.voidcmd("NOOP").code == "200"
+    assert (workdir / "verified.bin").read_bytes() == payload
