@@ -2,8 +2,8 @@
 
 Each one runs as its own process on loopback, on a free port, with a private configuration, a
 temporary root and a passive port range of its own; nothing under /etc is read or written.
-The session-scoped fixtures here start them once per test run; ``tests/test_interop_matrix.py``
-runs its battery against them (and against pyftpdlib and vsftpd, from ``test_ftplib2.py``).
+The session-scoped fixtures of ``tests/test_interop_matrix.py`` start them once per test run,
+and its battery runs against them (and against pyftpdlib and vsftpd, from ``tests/servers.py``).
 
 Where they come from:
 
@@ -17,8 +17,8 @@ Where they come from:
   serves it in a subprocess, so that its reactor neither shares the test process's GIL nor
   outlives the session.
 
-Each fixture skips with the reason where its server cannot run, or fails instead when the
-environment variable named by ``REQUIRED`` is set, as ``.ci/run`` does (like
+Each such fixture skips with the reason where its server cannot run (`unavailable_or_fail`), or
+fails instead when the environment variable named by ``REQUIRED`` is set, as ``.ci/run`` does (like
 ``FTPLIB2_REQUIRE_VSFTPD`` for vsftpd).
 """
 
@@ -40,7 +40,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 
 import pytest
 import trustme
@@ -311,20 +310,6 @@ LoadModule mod_tls.c
     return server
 
 
-@pytest.fixture(scope="session")
-def proftpd(
-    tmp_path_factory: pytest.TempPathFactory, certificate_authority: trustme.CA
-) -> Iterator[RealServer]:
-    """proftpd 1.3.8 with mod_tls, from the Debian packages .ci/interop-servers unpacks."""
-    reason = proftpd_unavailable()
-    if reason is not None:
-        unavailable_or_fail("proftpd", reason)
-    workdir = tmp_path_factory.mktemp("proftpd")
-    server = start_proftpd(workdir, issue_certificate(certificate_authority, workdir / "tls.pem"))
-    yield server
-    server.stop()
-
-
 # --------------------------------------------------------------------------
 # pure-ftpd 1.0.50
 # --------------------------------------------------------------------------
@@ -384,45 +369,6 @@ def start_pureftpd(
     return daemon, port
 
 
-@pytest.fixture(scope="session")
-def pureftpd(
-    tmp_path_factory: pytest.TempPathFactory, certificate_authority: trustme.CA
-) -> Iterator[RealServer]:
-    """pure-ftpd 1.0.50 on 127.0.0.1 with explicit FTPS, from the unpacked Debian package.
-
-    Its ::1 side is a second process on the same root, started by `pureftpd_v6` when a test
-    asks for it.
-    """
-    reason = pureftpd_unavailable()
-    if reason is not None:
-        unavailable_or_fail("pure-ftpd", reason)
-    workdir = tmp_path_factory.mktemp("pure-ftpd")
-    certfile = issue_certificate(certificate_authority, workdir / "tls.pem")
-    root = nobody_root("pure-ftpd")
-    server = RealServer("pure-ftpd", "127.0.0.1", 0, root, [])
-    try:
-        daemon, server.port = start_pureftpd(workdir, certfile, root, "127.0.0.1")
-        server.daemons.append(daemon)
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="session")
-def pureftpd_v6(
-    pureftpd: RealServer,
-    tmp_path_factory: pytest.TempPathFactory,
-    certificate_authority: trustme.CA,
-) -> RealServer:
-    """`pureftpd`, with a second process serving its root on ::1 (v6_port)."""
-    if pureftpd.v6_port is None:
-        workdir = tmp_path_factory.mktemp("pure-ftpd-v6")
-        certfile = issue_certificate(certificate_authority, workdir / "tls.pem")
-        daemon, pureftpd.v6_port = start_pureftpd(workdir, certfile, pureftpd.root, "::1")
-        pureftpd.daemons.append(daemon)
-    return pureftpd
-
-
 # --------------------------------------------------------------------------
 # Twisted's FTP server (twisted.protocols.ftp)
 # --------------------------------------------------------------------------
@@ -455,14 +401,3 @@ def start_twisted(workdir: pathlib.Path) -> RealServer:
     ports = json.loads(ports_file.read_text())
     server.port, server.v6_port = ports["ipv4"], ports["ipv6"]
     return server
-
-
-@pytest.fixture(scope="session")
-def twisted_ftpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer]:
-    """Twisted's FTP server (no TLS) with one in-memory user whose home is a temporary root."""
-    reason = twisted_unavailable()
-    if reason is not None:
-        unavailable_or_fail("twisted", reason)
-    server = start_twisted(tmp_path_factory.mktemp("twisted"))
-    yield server
-    server.stop()

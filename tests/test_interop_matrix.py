@@ -1,9 +1,10 @@
 """One battery of operations against five real FTP servers: the interoperability matrix.
 
-Every test here runs once per server: pyftpdlib and vsftpd (started by ``test_ftplib2.py``),
-proftpd 1.3.8 with mod_tls, pure-ftpd 1.0.50 and Twisted's FTP server (started by
-``tests/interop_servers.py``).  Each test is one operation a user performs, checked by what the
-user sees: file contents and hashes, names, sizes, times, replies, exceptions.
+Every test here runs once per server: pyftpdlib and vsftpd (the suite's shared fixtures),
+proftpd 1.3.8 with mod_tls, pure-ftpd 1.0.50 and Twisted's FTP server (the fixtures below, with
+the launchers of ``tests/interop_servers.py``).  Each test is one operation a user performs,
+checked by what the user sees: file contents and hashes, names, sizes, times, replies,
+exceptions.
 
 What a server lacks is not a silent skip: ``NOT_APPLICABLE`` maps (server, operation) to the
 reason, each such case is skipped with that reason, and Doc/howto/servers.rst carries the same
@@ -39,19 +40,22 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import trustme
-from interop_servers import (
-    RealServer,
-    issue_certificate,
-    proftpd,  # noqa: F401 - fixtures
-    pureftpd,  # noqa: F401
-    pureftpd_v6,  # noqa: F401
-    twisted_ftpd,  # noqa: F401
-)
 from pyftpdlib.authorizers import DummyAuthorizer
-from test_checksums import ChecksumHandler, checksum_pyftpdlib
 
 import ftplib2
-from test_ftplib2 import (
+from tests.interop_servers import (
+    RealServer,
+    issue_certificate,
+    nobody_root,
+    proftpd_unavailable,
+    pureftpd_unavailable,
+    start_proftpd,
+    start_pureftpd,
+    start_twisted,
+    twisted_unavailable,
+    unavailable_or_fail,
+)
+from tests.servers import (
     PASSWORD,
     TIMEOUT,
     USER,
@@ -66,6 +70,7 @@ from test_ftplib2 import (
     recv_all,
     running_server,
 )
+from tests.test_checksums import ChecksumHandler, checksum_pyftpdlib
 
 SERVERS = ("pyftpdlib", "vsftpd", "proftpd", "pure-ftpd", "twisted")
 
@@ -220,6 +225,70 @@ class Target:
             self.host, self.user, self.passwd,
             port=self.tls_port, context=context or self.context, timeout=TIMEOUT,
         )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def proftpd(
+    tmp_path_factory: pytest.TempPathFactory, certificate_authority: trustme.CA
+) -> Iterator[RealServer]:
+    """proftpd 1.3.8 with mod_tls, from the Debian packages .ci/interop-servers unpacks."""
+    reason = proftpd_unavailable()
+    if reason is not None:
+        unavailable_or_fail("proftpd", reason)
+    workdir = tmp_path_factory.mktemp("proftpd")
+    server = start_proftpd(workdir, issue_certificate(certificate_authority, workdir / "tls.pem"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pureftpd(
+    tmp_path_factory: pytest.TempPathFactory, certificate_authority: trustme.CA
+) -> Iterator[RealServer]:
+    """pure-ftpd 1.0.50 on 127.0.0.1 with explicit FTPS, from the unpacked Debian package.
+
+    Its ::1 side is a second process on the same root, started by `pureftpd_v6` when a test
+    asks for it.
+    """
+    reason = pureftpd_unavailable()
+    if reason is not None:
+        unavailable_or_fail("pure-ftpd", reason)
+    workdir = tmp_path_factory.mktemp("pure-ftpd")
+    certfile = issue_certificate(certificate_authority, workdir / "tls.pem")
+    root = nobody_root("pure-ftpd")
+    server = RealServer("pure-ftpd", "127.0.0.1", 0, root, [])
+    try:
+        daemon, server.port = start_pureftpd(workdir, certfile, root, "127.0.0.1")
+        server.daemons.append(daemon)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def pureftpd_v6(
+    pureftpd: RealServer,
+    tmp_path_factory: pytest.TempPathFactory,
+    certificate_authority: trustme.CA,
+) -> RealServer:
+    """`pureftpd`, with a second process serving its root on ::1 (v6_port)."""
+    if pureftpd.v6_port is None:
+        workdir = tmp_path_factory.mktemp("pure-ftpd-v6")
+        certfile = issue_certificate(certificate_authority, workdir / "tls.pem")
+        daemon, pureftpd.v6_port = start_pureftpd(workdir, certfile, pureftpd.root, "::1")
+        pureftpd.daemons.append(daemon)
+    return pureftpd
+
+
+@pytest.fixture(scope="session")
+def twisted_ftpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer]:
+    """Twisted's FTP server (no TLS) with one in-memory user whose home is a temporary root."""
+    reason = twisted_unavailable()
+    if reason is not None:
+        unavailable_or_fail("twisted", reason)
+    server = start_twisted(tmp_path_factory.mktemp("twisted"))
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
