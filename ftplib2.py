@@ -1090,6 +1090,8 @@ def _os400_form(line: str, now: datetime.datetime) -> Entry | None:
     if name is None:
         return None  # the file that is the working directory, listed with its members
     name = name.removesuffix("/")
+    if not name:
+        return None
     if "/" in name:
         if not name.startswith("/"):
             return None  # FILE.FILE/MEMBER.MBR: a member, listed under its file, of that file
