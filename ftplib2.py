@@ -526,11 +526,13 @@ def print_line(line: str) -> None:
 class Entry:
     """One directory entry, from an MLSD/MLST line or a LIST line.
 
-    `type` is ``'file'``, ``'dir'``, ``'link'`` or ``'other'``; `size` is an
-    int or None; `modify` an aware UTC datetime or None (a LIST date without
-    a year or zone is taken as UTC); `perm` the MLSD ``perm`` fact or the
-    Unix mode string; `target` a link's target; `unique` the MLSD ``unique``
-    fact; `facts` the lower-cased MLSD facts ({} for LIST); `raw` the line.
+    `type` is ``'file'``, ``'dir'``, ``'link'`` or ``'other'``; `size` is a
+    size in bytes or None; `modify` an aware UTC datetime or None (a LIST
+    date without a year or zone is taken as UTC); `perm` the MLSD ``perm``
+    fact, the Unix mode string or a LIST dialect's permissions as listed;
+    `target` a link's target; `unique` the MLSD ``unique`` fact; `facts` the
+    lower-cased MLSD facts, or the other columns of a LIST dialect beyond
+    Unix, MS-DOS and EPLF under its prefix ({} otherwise); `raw` the line.
     """
 
     name: str
@@ -2374,7 +2376,7 @@ class FTP:
         """List a directory as typed `Entry` objects, without ``.`` and ``..``.
 
         Uses MLSD when the server offers MLST and LIST otherwise; LIST output
-        may be in Unix, MS-DOS or EPLF form.  Names are decoded with
+        may be in any dialect `parse_list` reads.  Names are decoded with
         `encoding` and `errors`.  A missing or unreadable directory, or a
         path that is not a directory, raises `error_perm`.
         """
