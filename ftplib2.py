@@ -627,15 +627,17 @@ _MONTHS = {
         ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
     )
 }
+# The blanks after the mode are taken whole (\s++): else the lazy group that skips columns
+# could start anywhere in them, and a mode followed by a run of blanks took quadratic time.
 _UNIX_RE = re.compile(
-    r"(?P<mode>[-bcdlpsDn?][-rwxsStTlL?]{9})[.+@]?\s+"
+    r"(?P<mode>[-bcdlpsDn?][-rwxsStTlL?]{9})[.+@]?\s++"
     r"(?:.*?\s)??(?P<size>\d+|\d+,\s*\d+)\s+"
     r"(?P<month>[A-Za-z]{3})\s+(?P<day>\d{1,2})\s+(?P<when>\d{1,2}:\d{2}|\d{4})\s(?P<name>.+)\Z",
     re.ASCII,
 )
 _DOS_RE = re.compile(
     r"(?P<month>\d{1,2})-(?P<day>\d{1,2})-(?P<year>\d{2}|\d{4})\s+"
-    r"(?P<hour>\d{1,2}):(?P<minute>\d{2})\s*(?P<ampm>[AaPp][Mm])?\s+"
+    r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?:\s*(?P<ampm>[AaPp][Mm]))?\s+"
     r"(?P<size><DIR>|\d+)\s+(?P<name>.+)\Z",
     re.ASCII,
 )
