@@ -26,18 +26,21 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from listing_corpus import CORPUS, NOW, Case
 
 import ftplib2
-from test_ftplib2 import (
-    HOSTILE_HYPOTHESIS,
+from tests.listing_corpus import CORPUS, NOW, Case
+from tests.servers import (
     HOSTILE_TIMEOUT,
     HostileControl,
     hostile_assert_in_step,
     hostile_serving,
     hostile_within,
+)
+
+DIALECT_HYPOTHESIS = settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 DIALECTS = sorted({case.dialect for case in CORPUS})
@@ -356,7 +359,7 @@ def check_entry(line: str) -> None:
     assert cpu_seconds(lambda: ftplib2.parse_list_line(line, NOW)) < LINE_COST_BOUND
 
 
-@HOSTILE_HYPOTHESIS
+@DIALECT_HYPOTHESIS
 @given(line=st.text() | glued_lines | spliced_lines())
 @example(line="A_LONG_NAME.TXT;1 " + "(" * 3000)
 @example(line="-rw-r--r--" + " " * 3000)  # took quadratic time: 0.35 s, 1.3 s at MAXLINE
@@ -370,13 +373,13 @@ def test_parse_list_line_raises_nothing_but_error_proto_within_its_cost(line: st
     check_entry(line)
 
 
-@settings(HOSTILE_HYPOTHESIS, max_examples=150)
+@settings(DIALECT_HYPOTHESIS, max_examples=150)
 @given(line=repeated_lines)
 def test_long_repetitive_lines_cost_no_more_than_the_bound(line: str) -> None:
     check_entry(line)
 
 
-@HOSTILE_HYPOTHESIS
+@DIALECT_HYPOTHESIS
 @given(lines=st.lists(spliced_lines() | glued_lines | st.sampled_from(["   x", "(", "1/2"])))
 def test_parse_list_raises_nothing_but_error_proto(lines: list[str]) -> None:
     try:
