@@ -41,6 +41,7 @@ import urllib.parse
 import urllib.request
 import urllib.response
 import warnings
+import weakref
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from email.message import Message
@@ -1865,6 +1866,9 @@ class FTP:
         self._type: str | None = None
         self._owed: collections.deque[str] = collections.deque()  # see putline()
         self._running: tuple[socket.socket, bool] | None = None  # (data connection, sending?)
+        # The last data connection ntransfercmd returned: abort() closes it if still open.
+        self._transfer_started = False  # the 1xx of the transfer owed first has come
+        self._handed_out: weakref.ref[socket.socket] | None = None
         self._last_reply = Reply("")
         self._features: dict[str, str] | None = None
         self._hash_selected: str | None = None  # what OPTS HASH last chose, None: as FEAT says
@@ -2042,8 +2046,17 @@ class FTP:
     def _paid(self, reply: str) -> None:
         """Account for a whole reply read: it pays the oldest reply owed."""
         owed = self._owed
-        if not owed or (reply[:1] == "1" and owed[0] in _PRELIMINARY_VERBS):
-            return  # a transfer started, or the greeting is coming: the final reply is owed
+        if not owed:
+            return
+        if reply[:1] == "1" and owed[0] in _PRELIMINARY_VERBS:
+            if not self._transfer_started:
+                # A transfer started, or the greeting is coming: the final reply is owed.
+                self._transfer_started = owed[0] != ""
+                return
+            # A second 1xx for one transfer, which in stream mode marks nothing: pure-ftpd
+            # labels with its 150 the statistics of a download that failed (the client
+            # closed the data connection), and sends no final reply.  It ends the transfer.
+        self._transfer_started = False
         if reply[:3] == "225" and "ABOR" in owed:
             # The answer to ABOR, and no transfer's: a transfer before it whose final
             # reply has not come never will (pyftpdlib drops one it had not started).
@@ -2168,34 +2181,58 @@ class FTP:
         That is the final reply of a transfer whose reply is still owed (426,
         or 226 if it had finished), else the answer to ABOR (225 or 226).  What
         follows stays owed: read it with `getresp`, or the next command reads
-        it first.  Called from a transfer method's callback, it also ends the
-        data connection, for servers that read no command during a transfer,
-        and the method returns the answer to ABOR.  Raises `error_proto` on
-        any other reply.
+        it first.  The transfer's data connection, if still open, is closed
+        too, whether a transfer method's callback or `transfercmd`'s caller
+        holds it: many servers read no command while they send (vsftpd,
+        Twisted's), and the close is what stops them.  Called from a callback,
+        the method then returns the answer to ABOR.  A transfer that ends with
+        a second 1xx and no final reply (pure-ftpd) is passed over for the
+        answer to ABOR.  Raises `error_perm` when the server refuses ABOR
+        (its 5xx answers first), `error_proto` on any other reply.
         """
         self._send_abor()
         running, self._running = self._running, None
+        if running is None and self._handed_out is not None:
+            conn = self._handed_out()
+            if conn is not None and conn.fileno() >= 0 and self._transfer_owed():
+                running = conn, self._owed[0] in _SENDING_VERBS
+        self._handed_out = None
         if running is not None:
             self._close_aborted(*running)
+        ending = self._transfer_owed()
         resp = self.getmultiline()
-        if resp[:3] not in ("426", "225", "226"):
-            raise error_proto(resp)
+        if ending and resp[:1] == "1":
+            resp = self.getmultiline()  # the transfer ended with no final reply (pure-ftpd)
         self.lastresp = resp[:3]
         self._last_reply = resp
+        if resp[:1] == "5":
+            raise error_perm(resp)  # no ABOR here; whatever else is owed stays owed
+        if resp[:3] not in ("426", "225", "226"):
+            raise error_proto(resp)
         return resp
 
+    def _transfer_owed(self) -> bool:
+        """Whether the oldest reply owed is the final reply of a transfer."""
+        return bool(self._owed) and self._owed[0] in _TRANSFER_VERBS
+
     def _send_abor(self) -> None:
-        """Send ABOR at once, as urgent data where TLS does not prevent it."""
+        """Send ABOR at once, as an ordinary line.
+
+        Not as TCP urgent data, nor after Telnet IP and Synch (RFC 959): with
+        ``MSG_OOB`` only the last byte is urgent, and a server that does not
+        keep urgent data inline loses the line end (proftpd, pure-ftpd); the
+        Telnet bytes before ``ABOR`` make pure-ftpd ignore the line and
+        Twisted's server fail to answer it.  A server that does not read the
+        control connection while it sends is stopped by the data connection's
+        close (see `abort`).
+        """
         line = b"ABOR" + B_CRLF
         if self.debugging > 1:
-            print("*put urgent*", self.sanitize(line.decode()))
-        _log.debug("-> ABOR (urgent)")
+            print("*put*", self.sanitize(line.decode()))
+        _log.debug("-> ABOR")
         if self.sock is None:
             raise OSError(errno.ENOTCONN, "not connected")
-        if _SSLSocket is not None and isinstance(self.sock, _SSLSocket):
-            self.sock.sendall(line)  # no urgent data inside TLS
-        else:
-            self.sock.sendall(line, MSG_OOB)
+        self.sock.sendall(line)
         self._owed.append("ABOR")
 
     # -- data connections --------------------------------------------------
@@ -2441,6 +2478,7 @@ class FTP:
             # that the next command does not get it instead of its own.
             self._abandon_data(conn)
             raise
+        self._handed_out = weakref.ref(conn)
         return conn, size
 
     def _accept_data(self, listener: socket.socket) -> socket.socket:
@@ -2907,6 +2945,7 @@ class FTP:
         self._epsv_refused = False
         self._passive_verb = None
         self._owed.clear()
+        self._transfer_started = False
         self._running = None
         self._parser.reset()
         if file is not None:
@@ -3639,6 +3678,8 @@ _PIPELINED_COMMANDS = frozenset({"RETR", "LIST", "NLST", "MLSD"})
 # Commands whose 1xx reply starts a transfer, and the greeting (""), which may be led by 120.
 # Any other command's 1xx reply is its answer, as ftplib takes it.
 _PRELIMINARY_VERBS = frozenset({"", "RETR", "STOR", "STOU", "APPE", "LIST", "NLST", "MLSD"})
+_TRANSFER_VERBS = _PRELIMINARY_VERBS - {""}
+_SENDING_VERBS = frozenset({"STOR", "STOU", "APPE"})
 _SENDING_METHODS = ("putline", "putcmd", "sendcmd", "makepasv")
 
 
