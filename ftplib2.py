@@ -2048,14 +2048,13 @@ class FTP:
         owed = self._owed
         if not owed:
             return
-        if reply[:1] == "1" and owed[0] in _PRELIMINARY_VERBS:
-            if not self._transfer_started:
-                # A transfer started, or the greeting is coming: the final reply is owed.
-                self._transfer_started = owed[0] != ""
-                return
-            # A second 1xx for one transfer, which in stream mode marks nothing: pure-ftpd
-            # labels with its 150 the statistics of a download that failed (the client
-            # closed the data connection), and sends no final reply.  It ends the transfer.
+        # A second 1xx for one transfer, which in stream mode marks nothing, ends it:
+        # pure-ftpd labels with its 150 the statistics of a download that failed (the
+        # client closed the data connection), and sends no final reply.
+        if reply[:1] == "1" and owed[0] in _PRELIMINARY_VERBS and not self._transfer_started:
+            # A transfer started, or the greeting is coming: the final reply is owed.
+            self._transfer_started = owed[0] != ""
+            return
         self._transfer_started = False
         if reply[:3] == "225" and "ABOR" in owed:
             # The answer to ABOR, and no transfer's: a transfer before it whose final

@@ -97,10 +97,9 @@ NOT_APPLICABLE: dict[tuple[str, str], str] = {
 }
 
 # (server, operation) -> why it fails today, for strict xfail marks.
-XFAIL: dict[tuple[str, str], str] = {
-}
+XFAIL: dict[tuple[str, str], str] = {}
 
-# Servers without ABOR: there abort() must fail cleanly (error_perm) and stay in step.
+# Servers without ABOR: there abort() raises error_perm once no transfer is owed, and stays in step.
 WITHOUT_ABOR = {"twisted"}
 
 OPERATIONS = (
