@@ -3334,9 +3334,10 @@ class FTP:
             worker = _Worker(clone)
             if plan.opened(worker):
                 plan.spawn(2, spawn)
+                whole = False
                 with contextlib.suppress(BaseException):  # in plan.error: download() raises it
-                    clone._work_segments(worker, plan, remote, blocksize)
-                if not plan.stopping:
+                    whole = clone._work_segments(worker, plan, remote, blocksize)
+                if whole and not plan.stopping:  # else closed without a word: it is in trouble
                     with contextlib.suppress(*all_errors):
                         clone.quit()
         finally:
@@ -3374,24 +3375,26 @@ class FTP:
             raise
         return clone
 
-    def _work_segments(self, worker: _Worker, plan: _Segments, remote: str, blocksize: int) -> None:
-        """Fetch ranges on this connection until none is left; retire it if it fails."""
+    def _work_segments(self, worker: _Worker, plan: _Segments, remote: str, blocksize: int) -> bool:
+        """Fetch ranges on this connection until none is left; False if it failed."""
         while (rng := plan.take(worker)) is not None:
             try:
                 self._fetch_range(worker, rng, plan, remote, blocksize)
             except (error_temp, EOFError, OSError) as exc:
                 if plan.stopping:
-                    return
+                    return False
                 # This connection failed (a 426, a reset, a timeout...): the others take
                 # its range over.  A refusal (5xx), a damaged stream or a local error
                 # would fail on any connection, and ends the download.
                 _log.info("a connection of the download of %s failed: %s", remote, exc)
                 plan.give_back(worker, exc)
-                return
+                return False
             except BaseException as exc:
                 plan.fail(exc)
                 raise
-            plan.finish(worker)
+            finally:
+                plan.finish(worker)  # a range stopped short waits for a connection
+        return True
 
     def _fetch_range(
         self, worker: _Worker, rng: _Range, plan: _Segments, remote: str, blocksize: int
@@ -4199,13 +4202,7 @@ class _Segments:
         with self.changed:
             if self.lost is None:
                 self.lost = exc
-            rng, worker.range = worker.range, None
-            if rng is not None and rng in self.running:
-                self.running.remove(rng)
-                rng.owner = None
-                if rng.pos < rng.end:
-                    self.waiting.append(rng)
-                    self.waiting.sort(key=lambda r: r.pos)
+            self._release(worker)
             if worker in self.workers:
                 self.workers.remove(worker)
             if not self.workers and not self.opening and not self.done():
@@ -4213,13 +4210,20 @@ class _Segments:
             self.changed.notify_all()
 
     def finish(self, worker: _Worker) -> None:
-        """`worker` is through with its range (complete, or all of it taken over)."""
+        """`worker` is through with its range: complete, taken over, or stopped."""
         with self.changed:
-            rng, worker.range = worker.range, None
-            if rng is not None:
-                self.running.remove(rng)
-                rng.owner = None
+            self._release(worker)
             self.changed.notify_all()
+
+    def _release(self, worker: _Worker) -> None:
+        """Take `worker`'s range from it; what is left of it waits for a connection."""
+        rng, worker.range = worker.range, None
+        if rng is not None and rng in self.running:
+            self.running.remove(rng)
+            rng.owner = None
+            if rng.pos < rng.end:
+                self.waiting.append(rng)
+                self.waiting.sort(key=lambda r: r.pos)
 
     # -- the bytes ------------------------------------------------------------------
 
