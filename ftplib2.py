@@ -3889,7 +3889,9 @@ _SEGMENTS_SUFFIX = ".ftplib2-segments"
 _SEGMENTS_FORMAT = "ftplib2-segments/1"
 _MAX_RECORD = 1 << 20  # bytes: a record longer than this is not one of ours
 _RECORD_INTERVAL = 0.5  # seconds between saves of the record while a download runs
-_MIN_PIECE = 1 << 17  # bytes: the smallest range a connection takes over; less is not worth a RETR
+_MIN_PIECE = 1 << 17  # bytes of the file per connection, at least: less is not worth opening one
+_MIN_STEAL = 1 << 14  # bytes: the smallest part of a range another connection takes over
+_MIN_GAIN = 0.02  # seconds a range must end sooner for another connection to take part of it
 
 
 def _segments_record_path(partial: str) -> str:
@@ -4155,7 +4157,8 @@ class _Segments:
         The split is where both connections are expected to finish together,
         from their recent rates (and the time a new RETR takes to start): half
         of the range between connections of the same speed, more of it from a
-        slower one, all that is left from one that has stalled.
+        slower one, all that is left from one that has stalled.  Only worth it
+        if that brings the range's end forward by more than a new RETR costs.
         """
         now = time.monotonic()
         rates = [r for w in self.workers if (r := w.meter.rate(now))]
@@ -4168,7 +4171,7 @@ class _Segments:
             owner = rng.owner
             start = rng.pos + rng.writing
             left = rng.end - start
-            if owner is None or left < 2 * _MIN_PIECE:
+            if owner is None or left < 2 * _MIN_STEAL:
                 continue
             rate = owner.meter.rate(now)
             if rate is None:
@@ -4181,9 +4184,10 @@ class _Segments:
                     (startup + rng.end / thief_rate + start / rate) / (1 / rate + 1 / thief_rate)
                 )
             split = max(split, start)
-            if rng.end - split < _MIN_PIECE:
-                continue
             finish = left / rate if rate > 0 else float("inf")
+            gain = finish - (split - start) / rate if rate > 0 else finish
+            if rng.end - split < _MIN_STEAL or gain < max(_MIN_GAIN, startup):
+                continue
             if best is None or finish > best[0]:
                 best = finish, rng, split
         if best is None:
