@@ -34,14 +34,18 @@ from __future__ import annotations
 import collections
 import contextlib
 import hashlib
+import json
+import logging
 import os
 import socket
 import ssl
+import subprocess
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any, ClassVar
 
 import pytest
@@ -53,6 +57,7 @@ from pyftpdlib.ioloop import timer
 
 import ftplib2
 from tests.servers import (
+    MIRROR_MANIFEST,
     PASSWORD,
     TIMEOUT,
     USER,
@@ -63,6 +68,10 @@ from tests.servers import (
     VsftpdServer,
     _ClearCommandChannel,
     _TestServerBehaviour,
+    mirror_command,
+    mirror_env,
+    mirror_parts,
+    mirror_run,
     partial_downloads,
     running_server,
 )
@@ -221,14 +230,17 @@ class PacedTLSDTPHandler(PacedDTP, ThrottledDTPHandler, TLS_DTPHandler):
 
 
 class FailingDTPHandler(PacedDTPHandler):
-    """Resets the data connections of the session `failing` after `after` bytes."""
+    """Resets the data connections of the session `failing` (0: all) after `after` bytes."""
 
     failing = 2
     after = 512 << 10
 
     def send(self, data: bytes) -> int:
-        if self._session == self.failing and self._state.sent[self._session] >= self.after:
+        failing = self.failing in (0, self._session)  # 0: every session
+        if failing and self._state.sent[self._session] >= self.after:
             self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+            # As for a network error: the transfer's final reply says it was aborted.
+            self._resp = ("426 Connection reset; transfer aborted.", logging.getLogger().debug)
             self.close()
             return 0
         return super().send(data)
@@ -677,3 +689,121 @@ def test_a_verified_segmented_download_is_checked_by_the_servers_checksum(
         ftp.download("data.bin", tmp_path / "bad.bin", segments=3, verify=True)
     assert not (tmp_path / "bad.bin").exists()
     assert partial_downloads(tmp_path) == []
+
+
+# --------------------------------------------------------------------------
+# ftpmirror --segments
+# --------------------------------------------------------------------------
+
+
+def mirror_tree(directory: Path) -> dict[str, bytes]:
+    files = {"big.bin": os.urandom(3 * MiB), "small.txt": b"small\n" * 100}
+    for name, data in files.items():
+        (directory / name).write_bytes(data)
+    return files
+
+
+def test_mirror_fetches_files_above_the_threshold_in_segments(
+    mirror_tool: ModuleType,
+    paced: tuple[LiveServer, Sessions],
+    sessions: Sessions,
+    seg_dir: Path,
+    tmp_path: Path,
+) -> None:
+    files = mirror_tree(seg_dir)
+    local = tmp_path / "local"
+    server = paced[0]
+    result = mirror_run(
+        mirror_tool, "--segments", "4", "--segment-threshold", "1M",
+        "-l", USER, "-p", PASSWORD, f"{server.host}:{server.port}", seg_dir.name, local,
+    )  # fmt: skip
+    assert result.status == 0, result.err
+    for name, data in files.items():
+        assert (local / name).read_bytes() == data
+    moved = sessions.moved()
+    assert len(moved) == 4, moved  # the mirror's connection, and three for big.bin
+    assert min(moved) > MiB // 4, moved
+    manifest = json.loads((local / MIRROR_MANIFEST).read_text())
+    assert set(manifest["files"]) == set(files) and manifest["partial"] == {}
+    assert mirror_parts(local) == []
+
+
+def test_mirror_segments_below_the_threshold_use_one_connection(
+    mirror_tool: ModuleType,
+    paced: tuple[LiveServer, Sessions],
+    sessions: Sessions,
+    seg_dir: Path,
+    tmp_path: Path,
+) -> None:
+    files = mirror_tree(seg_dir)
+    server = paced[0]
+    result = mirror_run(
+        mirror_tool, "--segments", "4", "-l", USER, "-p", PASSWORD,
+        f"{server.host}:{server.port}", seg_dir.name, tmp_path / "local",
+    )  # fmt: skip
+    assert result.status == 0, result.err
+    assert (tmp_path / "local" / "big.bin").read_bytes() == files["big.bin"]
+    assert len(sessions.moved()) == 1  # 3 MiB is below the default threshold
+
+
+def test_a_mirror_killed_during_a_segmented_transfer_never_keeps_its_holes(
+    mirror_tool: ModuleType,
+    paced: tuple[LiveServer, Sessions],
+    sessions: Sessions,
+    seg_dir: Path,
+    tmp_path: Path,
+) -> None:
+    data = remote_file(seg_dir, 6 * MiB, "big.bin")
+    sessions.reset(rates=lambda n: MiB)  # 1.5 s at four connections: time to kill it
+    local = tmp_path / "local"
+    server = paced[0]
+    argv = [
+        "--continue", "--segments", "4", "--segment-threshold", "1M",
+        "-l", USER, "-p", PASSWORD, f"{server.host}:{server.port}", seg_dir.name, local,
+    ]  # fmt: skip
+    with subprocess.Popen(
+        mirror_command(*argv), env=mirror_env(tmp_path), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+    ) as process:  # fmt: skip
+        try:
+            wait_for(lambda: sum(sessions.moved()) > 2 * MiB, "the transfer did not start")
+        finally:
+            process.kill()
+    parts = mirror_parts(local)
+    assert len(parts) == 1 and parts[0].stat().st_size == len(data)  # holes and all
+    sessions.reset()
+    result = mirror_run(mirror_tool, *argv)
+    assert result.status == 0, result.err
+    assert sha((local / "big.bin").read_bytes()) == sha(data)
+
+
+def test_a_mirror_whose_segmented_transfer_failed_continues_it(
+    mirror_tool: ModuleType,
+    paced: tuple[LiveServer, Sessions],
+    sessions: Sessions,
+    seg_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = remote_file(seg_dir, 4 * MiB, "big.bin")
+    local = tmp_path / "local"
+    server = paced[0]
+    argv = [
+        "--continue", "--segments", "4", "--segment-threshold", "1M",
+        "-l", USER, "-p", PASSWORD, f"{server.host}:{server.port}", seg_dir.name, local,
+    ]  # fmt: skip
+    with monkeypatch.context() as patch:  # every data connection fails after 512 KiB
+        patch.setattr(server.handler, "dtp_handler", FailingDTPHandler)
+        patch.setattr(FailingDTPHandler, "failing", 0)
+        result = mirror_run(mirror_tool, *argv)
+    assert result.status == 1 and "big.bin" in result.err
+    parts = mirror_parts(local)
+    kept = parts[0].stat().st_size
+    assert len(parts) == 1 and 0 < kept < len(data)  # cut back to its first hole
+    assert parts[0].read_bytes() == data[:kept]
+    assert not (local / "big.bin").exists()
+    result = mirror_run(mirror_tool, *argv)
+    assert result.status == 0, result.err
+    assert sha((local / "big.bin").read_bytes()) == sha(data)
+    sent = [line for lines in server.received.values() for line in lines]
+    assert f"REST {kept}" in sent  # continued, not started again
