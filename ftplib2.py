@@ -3120,6 +3120,8 @@ class FTP:
         """Why this download goes on one connection after all; None: it is split."""
         if segments == 1:
             return "one segment asked for"
+        if not hasattr(os, "pwrite"):
+            return "this platform has no os.pwrite to write a range in place"
         if size is None:
             return "the server gives no size"
         if size < 2 * _MIN_PIECE:
@@ -3871,6 +3873,10 @@ def _open_partial(
             if not os.path.lexists(partial):
                 os.rename(scratch, partial)
                 held.pop()
+                # A segments record left by an earlier partial file of that number (deleted
+                # by hand) would be taken for this one's.
+                with contextlib.suppress(OSError):
+                    os.unlink(_segments_record_path(partial))
                 return fd, partial, True
             # Taken, by a copy of a partial file whose inode number has come free since:
             # keep this file open, so that the next one gets another number.
