@@ -23,6 +23,7 @@ import errno
 import functools
 import hashlib
 import io
+import json
 import logging
 import os
 import posixpath
@@ -1804,6 +1805,7 @@ class FTP:
     max_reply_size = 1 << 20
     """The most bytes accepted in one reply."""
     _implicit_tls = False
+    _tls_session: Any = None  # a TLS session for the control connection to resume
     prefer_epsv = False
     """Try EPSV before PASV on IPv4 (ftplib2 extension)."""
     active_address: str | None = None
@@ -1874,6 +1876,8 @@ class FTP:
         self._hash_selected: str | None = None  # what OPTS HASH last chose, None: as FEAT says
         self._epsv_refused = False
         self._passive_verb: str | None = None  # the one that last worked, for pipelining
+        self._credentials: tuple[str, str, str] | None = None  # of the last login()
+        self._segment_limit: int | None = None  # connections a server took before refusing more
         if host:
             try:
                 self.connect(host)
@@ -1946,7 +1950,9 @@ class FTP:
         )
         try:
             if self._implicit_tls:  # FTPS on port 990: TLS from the first byte
-                self.sock = self.context.wrap_socket(self.sock, server_hostname=self.host)  # type: ignore[attr-defined]
+                self.sock = self.context.wrap_socket(  # type: ignore[attr-defined]
+                    self.sock, server_hostname=self.host, session=self._tls_session
+                )
                 _log_tls("implicit TLS", self.sock)
             self.af = self.sock.family
             if self.proxy:  # the socket's family is the proxy's: the server's is unknown
@@ -2817,6 +2823,7 @@ class FTP:
         self._type = None
         self._features = None
         self._hash_selected = None
+        self._credentials = (user, passwd, acct)  # for the extra connections of download()
         _log.info("logged in to %s as %s", self.host, user)
         return resp
 
@@ -3362,6 +3369,7 @@ class FTP:
         blocksize: int = 1 << 18,
         size: int | None = None,
         verify: bool | str = False,
+        segments: int = 1,
     ) -> int:
         """Download `remote` into `local` (a path or a binary file); return its size.
 
@@ -3380,7 +3388,25 @@ class FTP:
         computed as the bytes arrive, else `error_proto`, and a path's partial
         file is deleted.  A server without checksums is checked by size only;
         one without SIZE either raises `error_perm` before the transfer.
+
+        With `segments` above 1, the file is fetched over up to that many
+        connections at once: this one and new ones like it (same server,
+        login, TLS, mode and directory), each RETR starting at its range
+        with REST; a connection that finishes takes over part of the range
+        expected to finish last.  The file is written in place, and a path's
+        partial file gets a record of the ranges still missing beside it
+        (``.<name>.<inode>.ftplib2-segments``) for `resume`.  Fewer
+        connections are used when the server refuses more (421, 530), and
+        after such a refusal this object asks for no more than it got.  A
+        connection that fails gives its range to the others.  The extra
+        connections are closed before this returns.  Without SIZE, REST or a
+        `login` to repeat, or for a small file, one connection is used.
         """
+        if segments != 1:
+            return self._download_segments(
+                remote, local, segments, resume=resume, callback=callback,
+                blocksize=blocksize, size=size, verify=verify,
+            )  # fmt: skip
         if isinstance(local, io.TextIOBase):
             raise TypeError("download() needs a path or a file opened in binary mode")
         algorithm = self._verify_algorithm(verify)
@@ -3531,6 +3557,396 @@ class FTP:
         _check_size(remote, total, expected)
         _log_transfer("downloaded", remote, received, offset, started)
         return total
+
+    # -- ftplib2 extensions: segmented downloads ---------------------------------------
+    #
+    # download(segments=N) in functions of its own, called from download() alone.
+
+    def _download_segments(
+        self,
+        remote: str,
+        local: str | os.PathLike[str] | BinaryIO,
+        segments: int,
+        *,
+        resume: bool,
+        callback: Callable[[int], object] | None,
+        blocksize: int,
+        size: int | None,
+        verify: bool | str,
+    ) -> int:
+        """`download` over up to `segments` connections at once, where that can be done."""
+        if isinstance(segments, bool) or not isinstance(segments, int) or segments < 1:
+            raise ValueError(f"segments must be a positive integer, not {segments!r}")
+        if isinstance(local, io.TextIOBase):
+            raise TypeError("download() needs a path or a file opened in binary mode")
+        algorithm = self._verify_algorithm(verify)
+        if size is None and segments > 1:
+            size = self._remote_size(remote)
+        why = self._unsegmentable(local, segments, size, algorithm)
+        where = None  # the directory the extra connections enter: none for an absolute path
+        if why is None and not remote.startswith("/"):
+            where = self._segments_directory()
+            if where is None:
+                why = "the working directory is unknown (PWD)"
+        if why is not None:
+            _log.info("downloading %s on one connection: %s", remote, why)
+            return self.download(
+                remote, local, resume=resume, callback=callback, blocksize=blocksize,
+                size=size, verify=verify,
+            )  # fmt: skip
+        assert size is not None
+        if isinstance(local, (str, os.PathLike)):
+            return self._segments_to_path(
+                remote, os.fspath(local), size, segments, resume, callback, blocksize,
+                algorithm, where,
+            )  # fmt: skip
+        return self._segments_to_file(
+            remote, local, size, segments, resume, callback, blocksize, algorithm, where
+        )
+
+    def _segments_directory(self) -> str | None:
+        """The working directory, for the extra connections to enter; None if unknown."""
+        try:
+            where = self.pwd()
+        except (error_reply, error_temp, error_perm):
+            return None
+        return where or None
+
+    def _unsegmentable(
+        self,
+        local: str | os.PathLike[str] | BinaryIO,
+        segments: int,
+        size: int | None,
+        algorithm: str | None,
+    ) -> str | None:
+        """Why this download goes on one connection after all; None: it is split."""
+        if segments == 1:
+            return "one segment asked for"
+        if not hasattr(os, "pwrite"):
+            return "this platform has no os.pwrite to write a range in place"
+        if size is None:
+            return "the server gives no size"
+        if size < 2 * _MIN_PIECE:
+            return f"{size} bytes is too small to split"
+        if not self.has_feature("REST"):
+            return "the server cannot restart a transfer (no REST in FEAT)"
+        if self._credentials is None:
+            return "no login() to repeat on other connections"
+        if isinstance(local, (str, os.PathLike)):
+            return None
+        try:
+            fd = local.fileno()
+            st = os.fstat(fd)
+            flags = fcntl.fcntl(fd, fcntl.F_GETFL) if fcntl is not None else os.O_RDWR
+        except (AttributeError, OSError, ValueError):
+            return "the file object has no file descriptor"
+        if not stat.S_ISREG(st.st_mode):
+            return "the file object is not a regular file"
+        if flags & os.O_APPEND:
+            return "the file object is in append mode, where writes cannot be placed"
+        if algorithm is not None and flags & os.O_ACCMODE != os.O_RDWR:
+            return "verify needs to read the file back, and it is write-only"
+        return None
+
+    def _segments_to_path(
+        self,
+        remote: str,
+        final: str,
+        size: int,
+        segments: int,
+        resume: bool,
+        callback: Callable[[int], object] | None,
+        blocksize: int,
+        algorithm: str | None,
+        where: str | None,
+    ) -> int:
+        """A segmented download to a path: its partial file, and the record of what is missing.
+
+        The partial file is written in place, preallocated; the record beside
+        it (``.<name>.<inode>.ftplib2-segments``) says which ranges are still
+        to come, so that `resume` continues them all.  Both go once the file
+        is whole and checked; then the partial file takes the final name.
+        """
+        fd, partial, new = _open_partial(
+            final, resume, readable=algorithm is not None, segmented=True
+        )
+        record: _SegmentsRecord | None = None
+        plan: _Segments | None = None
+        try:
+            todo = [(0, size)]
+            if not new:
+                held = _read_segments(partial)
+                length = os.fstat(fd).st_size
+                if held is None:  # written in order: all of it is the file's start
+                    if length > size:
+                        raise error_proto(f"local file is longer ({length}) than {remote} ({size})")
+                    todo = [(length, size)] if length < size else []
+                elif held.size == size:
+                    todo = held.todo
+                else:  # a record that cannot be trusted, or of another version: start again
+                    os.ftruncate(fd, 0)
+            record = _SegmentsRecord(partial)
+            record.save(size, todo)
+            _preallocate(fd, size)
+            plan = self._segments_plan(fd, 0, size, todo, record, callback, algorithm)
+            self._run_segments(plan, remote, segments, blocksize, where, algorithm)
+        except BaseException as exc:
+            # Keep what was received, for a resume, with the record of what is missing;
+            # but not a new file that got nothing, nor bytes that are wrong.
+            with contextlib.suppress(OSError):
+                wrong = isinstance(exc, (_Overrun, _Mismatch))
+                if wrong or (new and (plan is None or not plan.moved)):
+                    if record is not None:
+                        record.close(remove=True)
+                    os.unlink(partial)
+                elif record is not None and plan is not None:
+                    record.save(size, plan.todo())
+            if record is not None:
+                record.close(remove=False)
+            os.close(fd)
+            raise
+        record.close(remove=True)  # first: a whole partial file needs no record
+        os.close(fd)
+        os.replace(partial, final)
+        return size
+
+    def _segments_to_file(
+        self,
+        remote: str,
+        fp: BinaryIO,
+        size: int,
+        segments: int,
+        resume: bool,
+        callback: Callable[[int], object] | None,
+        blocksize: int,
+        algorithm: str | None,
+        where: str | None,
+    ) -> int:
+        """A segmented download into a file object, written in place through its descriptor.
+
+        On failure the file is cut back after the last byte received without a
+        gap, so that `resume` continues it as a download in order would.
+        """
+        fp.flush()
+        fd = fp.fileno()
+        if resume:
+            base, length = 0, fp.seek(0, os.SEEK_END)
+            if length > size:
+                raise error_proto(f"local file is longer ({length}) than {remote} ({size})")
+        else:
+            base, length = fp.tell(), 0
+        todo = [(length, size)] if length < size else []
+        _preallocate(fd, base + size)
+        plan = self._segments_plan(fd, base, size, todo, None, callback, algorithm)
+        try:
+            self._run_segments(plan, remote, segments, blocksize, where, algorithm)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, base + plan.prefix())
+            fp.seek(base + plan.prefix())
+            raise
+        fp.seek(base + size)
+        return size
+
+    def _segments_plan(
+        self,
+        fd: int,
+        base: int,
+        size: int,
+        todo: list[tuple[int, int]],
+        record: _SegmentsRecord | None,
+        callback: Callable[[int], object] | None,
+        algorithm: str | None,
+    ) -> _Segments:
+        digest = None
+        if algorithm is not None:
+            # Fed the file's whole prefix as it grows: the bytes after the first hole are
+            # hashed once the holes are filled (Doc/howto/transfers.rst has what it costs).
+            prefix = todo[0][0] if todo else size
+            digest = _TrailingDigest(fd, algorithm, prefix, base)
+        return _Segments(self, fd, base, size, todo, record, digest, callback)
+
+    def _run_segments(
+        self,
+        plan: _Segments,
+        remote: str,
+        segments: int,
+        blocksize: int,
+        where: str | None,
+        algorithm: str | None,
+    ) -> None:
+        """Fetch `plan`'s ranges on this connection and up to `segments` - 1 more.
+
+        Extra connections are opened in threads, one per connection, and
+        closed before this returns, whatever happens; a connection that
+        fails gives its range back to the others.  With `algorithm`, the
+        server's checksum must then be the file's.
+        """
+        started = time.monotonic()
+        limit = segments if self._segment_limit is None else min(segments, self._segment_limit)
+        left = sum(end - start for start, end in plan.todo())
+        plan.to_open = max(0, min(limit, left // _MIN_PIECE) - 1)
+        me = _Worker(self)
+        plan.workers.append(me)
+
+        def extra() -> None:
+            self._segments_helper(plan, remote, blocksize, where, extra)
+
+        digest = plan.digest
+        try:
+            try:
+                plan.spawn(1, extra)
+                self._work_segments(me, plan, remote, blocksize)
+                plan.wait_end()
+            except BaseException as exc:
+                plan.fail(exc)
+                raise
+            finally:
+                plan.join()
+                if plan.refused:  # later downloads on this connection ask for no more
+                    self._segment_limit = plan.accepted
+            if plan.error is not None:
+                raise plan.error
+            _log.info(
+                "downloaded %s on %d connections: %d bytes in %.3f s",
+                remote, plan.accepted, plan.moved, time.monotonic() - started,
+            )  # fmt: skip
+            if digest is not None:
+                digest.grow_to(plan.size)
+                local_digest = digest.hexdigest()
+        finally:
+            if digest is not None:
+                digest.__exit__(None, None, None)
+        if digest is not None and algorithm is not None:
+            self._compare_checksum(remote, algorithm, local_digest)
+
+    def _segments_helper(
+        self,
+        plan: _Segments,
+        remote: str,
+        blocksize: int,
+        where: str | None,
+        spawn: Callable[[], None],
+    ) -> None:
+        """The thread of one extra connection: open it, fetch ranges, close it."""
+        try:
+            clone = self._segments_clone(where)
+        except BaseException as exc:  # noqa: BLE001 - the download goes on without it
+            plan.opened(None, exc)
+            return
+        try:
+            worker = _Worker(clone)
+            if plan.opened(worker):
+                plan.spawn(2, spawn)
+                whole = False
+                with contextlib.suppress(BaseException):  # in plan.error: download() raises it
+                    whole = clone._work_segments(worker, plan, remote, blocksize)
+                if whole and not plan.stopping:  # else closed without a word: it is in trouble
+                    with contextlib.suppress(*all_errors):
+                        clone.quit()
+        finally:
+            clone.close()
+
+    def _segments_clone(self, where: str | None) -> FTP:
+        """A new connection like this one: same server, login, TLS, mode, directory."""
+        cls = type(self)
+        try:
+            clone = cls()
+        except TypeError:  # a subclass that needs arguments: its base class will do
+            clone = _TLS_CLASS() if _TLS_CLASS and isinstance(self, _TLS_CLASS) else FTP()
+        for name in _CLONED_SETTINGS:
+            if hasattr(self, name):
+                setattr(clone, name, getattr(self, name))
+        if self.source_address is not None:  # the same address, any port
+            clone.source_address = (self.source_address[0], 0, *self.source_address[2:])
+        user, passwd, acct = self._credentials  # type: ignore[misc]
+        try:
+            if _TLS_CLASS is not None and isinstance(self, _TLS_CLASS):
+                # The first connection's TLS session, resumed: one handshake less for each.
+                clone._tls_session = getattr(self.sock, "session", None)
+                clone.connect(self.host, self.port)
+                secure = isinstance(self.sock, _SSLSocket) and not self._cleared()
+                clone.login(user, passwd, acct, secure=secure)  # type: ignore[call-arg]
+                if self._prot_p:
+                    clone.prot_p()  # type: ignore[attr-defined]
+            else:
+                clone.connect(self.host, self.port)
+                clone.login(user, passwd, acct)
+            if where is not None:
+                clone.cwd(where)
+        except BaseException:
+            clone.close()
+            raise
+        return clone
+
+    def _work_segments(self, worker: _Worker, plan: _Segments, remote: str, blocksize: int) -> bool:
+        """Fetch ranges on this connection until none is left; False if it failed."""
+        while (rng := plan.take(worker)) is not None:
+            try:
+                self._fetch_range(worker, rng, plan, remote, blocksize)
+            except (error_temp, EOFError, OSError) as exc:
+                if plan.stopping:
+                    return False
+                # This connection failed (a 426, a reset, a timeout...): the others take
+                # its range over.  A refusal (5xx), a damaged stream or a local error
+                # would fail on any connection, and ends the download.
+                _log.info("a connection of the download of %s failed: %s", remote, exc)
+                plan.give_back(worker, exc)
+                return False
+            except BaseException as exc:
+                plan.fail(exc)
+                raise
+            finally:
+                plan.finish(worker)  # a range stopped short waits for a connection
+        return True
+
+    def _fetch_range(
+        self, worker: _Worker, rng: _Range, plan: _Segments, remote: str, blocksize: int
+    ) -> None:
+        """RETR from `rng`'s start, writing until its end (which may move meanwhile).
+
+        A range that ends before the file does is dropped as soon as it is
+        complete: the data connection is closed, as a download abandoned is,
+        and the server's final reply (426, or 226) is read before this
+        connection's next command.  Measured against pyftpdlib and vsftpd, in
+        clear and with TLS, that left the control connection usable every
+        time, with the next reply within 5 ms, as ABOR does, and needs no
+        command the server might mishandle.
+        """
+        self._set_type("I", remote)
+        started = time.monotonic()
+        worker.meter.restart()
+        buf = bytearray(blocksize)
+        view = memoryview(buf)
+        first = True
+        try:
+            with self._transfer("RETR " + remote, rng.pos or None) as conn:
+                with plan.changed:
+                    worker.conn = conn
+                    if plan.stopping:
+                        raise _Stop
+                while want := plan.wanted(rng):
+                    n = conn.recv_into(buf, min(want, blocksize))
+                    if not n:
+                        break
+                    if first:  # what a new range costs this connection, to plan the next
+                        worker.startup = time.monotonic() - started
+                        first = False
+                    plan.write(worker, rng, view[:n])
+                if plan.stopping or rng.pos < rng.end:
+                    if plan.stopping:
+                        raise _Stop
+                elif rng.end < plan.size:
+                    raise _Stop  # the rest is another connection's
+                elif conn.recv_into(buf, 1):
+                    raise _Overrun(f"RETR {remote}: the server sent more than {plan.size} bytes")
+        except _Stop:
+            return
+        finally:
+            worker.conn = None
+        self._end_transfer()
+        if rng.pos < rng.end:  # the server ended the transfer there, and said it was complete
+            raise error_proto(f"{remote}: the data ended at {rng.pos} bytes, not {plan.size}")
 
     def upload(
         self,
@@ -3819,8 +4235,9 @@ class _TrailingDigest:
     thread to hash the last one.  Leaving the ``with`` block stops the thread.
     """
 
-    def __init__(self, fd: int, algorithm: str, length: int) -> None:
+    def __init__(self, fd: int, algorithm: str, length: int, base: int = 0) -> None:
         self._fd = fd
+        self._base = base  # where the file's first byte is in `fd`
         self._digest = _new_digest(algorithm)
         self._length = length  # the bytes in the file so far, to hash
         self._stopping = False  # stop at once, the digest unwanted
@@ -3854,6 +4271,13 @@ class _TrailingDigest:
 
         return written
 
+    def grow_to(self, length: int) -> None:
+        """The file's first `length` bytes are written (a segmented download's whole prefix)."""
+        with self._changed:
+            if length > self._length:
+                self._length = length
+                self._changed.notify()
+
     def hexdigest(self) -> str:
         """Wait until all that was written is hashed; return the digest."""
         with self._changed:
@@ -3875,7 +4299,7 @@ class _TrailingDigest:
                     if self._stopping or (self._finishing and done == length):
                         return
                 while done < length and not self._stopping:
-                    data = os.pread(self._fd, min(_DIGEST_CHUNK, length - done), done)
+                    data = os.pread(self._fd, min(_DIGEST_CHUNK, length - done), self._base + done)
                     if not data:
                         raise error_proto(f"the file being hashed ends at {done} bytes")
                     self._digest.update(data)
@@ -3919,13 +4343,18 @@ def _is_own_partial(st: os.stat_result, number: str) -> bool:
     )
 
 
-def _open_partial(final: str, resume: bool, readable: bool = False) -> tuple[int, str, bool]:
+def _open_partial(
+    final: str, resume: bool, readable: bool = False, segmented: bool = False
+) -> tuple[int, str, bool]:
     """Open the partial file of a download to `final`; return its fd, path, and whether new.
 
     The partial file a previous download left is continued (with `resume`)
     or emptied and reused; any other file is left alone, and a new partial
     file is created beside it.  Nothing is followed through a symbolic link.
     Write-only, unless `readable` (verify=True hashes what was written).
+    Unless `segmented` (the caller reads it), the record of a segmented
+    download beside the partial file is taken into account and removed: a
+    download in order keeps only the part before the record's first hole.
     """
     directory, prefix = _partial_prefix(final)
     # Write-only, not append mode: splice(2) refuses O_APPEND files.
@@ -3948,6 +4377,12 @@ def _open_partial(final: str, resume: bool, readable: bool = False) -> tuple[int
             if _is_own_partial(os.fstat(fd), number):  # still that file, not one put in its place
                 if not resume:
                     os.ftruncate(fd, 0)
+                if not segmented:
+                    try:
+                        _forget_segments(entry.path, fd, resume)
+                    except BaseException:
+                        os.close(fd)
+                        raise
                 return fd, entry.path, not resume
             os.close(fd)
     # A new one: created under a name nobody has, then renamed after its inode number.
@@ -3961,6 +4396,10 @@ def _open_partial(final: str, resume: bool, readable: bool = False) -> tuple[int
             if not os.path.lexists(partial):
                 os.rename(scratch, partial)
                 held.pop()
+                # A segments record left by an earlier partial file of that number (deleted
+                # by hand) would be taken for this one's.
+                with contextlib.suppress(OSError):
+                    os.unlink(_segments_record_path(partial))
                 return fd, partial, True
             # Taken, by a copy of a partial file whose inode number has come free since:
             # keep this file open, so that the next one gets another number.
@@ -3970,6 +4409,479 @@ def _open_partial(final: str, resume: bool, readable: bool = False) -> tuple[int
             os.close(fd)
             with contextlib.suppress(OSError):
                 os.unlink(scratch)
+
+
+# The record of a segmented download: which parts of its partial file are still to come.
+# ``.<name>.<inode>.ftplib2-segments`` beside ``.<name>.<inode>.ftplib2-part`` (the same
+# number), so that it belongs to that one partial file and no other.
+_SEGMENTS_SUFFIX = ".ftplib2-segments"
+_SEGMENTS_FORMAT = "ftplib2-segments/1"
+_MAX_RECORD = 1 << 20  # bytes: a record longer than this is not one of ours
+_RECORD_INTERVAL = 0.5  # seconds between saves of the record while a download runs
+_MIN_PIECE = 1 << 17  # bytes of the file per connection, at least: less is not worth opening one
+_MIN_STEAL = 1 << 14  # bytes: the smallest part of a range another connection takes over
+_MIN_GAIN = 0.02  # seconds a range must end sooner for another connection to take part of it
+
+
+def _segments_record_path(partial: str) -> str:
+    return partial[: -len(_PART_SUFFIX)] + _SEGMENTS_SUFFIX
+
+
+@dataclasses.dataclass
+class _Outstanding:
+    """What a segments record says: the file's size and the (start, end) ranges still to come.
+
+    `size` None: there is a record, but it cannot be trusted (torn, foreign, or
+    of another version of the file): nothing of the partial file is.
+    """
+
+    size: int | None
+    todo: list[tuple[int, int]]
+
+    @property
+    def prefix(self) -> int:
+        """How many bytes from the start of the partial file are there without a hole."""
+        if self.size is None:
+            return 0
+        return self.todo[0][0] if self.todo else self.size
+
+
+def _read_segments(partial: str) -> _Outstanding | None:
+    """The record beside `partial`, or None if there is none."""
+    path = _segments_record_path(partial)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        return None
+    except OSError:  # a link, say: not ours, and what it stands for is unknown
+        return _Outstanding(None, [])
+    try:
+        st = os.fstat(fd)
+        own = _is_own_partial(st, str(st.st_ino)) and st.st_size <= _MAX_RECORD
+        data = os.read(fd, _MAX_RECORD + 1) if own else b""
+    finally:
+        os.close(fd)
+    try:
+        record = json.loads(data)
+        size, todo = record["size"], [tuple(r) for r in record["todo"]]
+        if record["format"] != _SEGMENTS_FORMAT or type(size) is not int or size < 0:
+            raise ValueError("not a segments record")
+        end = 0
+        for start, stop in todo:  # in order, apart, inside the file
+            if not (type(start) is int and type(stop) is int and end <= start < stop <= size):
+                raise ValueError("not a segments record")
+            end = stop
+    except (ValueError, KeyError, TypeError):
+        return _Outstanding(None, [])
+    return _Outstanding(size, todo)  # type: ignore[arg-type]
+
+
+def _forget_segments(partial: str, fd: int, resume: bool) -> None:
+    """Remove the segments record of `partial`, open as `fd`, if it has one.
+
+    Resumed in order, the partial file keeps only the bytes before the
+    record's first hole; its holes would otherwise be taken for data.
+    """
+    outstanding = _read_segments(partial)
+    if outstanding is None:
+        return
+    if resume:
+        os.ftruncate(fd, min(outstanding.prefix, os.fstat(fd).st_size))
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(_segments_record_path(partial))
+
+
+class _SegmentsRecord:
+    """The segments record of one download, kept up to date while it runs.
+
+    Created new (O_EXCL, O_NOFOLLOW) before the partial file grows holes,
+    rewritten in place, and removed once the file is whole.  Each version is
+    padded with spaces to the length of the one before (JSON allows them), so
+    that a process killed while rewriting it leaves no tail of an older one.
+    It only ever lists as written bytes that were: a crash loses at most the
+    progress since the last save.
+    """
+
+    def __init__(self, partial: str) -> None:
+        self.path = _segments_record_path(partial)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)  # a stale one, or a link planted there: never written through
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        self._fd: int | None = os.open(self.path, flags | getattr(os, "O_BINARY", 0), 0o666)
+        self._length = 0
+        self.saved_at = 0.0
+
+    def save(self, size: int, todo: list[tuple[int, int]]) -> None:
+        if self._fd is None:
+            return
+        text = json.dumps({"format": _SEGMENTS_FORMAT, "size": size, "todo": todo})
+        data = text.encode("ascii").ljust(self._length)
+        os.pwrite(self._fd, data, 0)
+        self._length = len(data)
+        self.saved_at = time.monotonic()
+
+    def close(self, remove: bool) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+        if remove:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
+
+
+def _preallocate(fd: int, length: int) -> None:
+    """Give the file `fd` its final `length`, its blocks reserved where the system can."""
+    if os.fstat(fd).st_size >= length:
+        return
+    if hasattr(os, "posix_fallocate"):
+        try:
+            os.posix_fallocate(fd, 0, length)
+            return
+        except OSError as exc:  # a file system without it (EOPNOTSUPP, EINVAL): a sparse file
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                raise
+    os.ftruncate(fd, length)
+
+
+class _Meter:
+    """The recent receiving rate of one connection, in bytes per second."""
+
+    WINDOW = 1.0  # seconds of history the rate is taken over
+    WARMUP = 0.05  # seconds of data before the rate of a new transfer counts
+
+    def __init__(self) -> None:
+        self.total = 0
+        self._samples: collections.deque[tuple[float, int]] = collections.deque()
+        self._previous: float | None = None  # the rate of the transfer before this one
+
+    def restart(self) -> None:
+        """A new transfer begins: what it takes to set it up is no part of the rate."""
+        rate = self.rate(time.monotonic())
+        if rate is not None:
+            self._previous = rate
+        self._samples.clear()
+
+    def add(self, n: int, now: float) -> None:
+        self.total += n
+        if not self._samples:  # the first block of a transfer: the clock starts after it
+            self._samples.append((now, self.total))
+            return
+        self._samples.append((now, self.total))
+        while len(self._samples) > 2 and self._samples[1][0] < now - self.WINDOW:
+            self._samples.popleft()
+
+    def rate(self, now: float) -> float | None:
+        """Bytes per second lately (falling while nothing arrives); None if unknown yet."""
+        if not self._samples or now - self._samples[0][0] < self.WARMUP:
+            return self._previous
+        since, before = self._samples[0]
+        return (self.total - before) / (now - since)
+
+
+class _Range:
+    """Bytes ``[pos, end)`` of the file, still to come; `owner` is fetching them."""
+
+    __slots__ = ("end", "owner", "pos", "writing")
+
+    def __init__(self, pos: int, end: int) -> None:
+        self.pos = pos  # the bytes before it are in the file
+        self.end = end  # lowered when another connection takes over the rest
+        self.writing = 0  # bytes from `pos` on being written at this moment
+        self.owner: _Worker | None = None
+
+
+class _Worker:
+    """One connection of a segmented download: its rate, its range, its data connection."""
+
+    def __init__(self, ftp: FTP) -> None:
+        self.ftp = ftp
+        self.meter = _Meter()
+        self.startup: float | None = None  # seconds from a RETR's start to its first byte
+        self.range: _Range | None = None
+        self.conn: socket.socket | None = None
+
+
+class _Stop(Exception):
+    """A connection's range ended before the file does: its RETR is dropped."""
+
+
+class _Segments:
+    """The shared state of a segmented download: the ranges, who has which, how it ends.
+
+    Every field is guarded by `changed`'s lock.  A connection asks `take` for
+    a range, reports each block through `write`, and gives a range back with
+    `give_back` when it fails; `fail` stops them all.
+    """
+
+    def __init__(
+        self,
+        first: FTP,
+        fd: int,
+        base: int,
+        size: int,
+        todo: list[tuple[int, int]],
+        record: _SegmentsRecord | None,
+        digest: _TrailingDigest | None,
+        callback: Callable[[int], object] | None,
+    ) -> None:
+        self.changed = threading.Condition()
+        self.first = first  # the caller's connection: never closed here
+        self.fd = fd
+        self.base = base  # where the file's first byte goes in `fd`
+        self.size = size
+        self.waiting = [_Range(start, end) for start, end in todo]  # nobody's, in order
+        self.running: list[_Range] = []
+        self.workers: list[_Worker] = []
+        self.record = record
+        self.digest = digest
+        self.callback = callback
+        self._callback_lock = threading.Lock()
+        self.error: BaseException | None = None  # the first fatal one: raised by download()
+        self.lost: BaseException | None = None  # the first that cost a connection
+        self.stopping = False
+        self.moved = 0
+        # Extra connections: how many more to open, how many are being opened, their threads.
+        self.to_open = 0
+        self.opening = 0
+        self.accepted = 1  # connections that came up, the caller's included
+        self.refused = False  # the server refused one: open no more
+        self.threads: list[threading.Thread] = []
+
+    # -- the ranges --------------------------------------------------------------
+
+    def todo(self) -> list[tuple[int, int]]:
+        ranges = [(r.pos, r.end) for r in self.running + self.waiting if r.pos < r.end]
+        return sorted(ranges)
+
+    def done(self) -> bool:
+        """Whether every byte is in the file (a connection may still be winding down)."""
+        return not any(r.pos < r.end for r in self.running + self.waiting)
+
+    def prefix(self) -> int:
+        """How many bytes from the file's start are written without a hole."""
+        starts = [r.pos for r in self.running + self.waiting if r.pos < r.end]
+        return min(starts, default=self.size)
+
+    def take(self, worker: _Worker) -> _Range | None:
+        """The next range for `worker`: waiting first, else part of the one to end last.
+
+        Waits while there is nothing worth taking over yet; None once the
+        download is complete or stopping.
+        """
+        with self.changed:
+            while not self.stopping and not self.done():
+                rng = self.waiting.pop(0) if self.waiting else self._steal(worker)
+                if rng is not None:
+                    rng.owner = worker
+                    self.running.append(rng)
+                    worker.range = rng
+                    return rng
+                # Rates change, and a connection that stalls should be relieved: look again.
+                self.changed.wait(0.1)
+            return None
+
+    def _steal(self, thief: _Worker) -> _Range | None:
+        """Split off the end of the range expected to finish last, if that saves time.
+
+        The split is where both connections are expected to finish together,
+        from their recent rates (and the time a new RETR takes to start): half
+        of the range between connections of the same speed, more of it from a
+        slower one, all that is left from one that has stalled.  Only worth it
+        if that brings the range's end forward by more than a new RETR costs.
+        """
+        now = time.monotonic()
+        rates = [r for w in self.workers if (r := w.meter.rate(now))]
+        typical = sum(rates) / len(rates) if rates else 1.0
+        startups = [w.startup for w in self.workers if w.startup is not None]
+        startup = thief.startup if thief.startup is not None else max(startups, default=0.0)
+        thief_rate = thief.meter.rate(now) or typical
+        best: tuple[float, _Range, int] | None = None
+        for rng in self.running:
+            owner = rng.owner
+            start = rng.pos + rng.writing
+            left = rng.end - start
+            if owner is None or left < 2 * _MIN_STEAL:
+                continue
+            rate = owner.meter.rate(now)
+            if rate is None:
+                rate = typical
+            if rate <= 0:
+                split = start  # stalled: all of it
+            else:
+                # Both finish at once: (split - start) / rate == startup + (end - split) / thief_rate
+                split = int(
+                    (startup + rng.end / thief_rate + start / rate) / (1 / rate + 1 / thief_rate)
+                )
+            split = max(split, start)
+            finish = left / rate if rate > 0 else float("inf")
+            gain = finish - (split - start) / rate if rate > 0 else finish
+            if rng.end - split < _MIN_STEAL or gain < max(_MIN_GAIN, startup):
+                continue
+            if best is None or finish > best[0]:
+                best = finish, rng, split
+        if best is None:
+            return None
+        _, victim, split = best
+        stolen = _Range(split, victim.end)
+        victim.end = split
+        if split == victim.pos and not victim.writing and victim.owner.conn is not None:
+            # All of it: the stalled connection is woken to drop its transfer.
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(victim.owner.conn, socket.SHUT_RDWR)
+        return stolen
+
+    def give_back(self, worker: _Worker, exc: BaseException) -> None:
+        """`worker`'s connection failed: its range is for the others, and it is gone."""
+        with self.changed:
+            if self.lost is None:
+                self.lost = exc
+            self._release(worker)
+            if worker in self.workers:
+                self.workers.remove(worker)
+            if not self.workers and not self.opening and not self.done():
+                self._stop(exc)
+            self.changed.notify_all()
+
+    def finish(self, worker: _Worker) -> None:
+        """`worker` is through with its range: complete, taken over, or stopped."""
+        with self.changed:
+            self._release(worker)
+            self.changed.notify_all()
+
+    def _release(self, worker: _Worker) -> None:
+        """Take `worker`'s range from it; what is left of it waits for a connection."""
+        rng, worker.range = worker.range, None
+        if rng is not None and rng in self.running:
+            self.running.remove(rng)
+            rng.owner = None
+            if rng.pos < rng.end:
+                self.waiting.append(rng)
+                self.waiting.sort(key=lambda r: r.pos)
+
+    # -- the bytes ------------------------------------------------------------------
+
+    def wanted(self, rng: _Range) -> int:
+        """How many bytes `rng` still wants (0: ended, or stopping)."""
+        with self.changed:
+            return 0 if self.stopping else rng.end - rng.pos
+
+    def write(self, worker: _Worker, rng: _Range, data: memoryview) -> int:
+        """Write what of `data` (the bytes at `rng.pos` on) is still `rng`'s; return how many."""
+        with self.changed:
+            n = min(len(data), rng.end - rng.pos)
+            rng.writing = n  # a range split meanwhile is split after these
+            offset = self.base + rng.pos
+        try:
+            view = data[:n]
+            while view:
+                view = view[os.pwrite(self.fd, view, offset) :]
+                offset = self.base + rng.pos + n - len(view)
+        except BaseException as exc:
+            self.fail(exc)  # the local file failed: no connection can help
+            raise
+        now = time.monotonic()
+        with self.changed:
+            rng.pos += n
+            rng.writing = 0
+            self.moved += n
+            worker.meter.add(n, now)
+            if self.digest is not None:
+                self.digest.grow_to(self.prefix())
+            if self.record is not None and now - self.record.saved_at > _RECORD_INTERVAL:
+                self.record.save(self.size, self.todo())
+            if rng.pos >= rng.end:
+                self.changed.notify_all()
+        if self.callback is not None:
+            try:
+                with self._callback_lock:
+                    self.callback(n)
+            except BaseException as exc:
+                self.fail(exc)
+                raise
+        return n
+
+    # -- stopping -------------------------------------------------------------------
+
+    def fail(self, exc: BaseException) -> None:
+        """Stop every connection: `exc` is what download() raises."""
+        with self.changed:
+            self._stop(exc)
+
+    def _stop(self, exc: BaseException) -> None:
+        if self.error is None:
+            self.error = exc
+        self.stopping = True
+        self.to_open = 0
+        for worker in self.workers:
+            # Unblocks a receiving thread at once; its transfer is then dropped as any is.
+            # An extra connection's control connection too: it is closed anyway.
+            for sock in (worker.conn, None if worker.ftp is self.first else worker.ftp.sock):
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        self.changed.notify_all()
+
+    def wait_end(self) -> None:
+        """Wait until the download is complete or stopping."""
+        with self.changed:
+            while not self.stopping and not self.done():
+                self.changed.wait(0.1)
+
+    # -- extra connections ------------------------------------------------------------
+
+    def spawn(self, count: int, target: Callable[[], None]) -> None:
+        """Start opening up to `count` more connections, each in a thread running `target`.
+
+        The first connection asks for one, and each that comes up for two more:
+        never more attempts at once than connections that were accepted, and
+        none after a refusal.
+        """
+        with self.changed:
+            count = 0 if self.refused or self.stopping else min(count, self.to_open)
+            self.to_open -= count
+            self.opening += count
+            threads = [
+                threading.Thread(target=target, name="ftplib2-segment", daemon=True)
+                for _ in range(count)
+            ]
+            self.threads += threads
+        for thread in threads:
+            thread.start()
+
+    def opened(self, worker: _Worker | None, exc: BaseException | None = None) -> bool:
+        """An extra connection came up (`worker`) or failed (`exc`); False: not wanted now."""
+        with self.changed:
+            self.opening -= 1
+            if worker is not None and not self.stopping and not self.done():
+                self.workers.append(worker)
+                self.accepted += 1
+                return True
+            if exc is not None:
+                if isinstance(exc, Error) and exc.code in ("421", "530"):
+                    # "Too many connections": 421 as it connects, or 530 to a login that
+                    # worked on the first connection.  Open no more.
+                    self.refused = True
+                    self.to_open = 0
+                    _log.info("the server refused connection %d: %s", self.accepted + 1, exc)
+                if self.lost is None:
+                    self.lost = exc
+                if not self.workers and not self.opening and not self.done():
+                    self._stop(exc)
+            self.changed.notify_all()
+            return False
+
+    def join(self) -> None:
+        """Wait for every extra connection's thread, those started meanwhile too."""
+        with self.changed:
+            self.to_open = 0
+        joined = 0
+        while True:
+            with self.changed:
+                if joined == len(self.threads):
+                    return
+                thread = self.threads[joined]
+            thread.join()
+            joined += 1
 
 
 def _child(directory: str, name: str) -> str:
@@ -4522,7 +5434,9 @@ if ssl is not None:
             try:
                 if self._parser.buffered:
                     raise error_proto("server sent data between AUTH TLS and the handshake")
-                self.sock = self.context.wrap_socket(self.sock, server_hostname=self.host)
+                self.sock = self.context.wrap_socket(
+                    self.sock, server_hostname=self.host, session=self._tls_session
+                )
             except BaseException:
                 self.close()
                 raise
@@ -4606,6 +5520,17 @@ if ssl is not None:
 
     __all__.append("FTP_TLS")
     all_errors = (Error, OSError, EOFError, ssl.SSLError)
+    _TLS_CLASS: type[FTP_TLS] | None = FTP_TLS
+else:  # pragma: no cover
+    _TLS_CLASS = None
+
+# What an extra connection of a segmented download copies from the first.
+_CLONED_SETTINGS = (
+    "timeout", "encoding", "errors", "proxy", "passiveserver", "prefer_epsv",
+    "trust_server_pasv_ipv4_address", "active_address", "active_port_range",
+    "active_peer_check", "maxline", "max_reply_lines", "max_reply_size", "debugging",
+    "pipelining", "context", "_implicit_tls",
+)  # fmt: skip
 
 
 def ftpcp(source: FTP, sourcename: str, target: FTP, targetname: str = "", type: str = "I") -> None:

@@ -35,6 +35,8 @@ import posixpath
 import re
 import socket
 import ssl
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -127,6 +129,7 @@ OPERATIONS = (
     "upload-resume",
     "open",
     "open-closed-early",
+    "segments",
     "mdtm",
     "set-mtime",
     "tls-1.2",
@@ -777,6 +780,32 @@ def test_open_closed_early_gives_up_the_download_and_stays_in_step(
             assert f.read(10) == bytes(10)
         assert session.voidcmd("NOOP").code == "200"
         assert session.size("big.bin") == BIG_SPARSE_SIZE
+
+
+@battery("segments")
+def test_segmented_download_arrives_whole_and_stays_in_step(
+    target: Target, remote_dir: str, tmp_path: pathlib.Path
+) -> None:
+    payload = os.urandom(3 << 20)
+    (local_dir(target, remote_dir) / "seg.bin").write_bytes(payload)
+    connections: set[int] = set()
+
+    def slowly(n: int) -> None:  # 48 blocks, 5 ms each: time for the others to log in
+        connections.add(threading.get_ident())
+        time.sleep(0.005)
+
+    # Each range but the last is dropped early: a final reply that never comes shows in seconds.
+    with contextlib.closing(target.connect(timeout=ABORT_TIMEOUT)) as session:
+        session.cwd(remote_dir)
+        got = session.download(
+            "seg.bin", tmp_path / "seg.bin", segments=4, blocksize=1 << 16, callback=slowly
+        )
+        assert got == len(payload)
+        assert session.voidcmd("NOOP").code == "200"
+        restarts = session.has_feature("REST")
+    assert sha256((tmp_path / "seg.bin").read_bytes()) == sha256(payload)
+    # Where the server can restart a transfer, the file came over several connections.
+    assert len(connections) > 1 if restarts else len(connections) == 1
 
 
 @battery("mdtm")
