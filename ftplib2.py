@@ -92,6 +92,7 @@ B_CRLF = b"\r\n"
 
 _GLOBAL_DEFAULT_TIMEOUT = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
 _RECV_SIZE = 1 << 18  # bytes per recv_into on data connections
+_TLS_RECORD = 1 << 14  # the most plain text one TLS record carries
 
 
 # --------------------------------------------------------------------------
@@ -869,6 +870,15 @@ class FTP:
     the data legitimately comes from elsewhere (server-to-server copies,
     servers behind unusual NAT).
     """
+    tcp_keepalive: tuple[float, float, int] | None = (60, 15, 4)
+    """TCP keepalive on the control connection: (idle, interval, probes); None: off (extension).
+
+    While a transfer runs the control connection carries nothing, and a NAT or
+    firewall may forget it: a probe after `idle` seconds of silence, then
+    every `interval` seconds, keeps it known, and `probes` unanswered ones
+    end it.  Set before ``connect()``; where the platform lacks a setting,
+    its own default applies.
+    """
     pipelining = False
     """Send PASV/EPSV and a download or listing command together (extension).
 
@@ -889,11 +899,16 @@ class FTP:
         *,
         encoding: str = "utf-8",
         errors: str = "strict",
+        stall_timeout: float | None = None,
     ) -> None:
+        if stall_timeout is not None and not stall_timeout > 0:
+            raise ValueError(f"stall_timeout must be positive or None, not {stall_timeout!r}")
         self.encoding = encoding
         self.errors = errors
         self.source_address = source_address
         self.timeout = timeout
+        self.stall_timeout = stall_timeout
+        self._session = _Session()
         self.af = socket.AF_INET
         self.lastresp = ""
         self._parser = self._new_parser()
@@ -971,10 +986,12 @@ class FTP:
         if self.sock is not None:
             self.close()
         sys.audit("ftplib.connect", self, self.host, self.port)
+        self._session = _Session()
         self.sock = socket.create_connection(
             (self.host, self.port), self.timeout, source_address=self.source_address
         )
         try:
+            self._keep_alive(self.sock)
             if self._implicit_tls:  # FTPS on port 990: TLS from the first byte
                 self.sock = self.context.wrap_socket(self.sock, server_hostname=self.host)  # type: ignore[attr-defined]
             self.af = self.sock.family
@@ -1006,6 +1023,58 @@ class FTP:
             raise
         self.welcome = resp
         return resp
+
+    def _keep_alive(self, sock: socket.socket) -> None:
+        """Turn on TCP keepalive on the control connection, as `tcp_keepalive` says."""
+        if self.tcp_keepalive is None:
+            return
+        idle, interval, probes = self.tcp_keepalive
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        # TCP_KEEPALIVE is macOS's name for the idle time.
+        idle_option = getattr(socket, "TCP_KEEPIDLE", getattr(socket, "TCP_KEEPALIVE", None))
+        for option, value in (
+            (idle_option, idle),
+            (getattr(socket, "TCP_KEEPINTVL", None), interval),
+            (getattr(socket, "TCP_KEEPCNT", None), probes),
+        ):
+            if option is not None:
+                with contextlib.suppress(OSError):  # out of the platform's range: its default
+                    sock.setsockopt(socket.IPPROTO_TCP, option, max(1, round(value)))
+
+    def reconnect(self) -> str:
+        """Open a new control connection in the place of this one; return its welcome.
+
+        The new connection goes to the same host and port, from the same
+        source address, with the same timeout, and is brought to the state
+        the old one was in: logged in with the same credentials and account,
+        in the same working directory (the `cwd` calls since the last absolute
+        one are repeated), and for `FTP_TLS` with the same TLS (AUTH, PROT P,
+        CCC).  Passive or active mode and the encoding are the object's own
+        and stay as they are.  The old connection is closed first, without
+        QUIT: it is usually broken already.  Any failure closes the new one
+        and propagates.
+        """
+        session = self._session
+        self.close()
+        welcome = self.connect()
+        try:
+            self._restore(session)
+        except BaseException:
+            self.close()
+            raise
+        return welcome
+
+    def _restore(self, session: _Session) -> None:
+        """Repeat on a new connection what `session` recorded of the old one."""
+        if session.login is not None:
+            self._login_again(*session.login)
+            if session.acct is not None:
+                self.acct(session.acct)
+        for dirname in session.directory:
+            self.cwd(dirname)
+
+    def _login_again(self, user: str, passwd: str, acct: str) -> None:
+        self.login(user, passwd, acct)
 
     def getwelcome(self) -> str | None:
         """Return the welcome message the server sent on connecting."""
@@ -1366,6 +1435,10 @@ class FTP:
                     raise
             if self.timeout is not _GLOBAL_DEFAULT_TIMEOUT:
                 conn.settimeout(self.timeout)
+        if self.stall_timeout is not None:
+            # Every wait for the data connection to move a byte, not the transfer as a whole.
+            timeout = conn.gettimeout()
+            conn.settimeout(min(self.stall_timeout, timeout or self.stall_timeout))
         try:
             size = parse150(resp) if resp[:3] == "150" else None
         except error_proto:
@@ -1451,6 +1524,22 @@ class FTP:
         """
         conn.close()
         self._resync_after_transfer()
+
+    def _sendall(self, conn: socket.socket, data: Any) -> None:
+        """``conn.sendall(data)``, but under `stall_timeout` the timeout bounds each wait.
+
+        ``sendall`` applies its timeout to the whole call, which a slow but
+        moving link may outlast: a stall is a wait in which nothing moves.
+        """
+        if self.stall_timeout is None:
+            conn.sendall(data)
+            return
+        with memoryview(data) as whole:
+            view = whole.cast("B")
+            # TLS writes a piece whole within the timeout: pieces of one record each.
+            piece = len(view) if type(conn) is socket.socket else _TLS_RECORD
+            while view:
+                view = view[conn.send(view[:piece]) :]
 
     def _end_transfer(self) -> Reply:
         # The final reply may already be read: by abort() in a callback.
@@ -1616,7 +1705,7 @@ class FTP:
         readsize = blocksize if callback is not None else max(blocksize, _RECV_SIZE)
         with self._transfer(cmd, rest) as conn:
             while buf := fp.read(readsize):
-                conn.sendall(buf)
+                self._sendall(conn, buf)
                 if callback is not None:
                     callback(buf)
         return self._end_transfer()
@@ -1669,11 +1758,16 @@ class FTP:
             raise error_reply(resp)
         self._type = None
         self._features = None
+        self._session.login = (user, passwd, acct)
+        self._session.acct = None
+        self._session.directory.clear()  # a login starts in the user's own directory
         return resp
 
     def acct(self, password: str) -> Reply:
         """Send an ACCT command; return the reply."""
-        return self.voidcmd("ACCT " + password)
+        resp = self.voidcmd("ACCT " + password)
+        self._session.acct = password
+        return resp
 
     def nlst(self, *args: str) -> list[str]:
         """Return the names in a directory (NLST), one per list item."""
@@ -1729,6 +1823,20 @@ class FTP:
 
     def cwd(self, dirname: str) -> Reply:
         """Change the working directory (CWD; CDUP for "..")."""
+        resp = self._cwd(dirname)
+        # Remembered for reconnect(), from the last absolute directory on.
+        trail = self._session.directory
+        if dirname.startswith("/"):
+            trail.clear()
+        trail.append(dirname)
+        if len(trail) > _MAX_DIRECTORY_TRAIL:
+            with contextlib.suppress(error_reply, error_temp, error_perm):
+                here = self.pwd()
+                if here.startswith("/"):
+                    trail[:] = [here]
+        return resp
+
+    def _cwd(self, dirname: str) -> Reply:
         if dirname == "..":
             try:
                 return self.voidcmd("CDUP")
@@ -2117,7 +2225,7 @@ class FTP:
         if rest is not None and not self.has_feature("REST"):
             command, rest = "APPE " + remote, None  # no restartable STOR: append
         with self._transfer(command, rest) as conn:
-            sent = _send_file(conn, local, blocksize, callback)
+            sent = _send_file(conn, local, blocksize, callback, self._sendall)
         self._end_transfer()
         total = offset + sent
         size = self._remote_size(remote)
@@ -2150,6 +2258,19 @@ class FTP:
             return binary
         return io.TextIOWrapper(binary, encoding=encoding or self.encoding, errors=self.errors)
 
+
+@dataclasses.dataclass
+class _Session:
+    """What `FTP.reconnect` repeats on a new control connection, recorded as it happened."""
+
+    tls: bool = False  # AUTH TLS went through
+    login: tuple[str, str, str] | None = None
+    acct: str | None = None
+    ccc: bool = False
+    directory: list[str] = dataclasses.field(default_factory=list)  # cwd() arguments
+
+
+_MAX_DIRECTORY_TRAIL = 16  # cwd() calls remembered before one PWD replaces them
 
 _CALLERS_TYPE = "chosen by the caller"
 """`FTP._type` after a TYPE command the caller sent: the type is theirs, not ftplib2's."""
@@ -2335,7 +2456,11 @@ def _wait_readable(fd: int, timeout: float | None) -> None:
 
 
 def _send_file(
-    conn: socket.socket, fp: BinaryIO, blocksize: int, callback: Callable[[int], object] | None
+    conn: socket.socket,
+    fp: BinaryIO,
+    blocksize: int,
+    callback: Callable[[int], object] | None,
+    sendall: Callable[[socket.socket, Any], None],
 ) -> int:
     """Send `fp` from its position to its end through one reused buffer; return the count.
 
@@ -2346,7 +2471,7 @@ def _send_file(
     buf = bytearray(blocksize)
     view = memoryview(buf)
     while n := fp.readinto(buf):  # type: ignore[attr-defined]
-        conn.sendall(view[:n])
+        sendall(conn, view[:n])
         sent += n
         if callback is not None:
             callback(n)
@@ -2428,6 +2553,7 @@ if ssl is not None:
             implicit: bool = False,
             keyfile: str | None = None,
             certfile: str | None = None,
+            stall_timeout: float | None = None,
         ) -> None:
             if keyfile is not None or certfile is not None:
                 context = _legacy_context(context, keyfile, certfile)
@@ -2441,7 +2567,7 @@ if ssl is not None:
                 self.port = FTPS_PORT
             super().__init__(
                 host, user, passwd, acct, timeout, source_address,
-                encoding=encoding, errors=errors,
+                encoding=encoding, errors=errors, stall_timeout=stall_timeout,
             )  # fmt: skip
 
         @classmethod
@@ -2517,6 +2643,7 @@ if ssl is not None:
                 self.close()
                 raise
             self.file = _ControlFile(self.sock, self._parser)
+            self._session.tls = True
             return resp
 
         def ccc(self) -> Reply:
@@ -2530,7 +2657,20 @@ if ssl is not None:
             self.sock = self.sock.unwrap()
             self._cleared_sock = self.sock
             self.file = _ControlFile(self.sock, self._parser)
+            self._session.ccc = True
             return resp
+
+        def _restore(self, session: _Session) -> None:
+            if session.tls and not isinstance(self.sock, ssl.SSLSocket):
+                self.auth()
+            super()._restore(session)
+            if self._prot_p:
+                self.prot_p()
+            if session.ccc:
+                self.ccc()
+
+        def _login_again(self, user: str, passwd: str, acct: str) -> None:
+            self.login(user, passwd, acct, secure=False)  # secured above, if it was before
 
         def _cleared(self) -> bool:
             """Whether CCC returned this control connection (not an earlier one) to clear text."""
