@@ -23,6 +23,7 @@ import errno
 import functools
 import hashlib
 import io
+import logging
 import os
 import posixpath
 import re
@@ -55,11 +56,16 @@ except ImportError:  # pragma: no cover - Python built without OpenSSL
 __all__ = [
     "FTP",
     "FTPS_PORT",
+    "MAX_WALK_DIRS",
+    "MAX_WALK_ENTRIES",
     "CacheFTPHandler",
     "Entry",
     "FTPHandler",
     "Reply",
     "ReplyParser",
+    "TreeWalker",
+    "WalkLimitError",
+    "WalkRefused",
     "all_errors",
     "error_perm",
     "error_proto",
@@ -87,12 +93,23 @@ FTPS_PORT = 990
 MAXLINE = 8192
 """The longest line, in bytes, accepted on the control or a data connection."""
 
+MAX_WALK_DIRS = 100_000
+"""The most directories one walk lists, by default (`TreeWalker`)."""
+
+MAX_WALK_ENTRIES = 10_000_000
+"""The most directory entries one walk reads, by default (`TreeWalker`)."""
+
 CRLF = "\r\n"
 B_CRLF = b"\r\n"
 
 _GLOBAL_DEFAULT_TIMEOUT = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
 _RECV_SIZE = 1 << 18  # bytes per recv_into on data connections
 _TLS_RECORD = 1 << 14  # the most plain text one TLS record carries
+
+# The library logs, as libraries do, to its own logger and nowhere else: commands and
+# replies at DEBUG (passwords masked), connections, TLS and transfer summaries at INFO.
+# Nothing at WARNING or above, so nothing is printed unless the application sets logging up.
+_log = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------
@@ -144,6 +161,20 @@ class error_proto(Error):
 
 class _Overrun(error_proto):
     """More bytes arrived than the size known for a transfer; none past it were written."""
+
+
+class WalkRefused(error_perm):
+    """A directory a `TreeWalker` will not enter: a link, a loop, or one it cannot tell.
+
+    Made by the client: ``'550 <path>: not entered: <reason>'``, with the
+    reason alone in `reason`.
+    """
+
+    reason = ""
+
+
+class WalkLimitError(Error):
+    """A walk went past its bound on directories or entries (`TreeWalker`)."""
 
 
 class _DecodeError(error_proto, UnicodeDecodeError):
@@ -463,6 +494,22 @@ def parse257(resp: str) -> str:
             i += 1
         name.append(c)
     return "".join(name)
+
+
+def _parse_pwd(resp: str) -> str | None:
+    """The directory a 257 reply to PWD names, or None if it names none.
+
+    RFC 959 quotes it; servers from before that answer ``257 /home/sub is
+    current directory``, and then the first word is taken when it is an
+    absolute path (a name with a blank in it cannot be told from the text
+    after it: see `FTP._return_to`).
+    """
+    if resp[:3] != "257":
+        return None
+    if resp[3:5] == ' "':
+        return parse257(resp) or None
+    word = resp[4:].split(" ", 1)[0] if resp[3:4] == " " else ""
+    return word if word.startswith("/") else None
 
 
 def print_line(line: str) -> None:
@@ -819,6 +866,31 @@ class _ControlFile:
         self._sock = None
 
 
+def _log_tls(what: str, sock: Any) -> None:
+    """Log at INFO that `sock` now speaks TLS, with the protocol version and cipher."""
+    if _log.isEnabledFor(logging.INFO):
+        cipher = sock.cipher()
+        _log.info("%s: %s, %s", what, sock.version(), cipher[0] if cipher else "no cipher")
+
+
+def _log_transfer(what: str, remote: str, moved: int, offset: int, started: float) -> None:
+    """Log at INFO the summary of a whole-file transfer: bytes, seconds, rate."""
+    if _log.isEnabledFor(logging.INFO):
+        seconds = time.monotonic() - started
+        rate = moved / seconds / 1e6 if seconds > 0 else float("inf")
+        resumed = f" (resumed at {offset})" if offset else ""
+        _log.info("%s %s: %d bytes in %.3f s, %.1f MB/s%s", what, remote, moved, seconds, rate,
+                  resumed)  # fmt: skip
+
+
+def _mask_password(line: str) -> str:
+    """`line` with the argument of a PASS command masked, for showing it."""
+    if line[:5].upper() == "PASS ":
+        i = len(line.rstrip("\r\n"))
+        line = line[:5] + "*" * (i - 5) + line[i:]
+    return line
+
+
 def _check_line(line: str) -> None:
     """Refuse a command line that could smuggle in a second command."""
     if "\r" in line or "\n" in line or "\0" in line:
@@ -879,6 +951,7 @@ class FTP:
     end it.  Set before ``connect()``; where the platform lacks a setting,
     its own default applies.
     """
+    _takes_dash_a: tuple[object, bool] = (None, False)  # (the connection, what LIST -a does)
     pipelining = False
     """Send PASV/EPSV and a download or listing command together (extension).
 
@@ -994,6 +1067,7 @@ class FTP:
             self._keep_alive(self.sock)
             if self._implicit_tls:  # FTPS on port 990: TLS from the first byte
                 self.sock = self.context.wrap_socket(self.sock, server_hostname=self.host)  # type: ignore[attr-defined]
+                _log_tls("implicit TLS", self.sock)
             self.af = self.sock.family
             self._parser = self._new_parser()
             self.file = _ControlFile(self.sock, self._parser)
@@ -1022,6 +1096,7 @@ class FTP:
             self.close()
             raise
         self.welcome = resp
+        _log.info("connected to %s port %s: %s", self.host, self.port, resp.split("\n", 1)[0])
         return resp
 
     def _keep_alive(self, sock: socket.socket) -> None:
@@ -1094,10 +1169,7 @@ class FTP:
 
     def sanitize(self, s: str) -> str:
         """Return `s` for debug output, with the password of a PASS masked."""
-        if s[:5].upper() == "PASS ":
-            i = len(s.rstrip("\r\n"))
-            s = s[:5] + "*" * (i - 5) + s[i:]
-        return repr(s)
+        return repr(_mask_password(s))
 
     # -- the control connection's lines and replies ------------------------
 
@@ -1118,6 +1190,8 @@ class FTP:
                 self._type = _CALLERS_TYPE
             elif verb == "REIN":  # a new session: ASCII again, as at the start
                 self._type = None
+        if _log.isEnabledFor(logging.DEBUG):
+            _log.debug("-> %s", _mask_password(line))
         line += CRLF
         if self.debugging > 1:
             print("*put*", self.sanitize(line))
@@ -1173,6 +1247,7 @@ class FTP:
         finally:
             if timed:
                 file.deadline = None
+        _log.debug("<- %s", reply)
         return reply
 
     def getresp(self) -> Reply:
@@ -1761,6 +1836,7 @@ class FTP:
         self._session.login = (user, passwd, acct)
         self._session.acct = None
         self._session.directory.clear()  # a login starts in the user's own directory
+        _log.info("logged in to %s as %s", self.host, user)
         return resp
 
     def acct(self, password: str) -> Reply:
@@ -1879,9 +1955,12 @@ class FTP:
         return self.voidcmd("RMD " + dirname)
 
     def pwd(self) -> str:
-        """Return the working directory (PWD)."""
-        resp = self.voidcmd("PWD")
-        return parse257(resp) if resp[:3] == "257" else ""
+        """Return the working directory (PWD), or '' if the reply names none.
+
+        An unquoted reply (``257 /home/sub is current directory``) gives its
+        first word when that is an absolute path.
+        """
+        return _parse_pwd(self.voidcmd("PWD")) or ""
 
     def quit(self) -> Reply:
         """Send QUIT and close the connection, whatever the reply."""
@@ -1942,21 +2021,116 @@ class FTP:
 
         Uses MLSD when the server offers MLST and LIST otherwise; LIST output
         may be in Unix, MS-DOS or EPLF form.  Names are decoded with
-        `encoding` and `errors`.
+        `encoding` and `errors`.  A missing or unreadable directory, or a
+        path that is not a directory, raises `error_perm`.
         """
-        lines: list[str] = []
         if self.has_feature("MLST"):
+            lines: list[str] = []
             self.retrlines("MLSD " + path if path else "MLSD", lines.append)
             entries = [parse_mlsx_line(line) for line in lines if line.strip()]
             entries = [
                 e for e in entries if e.facts.get("type", "").lower() not in ("cdir", "pdir")
             ]
+        elif path in ("", "."):
+            entries = self._list_here()
         else:
-            self.retrlines("LIST " + path if path else "LIST", lines.append)
-            now = datetime.datetime.now(datetime.UTC)  # one clock for the whole listing
-            parsed = (parse_list_line(line, now) for line in lines)
-            entries = [e for e in parsed if e is not None]
+            # LIST takes any path: ls-like servers (vsftpd) list a missing or
+            # unreadable directory as empty, a file as itself and "-d" as an
+            # option.  CWD proves the path a directory, and LIST gets no path.
+            with self._entered(path):
+                entries = self._list_here()
         return [e for e in entries if e.name not in (".", "..")]
+
+    def _list_here(self) -> list[Entry]:
+        """The working directory's entries from LIST, sent without a path."""
+        lines: list[str] = []
+        self.retrlines("LIST", lines.append)
+        now = datetime.datetime.now(datetime.UTC)  # one clock for the whole listing
+        parsed = (parse_list_line(line, now) for line in lines)
+        entries = [e for e in parsed if e is not None]
+        if not entries and not self._readable_here():
+            raise error_perm("550 the directory cannot be read (LIST -a shows nothing in it)")
+        return entries
+
+    def _readable_here(self) -> bool:
+        """Whether an empty LIST of the working directory can be believed.
+
+        An ls-like server (vsftpd) lists a directory it may enter but not
+        read as empty, where others refuse; but in a directory it can read,
+        ``LIST -a`` shows at least ``.`` and ``..``.  Whether the server
+        takes ``-a`` at all (pyftpdlib and Twisted list the directory without
+        them) is learned once per connection from ``LIST -a ..``.
+        """
+        takes_a = self._takes_dash_a[1] if self._takes_dash_a[0] is self.sock else None
+        if takes_a is False:
+            return True
+        shown = self._probe_listing("LIST -a")
+        if shown:
+            if any(name in (".", "..") for name in shown):
+                self._takes_dash_a = (self.sock, True)
+            return True
+        if takes_a is None:
+            parent = None if shown is None else self._probe_listing("LIST -a ..")
+            if parent is None:  # refused: this server takes no ls options
+                takes_a = False
+            elif parent:  # the parent has entries: -a is taken if it lists the dots too
+                takes_a = any(name in (".", "..") for name in parent)
+            if takes_a is not None:  # an empty parent tells nothing
+                self._takes_dash_a = (self.sock, takes_a)
+        return not takes_a
+
+    def _probe_listing(self, cmd: str) -> list[str] | None:
+        """The names `cmd` lists (those of lines in no known form count as ''), None if refused."""
+        lines: list[str] = []
+        try:
+            self.retrlines(cmd, lines.append)
+        except (error_perm, error_temp):
+            return None
+        names = []
+        for line in lines:
+            try:
+                entry = parse_list_line(line)
+            except error_proto:
+                names.append("")
+                continue
+            if entry is not None:
+                names.append(entry.name)
+        return names
+
+    def _working_directory(self) -> tuple[str, Reply]:
+        """The working directory as PWD names it, with the reply; `error_proto` if it names none.
+
+        What ftplib2 changes directory back to: never a directory it did not read.
+        """
+        resp = self.voidcmd("PWD")
+        path = _parse_pwd(resp)
+        if path is None:
+            raise error_proto(f"the reply to PWD names no directory to come back to: {resp!r}")
+        return path, resp
+
+    def _return_to(self, where: tuple[str, Reply]) -> None:
+        """Change back to a working directory read by `_working_directory`."""
+        path, resp = where
+        self.cwd(path)
+        # An unquoted name ends at its first blank: only the same PWD reply proves it whole.
+        if resp[3:5] != ' "' and self.voidcmd("PWD") != resp:
+            raise error_proto(f"could not return to the working directory ({resp!r})")
+
+    @contextlib.contextmanager
+    def _entered(self, path: str) -> Iterator[None]:
+        """Be in directory `path` (CWD) for the block, then back in the one PWD named before."""
+        here = self._working_directory()
+        self.cwd(path)
+        try:
+            yield
+        except BaseException as exc:
+            if self.sock is not None:
+                try:
+                    self._return_to(here)
+                except all_errors as failure:  # the first failure is the one to report
+                    exc.add_note(f"the working directory could not be restored: {failure}")
+            raise
+        self._return_to(here)
 
     def listdir(self, path: str = "") -> list[str]:
         """Return the names in a directory, like `os.listdir`."""
@@ -1985,11 +2159,9 @@ class FTP:
         raise error_perm(f"550 {path}: no such file or directory")
 
     def _stat_by_cwd(self, path: str) -> Entry:
-        here = self.pwd()
-        try:
-            self.cwd(path)
-        finally:
-            self.cwd(here)
+        if path and path.rstrip("/") != ".":  # the working directory is one: nothing to prove
+            with self._entered(path):
+                pass
         return Entry(name=path, type="dir")
 
     def exists(self, path: str) -> bool:
@@ -2014,18 +2186,35 @@ class FTP:
         except error_perm:
             return False
 
-    def walk(self, top: str = "") -> Iterator[tuple[str, list[str], list[str]]]:
+    def walk(
+        self,
+        top: str = "",
+        *,
+        max_dirs: int | None = MAX_WALK_DIRS,
+        max_entries: int | None = MAX_WALK_ENTRIES,
+    ) -> Iterator[tuple[str, list[str], list[str]]]:
         """Walk a tree top-down like `os.walk`: yield (dirpath, dirnames, filenames).
 
-        Links are not followed; removing names from `dirnames` prunes the walk.
+        Directories are listed by a `TreeWalker`: links are not followed,
+        loops are not entered, and more than `max_dirs` directories or
+        `max_entries` entries raise `WalkLimitError`.  Removing names from
+        `dirnames` prunes the walk.
         """
-        top = top or self.pwd()
-        entries = self.scandir(top)
-        dirnames = [e.name for e in entries if e.type == "dir"]
-        filenames = [e.name for e in entries if e.type != "dir"]
-        yield top, dirnames, filenames
-        for name in dirnames:
-            yield from self.walk(_child(top, name))
+        walker = TreeWalker(self, top, max_dirs=max_dirs, max_entries=max_entries)
+        # A stack, not recursion: a deep tree must end at the bound, not in RecursionError.
+        pending: list[tuple[str, str, str]] = [("", "", top or walker.home)]
+        while pending:
+            rel, parent, name = pending.pop()
+            dirpath = _child(parent, name) if rel else name
+            try:
+                entries = walker.scandir(rel)
+            except WalkRefused:
+                continue  # a link or a loop: named in its parent's dirnames, not entered
+            walker.restore()  # the caller's relative paths hold while it looks at this one
+            dirnames = [e.name for e in entries if e.type == "dir"]
+            filenames = [e.name for e in entries if e.type != "dir"]
+            yield dirpath, dirnames, filenames
+            pending.extend((_join(rel, n), dirpath, n) for n in reversed(dirnames))
 
     def makedirs(self, path: str, exist_ok: bool = False) -> None:
         """Make a directory and any missing parents, like `os.makedirs`.
@@ -2045,17 +2234,48 @@ class FTP:
         """Delete a file (DELE), like `os.remove`."""
         return self.delete(path)
 
-    def rmtree(self, path: str) -> None:
-        """Delete a directory tree, like `shutil.rmtree`."""
+    def rmtree(
+        self,
+        path: str,
+        *,
+        max_dirs: int | None = MAX_WALK_DIRS,
+        max_entries: int | None = MAX_WALK_ENTRIES,
+    ) -> None:
+        """Delete a directory tree, like `shutil.rmtree`.
+
+        Directories are listed by a `TreeWalker`; links and anything it will
+        not enter are deleted with DELE, which never follows them.
+        """
         if not path.strip("/"):
             raise ValueError(f"refusing to remove the tree at {path!r}")
-        for entry in self.scandir(path):
-            child = _child(path, entry.name)
-            if entry.type == "dir":
-                self.rmtree(child)
+        walker = TreeWalker(self, path, max_dirs=max_dirs, max_entries=max_entries)
+        entries = walker.scandir("")
+        walker.restore()  # DELE and RMD take the caller's paths
+        # Depth first with a stack of open listings, not recursion (see walk).
+        pending = [(path, "", iter(entries))]
+        while pending:
+            dirpath, rel, remaining = pending[-1]
+            for entry in remaining:
+                child = _child(dirpath, entry.name)
+                if entry.type != "dir":
+                    self.delete(child)
+                    continue
+                try:
+                    below = walker.scandir(_join(rel, entry.name))
+                except WalkRefused as refusal:
+                    # A link, or a name the server will not say enough about:
+                    # DELE removes a link, never what it leads to.
+                    try:
+                        self.delete(child)
+                    except error_perm as failure:
+                        raise refusal from failure
+                    continue
+                walker.restore()
+                pending.append((child, _join(rel, entry.name), iter(below)))
+                break
             else:
-                self.delete(child)
-        self.rmd(path)
+                pending.pop()
+                self.rmd(dirpath)
 
     def mdtm(self, path: str) -> datetime.datetime:
         """Return a file's modification time (MDTM, RFC 3659) as an aware UTC datetime."""
@@ -2156,6 +2376,7 @@ class FTP:
         if expected is not None and offset == expected and offset:
             return offset
         self._set_type("I", remote)
+        started = time.monotonic()
 
         def deliver(chunk: memoryview) -> None:
             fp.write(chunk)
@@ -2182,6 +2403,7 @@ class FTP:
             expected = self._remote_size(remote)
         total = offset + received
         _check_size(remote, total, expected)
+        _log_transfer("downloaded", remote, received, offset, started)
         return total
 
     def upload(
@@ -2221,6 +2443,7 @@ class FTP:
             if offset and offset == length:  # complete already: no empty STOR to risk it
                 return offset
         self._set_type("I", remote)
+        started = time.monotonic()
         command, rest = "STOR " + remote, offset or None
         if rest is not None and not self.has_feature("REST"):
             command, rest = "APPE " + remote, None  # no restartable STOR: append
@@ -2231,6 +2454,7 @@ class FTP:
         size = self._remote_size(remote)
         if size is not None and size != total:
             raise error_proto(f"{remote}: server has {size} bytes, sent {total}")
+        _log_transfer("uploaded", remote, sent, offset, started)
         return total
 
     def open(self, path: str, mode: str = "rb", *, encoding: str | None = None) -> Any:
@@ -2369,6 +2593,253 @@ def _child(directory: str, name: str) -> str:
     if not name or name in (".", "..") or "/" in name or "\0" in name:
         raise error_proto(f"refusing listed name {name!r} in {directory!r}")
     return posixpath.join(directory, name)
+
+
+def _join(rel: str, name: str) -> str:
+    """A path below a walk's top, '/'-separated ('' is the top)."""
+    return f"{rel}/{name}" if rel else name
+
+
+# --------------------------------------------------------------------------
+# Walking a tree without leaving it
+# --------------------------------------------------------------------------
+
+
+class TreeWalker:
+    """Lists the directories of one tree on a server, without leaving the tree.
+
+    `FTP.walk`, `FTP.rmtree` and ftpmirror list through one.  Each directory
+    is entered with CWD (which proves it is one) and listed there, so no
+    path ever reaches LIST; its entries come typed as `FTP.scandir` gives
+    them, except that a directory the server shows to be a link by any
+    means it has is typed ``'link'``: LIST mode bits, MLSD
+    ``type=OS.unix=slink`` or a ``unix.mode`` with the link type, and, for
+    MLSD listings (which may follow links), the mode bits of a LIST of the
+    same directory.  `scandir` refuses (`WalkRefused`) to enter a
+    directory whose ``unique`` fact or working directory (PWD) was seen
+    before in this walk, whose PWD is not the one its name leads to (a link
+    the server resolved), or whose listings disagree about it.  More than
+    `max_dirs` directories or `max_entries` entries in all raise
+    `WalkLimitError` (None: no bound).  `lister`, if given, is called with
+    the path being listed and lists the working directory (which is that
+    directory) in place of ``ftp.scandir()``.
+
+    The working directory changes as directories are entered; `restore`
+    changes back to the one PWD named when the walker was made, and so does
+    leaving a ``with`` block on the walker.
+    """
+
+    dirs = 0
+    """How many directories this walker has listed."""
+    entries = 0
+    """How many entries those directories held."""
+
+    def __init__(
+        self,
+        ftp: FTP,
+        top: str = "",
+        *,
+        max_dirs: int | None = MAX_WALK_DIRS,
+        max_entries: int | None = MAX_WALK_ENTRIES,
+        lister: Callable[[str], list[Entry]] | None = None,
+    ) -> None:
+        self.ftp = ftp
+        self.top = top
+        self.max_dirs = max_dirs
+        self.max_entries = max_entries
+        self.lister = lister
+        self._home = ftp._working_directory()
+        self._away = False
+        self._root: str | None = None  # the top, as PWD names it once entered
+        self._places: dict[str, str] = {}  # PWD of each directory entered -> its path
+        self._uniques: dict[str, str] = {}  # unique fact of each directory entered -> its path
+        self._listed: dict[str, Entry] = {}  # path -> the entry its parent's listing gave
+        self._doubts: dict[str, str] = {}  # path -> why its listings disagree about it
+
+    @property
+    def home(self) -> str:
+        """The working directory when the walker was made, as PWD named it."""
+        return self._home[0]
+
+    def scandir(self, rel: str = "") -> list[Entry]:
+        """Enter directory `rel` of the tree and list it.
+
+        `rel` is '' for the top, else the names leading to it from the top,
+        joined with '/', as the walk listed them.  Raises `WalkRefused` for
+        a directory it will not enter, `WalkLimitError` past a bound, and
+        whatever entering or listing raises (`error_perm` for a directory
+        that cannot be entered or read).  The working directory stays the
+        listed one until `restore`, or goes back at once if this raises (if
+        that fails too, a note on the exception says so).
+        """
+        label = posixpath.join(self.top, rel) if self.top and rel else rel or self.top or "."
+        if self.max_dirs is not None and self.dirs >= self.max_dirs:
+            raise WalkLimitError(
+                f"{label}: more than {self.max_dirs} directories in the walk of "
+                f"{self.top or '.'} (max_dirs): a loop, or a bigger tree than allowed"
+            )
+        try:
+            self._enter(rel, label)
+            entries = self._list(rel)
+        except WalkRefused:
+            self.restore()  # callers go on with the walk: it must be where it began
+            raise
+        except BaseException as exc:
+            self._restore_after(exc)
+            raise
+        self.dirs += 1
+        self.entries += len(entries)
+        if self.max_entries is not None and self.entries > self.max_entries:
+            self.restore()
+            raise WalkLimitError(
+                f"{label}: more than {self.max_entries} entries in the walk of "
+                f"{self.top or '.'} (max_entries): a loop, or a bigger tree than allowed"
+            )
+        for entry in entries:
+            self._listed[_join(rel, entry.name)] = entry
+        return entries
+
+    def restore(self) -> None:
+        """Change back to the working directory the walk started from, if it left it."""
+        if self._away:
+            self.ftp._return_to(self._home)
+            self._away = False
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """`restore`; an exception from the block is never replaced."""
+        if exc is None:
+            self.restore()
+        else:
+            self._restore_after(exc)
+
+    def _restore_after(self, exc: BaseException) -> None:
+        if self.ftp.sock is not None:
+            try:
+                self.restore()
+            except all_errors as failure:  # the first failure is the one to report
+                exc.add_note(f"the working directory could not be restored: {failure}")
+
+    def _enter(self, rel: str, label: str) -> None:
+        ftp = self.ftp
+        if not rel:
+            if self._root is not None or self.top:
+                ftp.cwd(self._root if self._root is not None else self.top)
+                self._away = True
+            self._root = place = ftp._working_directory()[0]
+            self._places.setdefault(place, "")
+            unique = self._unique_of_top()
+            if unique:
+                self._uniques.setdefault(unique, "")
+            return
+        for name in rel.split("/"):
+            _child(label, name)  # refuses a name that would leave the tree
+        if self._root is None:
+            raise ValueError("list the top of the walk first")
+        why = self._doubts.get(rel)
+        if why is not None:
+            raise _refused(label, why)
+        entry = self._listed.get(rel)
+        unique = entry.unique if entry is not None else None
+        if unique and unique in self._uniques:
+            raise _refused(label, self._same_as(self._uniques[unique]))
+        # An absolute path from the top's PWD: no CWD depends on the one before it.
+        if self._root.startswith("/"):
+            ftp.cwd(posixpath.join(self._root, rel))
+        else:
+            ftp.cwd(self._root)
+            ftp.cwd(rel)
+        self._away = True
+        place = ftp._working_directory()[0]
+        if place in self._places:
+            raise _refused(label, self._same_as(self._places[place]))
+        expected = posixpath.join(self._root, rel)
+        if self._root.startswith("/") and place.rstrip("/") != expected.rstrip("/"):
+            inside = place.startswith(self._root.rstrip("/") + "/")
+            where = "" if inside else ", outside the tree"
+            raise _refused(label, f"a link to {place}{where}")
+        self._places[place] = rel
+        if unique:
+            self._uniques[unique] = rel
+
+    @staticmethod
+    def _same_as(rel: str) -> str:
+        return f"same directory as {rel or 'the top'} (a link?)"
+
+    def _unique_of_top(self) -> str | None:
+        if not self.ftp.has_feature("MLST"):
+            return None
+        try:
+            resp = self.ftp.voidcmd("MLST .")
+        except (error_perm, error_temp, error_reply):
+            return None
+        for line in resp.lines[1:]:
+            if line.startswith(" "):
+                with contextlib.suppress(error_proto):
+                    return parse_mlsx_line(line[1:]).unique
+        return None
+
+    def _list(self, rel: str) -> list[Entry]:
+        entries = self.lister(rel) if self.lister is not None else self.ftp.scandir()
+        entries = [_typed_by_mode(entry) for entry in entries]
+        # MLSD may follow links (pyftpdlib, pure-ftpd -b): ask LIST, whose ls marks them.
+        unsure = {e.name for e in entries if e.type == "dir" and e.facts}
+        if not unsure:
+            return entries
+        listed = self._unix_listing()
+        checked = []
+        for entry in entries:
+            other = listed.get(entry.name) if entry.name in unsure else None
+            if other is not None and other.type == "link":
+                entry = dataclasses.replace(entry, type="link", target=other.target)
+            elif other is not None and other.type != "dir":
+                why = f"MLSD lists a directory, LIST a {other.type}"
+                self._doubts[_join(rel, entry.name)] = why
+            checked.append(entry)
+        return checked
+
+    def _unix_listing(self) -> dict[str, Entry]:
+        """The working directory's entries in LIST lines of ``ls -l`` form, by name."""
+        lines: list[str] = []
+        try:
+            self.ftp.retrlines("LIST", lines.append)
+        except (error_perm, error_temp):
+            return {}
+        found = {}
+        now = datetime.datetime.now(datetime.UTC)
+        for line in lines:
+            if not _UNIX_MODE_RE.match(line):  # MS-DOS and EPLF lines do not show links
+                continue
+            with contextlib.suppress(error_proto):
+                entry = parse_list_line(line, now)
+                if entry is not None:
+                    found[entry.name] = entry
+        return found
+
+
+def _refused(path: str, reason: str) -> WalkRefused:
+    refusal = WalkRefused(f"550 {path}: not entered: {reason}")
+    refusal.reason = reason
+    return refusal
+
+
+def _typed_by_mode(entry: Entry) -> Entry:
+    """`entry`, typed ``'link'`` if an MLSD ``unix.mode`` fact with file-type bits says so."""
+    text = entry.facts.get("unix.mode", "")
+    # Most servers send the permission bits only (0755): those tell nothing.
+    if entry.type == "dir" and _OCTAL_RE.fullmatch(text) and stat.S_ISLNK(int(text, 8)):
+        return dataclasses.replace(entry, type="link")
+    return entry
+
+
+_OCTAL_RE = re.compile(r"[0-7]{1,8}", re.ASCII)
 
 
 def _spliceable(conn: socket.socket, fd: int) -> bool:
@@ -2644,6 +3115,7 @@ if ssl is not None:
                 raise
             self.file = _ControlFile(self.sock, self._parser)
             self._session.tls = True
+            _log_tls("control connection secured (AUTH TLS)", self.sock)
             return resp
 
         def ccc(self) -> Reply:
@@ -2658,6 +3130,7 @@ if ssl is not None:
             self._cleared_sock = self.sock
             self.file = _ControlFile(self.sock, self._parser)
             self._session.ccc = True
+            _log.info("control connection back to clear text (CCC)")
             return resp
 
         def _restore(self, session: _Session) -> None:
@@ -2681,12 +3154,14 @@ if ssl is not None:
             self.voidcmd("PBSZ 0")
             resp = self.voidcmd("PROT P")
             self._prot_p = True
+            _log.info("data connections secured (PROT P)")
             return resp
 
         def prot_c(self) -> Reply:
             """Use clear-text data connections (PROT C); return the reply."""
             resp = self.voidcmd("PROT C")
             self._prot_p = False
+            _log.info("data connections in clear text (PROT C)")
             return resp
 
         def ntransfercmd(

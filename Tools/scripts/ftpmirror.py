@@ -219,6 +219,15 @@ def build_parser() -> Parser:
         "--timeout", type=positive_float, default=60.0, metavar="SECONDS",
         help="network timeout (default 60)",
     )  # fmt: skip
+    modern.add_argument(
+        "--max-dirs", type=positive_int, default=ftplib2.MAX_WALK_DIRS, metavar="N",
+        help="stop, changing nothing, if the remote tree has more than N directories "
+        f"(default {ftplib2.MAX_WALK_DIRS}): a server that loops cannot keep the walk going",
+    )  # fmt: skip
+    modern.add_argument(
+        "--max-entries", type=positive_int, default=ftplib2.MAX_WALK_ENTRIES, metavar="N",
+        help=f"the same for directory entries in all (default {ftplib2.MAX_WALK_ENTRIES})",
+    )  # fmt: skip
     return parser
 
 
@@ -944,7 +953,7 @@ class Mirror:
         self.excludes = list(args.exclude) + (["*.o"] if args.bare_names else [])
         self.plan = Plan()
         self.manifest = Manifest(os.path.join(self.root, MANIFEST), site.source)
-        self._visited_dirs: dict[str, str] = {}  # MLSD unique fact -> path, against link loops
+        self.walker: ftplib2.TreeWalker | None = None  # lists the remote tree, once connected
         self._features: dict[str, str] = {}
 
     # -- paths ---------------------------------------------------------------
@@ -1026,28 +1035,48 @@ class Mirror:
             else:
                 self.carry_out_download(ftp)
 
-    def listing(self, ftp: ftplib2.FTP, rel: str) -> list[ftplib2.Entry]:
-        """The remote directory `rel` as entries: MLSD or LIST, or NLST with -m."""
-        path = self.remote(rel)
-        if not self.args.bare_names:
-            return ftp.scandir(path)
+    def walk_remote(self, ftp: ftplib2.FTP) -> ftplib2.TreeWalker:
+        """A walker for the remote tree: it never follows a link out of it, nor round a loop."""
+        try:
+            self.walker = ftplib2.TreeWalker(
+                ftp, self.remote(""), max_dirs=self.args.max_dirs,
+                max_entries=self.args.max_entries,
+                lister=(lambda rel: self._bare_listing(ftp, rel)) if self.args.bare_names else None,
+            )  # fmt: skip
+        except TRANSFER_ERRORS as exc:  # it starts by asking where it is (PWD)
+            where = show(self.remote("")) or "."
+            raise MirrorFailed(f"cannot list {where}: {one_line(exc)}") from None
+        return self.walker
+
+    def listing(self, rel: str) -> list[ftplib2.Entry]:
+        """The remote directory `rel` as entries (see `walk_remote`); changes directory into it.
+
+        A walk past --max-dirs or --max-entries ends the run: a partial listing
+        must not pass for the whole tree, which --delete would then trim to it.
+        """
+        assert self.walker is not None
+        try:
+            return self.walker.scandir(rel)
+        except ftplib2.WalkLimitError as exc:
+            raise MirrorFailed(
+                f"{one_line(exc)}; nothing was changed (see --max-dirs and --max-entries)"
+            ) from None
+
+    def _bare_listing(self, ftp: ftplib2.FTP, rel: str) -> list[ftplib2.Entry]:
+        """-m: the working directory by NLST, with sizes and times from SIZE and MDTM."""
         entries = []
-        prefix = path.rstrip("/") + "/" if path else ""
-        for item in ftp.nlst(path) if path else ftp.nlst():
-            if prefix and item.startswith(prefix):  # some servers answer with paths
-                item = item[len(prefix) :]
+        for item in ftp.nlst():
             if item.endswith("/") and item != "/":
                 entries.append(ftplib2.Entry(name=item[:-1], type="dir"))
                 continue
             size = modify = None
             if refusal(item) is None and not is_ours(item, not rel):
-                child = self.remote(join(rel, item))
                 if "SIZE" in self._features:
                     with contextlib.suppress(ftplib2.error_perm):
-                        size = ftp.size(child)
+                        size = ftp.size(item)
                 if "MDTM" in self._features:
                     with contextlib.suppress(ftplib2.error_perm, ftplib2.error_proto):
-                        modify = ftp.mdtm(child)
+                        modify = ftp.mdtm(item)
             entries.append(ftplib2.Entry(name=item, type="file", size=size, modify=modify))
         return entries
 
@@ -1089,32 +1118,38 @@ class Mirror:
 
     def plan_download(self, ftp: ftplib2.FTP) -> None:
         """Walk the server's tree and decide what to fetch, create and delete here."""
-        if ftp.has_feature("MLST"):
-            with contextlib.suppress(*ftplib2.all_errors):
-                root = ftp.stat(self.remote("") or ".")
-                if root.unique:
-                    self._visited_dirs[root.unique] = ""
         self.plan.make_root = not os.path.isdir(self.root)
-        self._plan_remote_dir(ftp, "", local_is_dir=not self.plan.make_root)
+        with self.walk_remote(ftp):
+            entries = self._list_remote("")
+            if entries is not None:
+                self._plan_remote_dir(rel="", entries=entries, local_is_dir=not self.plan.make_root)
 
-    def _plan_remote_dir(self, ftp: ftplib2.FTP, rel: str, local_is_dir: bool) -> None:
+    def _list_remote(self, rel: str) -> list[ftplib2.Entry] | None:
+        """The listing of remote directory `rel`, or None (reported) if it has none to trust.
+
+        Nothing is deleted below a directory without a listing, and the
+        manifest keeps its records there: a failed listing is no empty directory.
+        """
         if rel.count("/") >= MAX_DEPTH:  # a server that follows a link loop, without unique facts
             self.report.error(f"{show(rel)}: more than {MAX_DEPTH} levels deep (a link loop?)")
-            return
-        try:
-            entries = self.listing(ftp, rel)
-        except TRANSFER_ERRORS as exc:
-            where = f"cannot list {show(self.remote(rel)) or '.'}: {one_line(exc)}"
-            if not rel:
-                raise MirrorFailed(where) from None
-            # A failed listing is no empty directory: delete nothing below it, forget nothing.
-            self.report.error(where)
-            self._keep_records_below(rel)
-            return
+        else:
+            try:
+                return self.listing(rel)
+            except ftplib2.WalkRefused as exc:
+                self.report.skip(rel, show(exc.reason), level=1)
+            except TRANSFER_ERRORS as exc:
+                where = f"cannot list {show(self.remote(rel)) or '.'}: {one_line(exc)}"
+                if not rel:
+                    raise MirrorFailed(where) from None
+                self.report.error(where)
+        self._keep_records_below(rel)
+        return None
+
+    def _plan_remote_dir(self, rel: str, entries: list[ftplib2.Entry], local_is_dir: bool) -> None:
         for entry in self.screen(rel, entries):
             child = join(rel, entry.name)
             if entry.type == "dir":
-                self._plan_dir(ftp, child, entry)
+                self._plan_dir(child)
             else:
                 self._plan_file(child, entry)
         if local_is_dir:
@@ -1126,19 +1161,17 @@ class Mirror:
             if path.startswith(prefix):
                 self.plan.kept[path] = facts
 
-    def _plan_dir(self, ftp: ftplib2.FTP, rel: str, entry: ftplib2.Entry) -> None:
-        if entry.unique:
-            seen = self._visited_dirs.get(entry.unique)
-            if seen is not None:
-                self.report.skip(rel, f"same directory as {show(seen) or '.'} (a link?)", 1)
-                return
-            self._visited_dirs[entry.unique] = rel
+    def _plan_dir(self, rel: str) -> None:
         kind = local_kind(self.local(rel))
-        if kind == "dir":
-            self._plan_remote_dir(ftp, rel, local_is_dir=True)
-            return
-        if kind is not None and not self.args.delete:
+        if kind not in (None, "dir") and not self.args.delete:
             self.report.error(f"{show(rel)}: a local {kind} is in the way (-r replaces it)")
+            return
+        # Listed before anything is planned for it: a link found on the way in changes nothing.
+        entries = self._list_remote(rel)
+        if entries is None:
+            return
+        if kind == "dir":
+            self._plan_remote_dir(rel, entries, local_is_dir=True)
             return
         if not self.confirm(f"Mirror new directory {show(rel)}?"):
             self.report.skip(rel, "declined", level=1)
@@ -1146,7 +1179,7 @@ class Mirror:
         if kind is not None:
             self.plan.removals.append((rel, kind))
         self.plan.mkdirs.append(rel)
-        self._plan_remote_dir(ftp, rel, local_is_dir=False)
+        self._plan_remote_dir(rel, entries, local_is_dir=False)
 
     def _plan_file(self, rel: str, entry: ftplib2.Entry) -> None:
         path = self.local(rel)
@@ -1330,7 +1363,11 @@ class Mirror:
         root = self.remote("")
         exists = not root or ftp.isdir(root)
         self.plan.make_root = not exists
-        self._plan_local_dir(ftp, "", remote_exists=exists)
+        if not exists:
+            self._plan_local_dir(ftp, "", remote_exists=False)
+            return
+        with self.walk_remote(ftp):
+            self._plan_local_dir(ftp, "", remote_exists=True)
 
     def _plan_local_dir(self, ftp: ftplib2.FTP, rel: str, remote_exists: bool) -> None:
         directory = self.local(rel)
@@ -1343,7 +1380,10 @@ class Mirror:
         remote: dict[str, ftplib2.Entry] = {}
         if remote_exists:
             try:
-                listing = self.listing(ftp, rel)
+                listing = self.listing(rel)
+            except ftplib2.WalkRefused as exc:  # uploading into it would write through a link
+                self.report.error(f"{show(rel)}: remote directory not entered: {show(exc.reason)}")
+                return
             except TRANSFER_ERRORS as exc:
                 self.report.error(f"cannot list {show(self.remote(rel)) or '.'}: {one_line(exc)}")
                 return
@@ -1472,7 +1512,7 @@ class Mirror:
             ftp.makedirs(self.remote(""), exist_ok=True)
         for rel, kind in plan.removals:
             try:
-                self._remove_remote(ftp, self.remote(rel), kind)
+                self._remove_remote(ftp, rel, kind)
             except TRANSFER_ERRORS as exc:
                 self.report.error(f"cannot delete remote {show(rel)}: {one_line(exc)}")
             else:
@@ -1490,13 +1530,17 @@ class Mirror:
         transfers = [t for t in plan.transfers if not _below_any(t.rel, failed_dirs)]
         self.run_transfers(ftp, transfers, "put", self._upload)
 
-    def _remove_remote(self, ftp: ftplib2.FTP, path: str, kind: str) -> None:
+    def _remove_remote(self, ftp: ftplib2.FTP, rel: str, kind: str) -> None:
+        path = self.remote(rel)
         if kind == "dir":
-            for entry in ftp.scandir(path):
-                if refusal(entry.name) is not None:
-                    raise ftplib2.error_perm(f"550 refusing to delete {show(entry.name)}")
-                self._remove_remote(ftp, posixpath.join(path, entry.name), entry.type)
-            ftp.rmd(path)
+            assert self.walker is not None  # there was a remote listing to plan this from
+            try:
+                self.walker.scandir(rel)  # entered from its parent: proven no link out of the tree
+            except ftplib2.WalkRefused:
+                ftp.delete(path)  # a link after all: DELE removes it, never what it leads to
+                return
+            self.walker.restore()
+            ftp.rmtree(path, max_dirs=self.args.max_dirs, max_entries=self.args.max_entries)
         else:
             ftp.delete(path)
 
