@@ -1145,11 +1145,15 @@ class FTP:
             self._login_again(*session.login)
             if session.acct is not None:
                 self.acct(session.acct)
+        self._protect_again(session)
         for dirname in session.directory:
             self.cwd(dirname)
 
     def _login_again(self, user: str, passwd: str, acct: str) -> None:
         self.login(user, passwd, acct)
+
+    def _protect_again(self, session: _Session) -> None:
+        """FTP_TLS: PROT P and CCC as before; plain FTP has nothing to repeat."""
 
     def getwelcome(self) -> str | None:
         """Return the welcome message the server sent on connecting."""
@@ -3137,6 +3141,8 @@ if ssl is not None:
             if session.tls and not isinstance(self.sock, ssl.SSLSocket):
                 self.auth()
             super()._restore(session)
+
+        def _protect_again(self, session: _Session) -> None:
             if self._prot_p:
                 self.prot_p()
             if session.ccc:

@@ -1,0 +1,501 @@
+"""Transfers that survive the network: reconnect, retries with resume, stall_timeout, cancel, keepalive.
+
+Every test here runs real transfers through `fault_proxy.FaultProxy`, a seeded fault-injecting
+TCP proxy between the client and a live server (pyftpdlib, and vsftpd where installed), which
+cuts data connections with FIN or RST, cuts the control connection mid-transfer, stalls a data
+connection, refuses one, and answers 421.  The same seed gives the same faults at the same byte
+offsets, so a failure can be replayed.
+
+Run only these tests::
+
+    python -m pytest -q -p no:cacheprovider tests/test_resilience.py
+
+The default run keeps to about a minute: 64 MiB transfers under two faults of each kind, for each
+server, direction, and clear text or TLS (PROT P).  Behind the ``slow`` marker
+(``-m slow``) are the full matrix, ten faults of each kind per 64 MiB transfer, and the soak
+of 200 faults over 200 transfers.  Each prints its measurements (faults injected, transfers
+completed, bytes sent again, stall detection times, cancel() latency) with ``-s``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import os
+import pathlib
+import shutil
+import socket
+import ssl
+import time
+from collections.abc import Iterator
+
+import pytest
+import trustme
+from fault_proxy import (
+    CONTROL,
+    FIN,
+    KINDS,
+    REFUSE,
+    REPLY_421,
+    RST,
+    STALL,
+    FaultProxy,
+    free_port_range,
+)
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import TLS_FTPHandler
+
+import ftplib2
+from test_ftplib2 import (
+    PASSWORD,
+    TIMEOUT,
+    USER,
+    VSFTPD_PASSWORD,
+    VSFTPD_USER,
+    LiveServer,
+    VsftpdServer,
+    _ensure_vsftpd_user,
+    _vsftpd_unavailable,
+    open_session,
+    recv_all,
+    running_server,
+)
+
+BIG = "big.bin"
+BIG_SIZE = 64 << 20
+STALL_TIMEOUT = 0.5
+
+
+# --------------------------------------------------------------------------
+# Servers behind the proxy
+# --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Backend:
+    """A live server the proxy can stand in front of, as the tests need to know it."""
+
+    name: str
+    host: str
+    port: int
+    passive_ports: range
+    user: str
+    passwd: str
+    root: pathlib.Path  # the login directory, on this machine
+    owner: str | None = None  # who must own files put in `root` (vsftpd's user)
+
+    def put(self, name: str, data: bytes) -> pathlib.Path:
+        path = self.root / name
+        path.write_bytes(data)
+        if self.owner is not None:
+            shutil.chown(path, self.owner)
+        return path
+
+
+def _big_payload() -> bytes:
+    return os.urandom(BIG_SIZE)
+
+
+@pytest.fixture(scope="session")
+def big_payload() -> bytes:
+    """BIG_SIZE random bytes, the file every big transfer moves."""
+    return _big_payload()
+
+
+@pytest.fixture(scope="session")
+def proxy_certificate(
+    certificate_authority: trustme.CA, tmp_path_factory: pytest.TempPathFactory
+) -> pathlib.Path:
+    """A server certificate that names the proxy's address too: clients verify it there."""
+    directory = tmp_path_factory.mktemp("proxy-tls")
+    directory.chmod(0o755)  # vsftpd reads it before dropping root, but be plain about it
+    pem = directory / "server.pem"
+    certificate_authority.issue_cert(
+        "127.0.0.1", "127.0.0.2", "localhost"
+    ).private_key_and_cert_chain_pem.write_to_path(str(pem))
+    return pem
+
+
+@pytest.fixture(scope="session")
+def pyftpdlib_backend(
+    tmp_path_factory: pytest.TempPathFactory, proxy_certificate: pathlib.Path
+) -> Iterator[Backend]:
+    """pyftpdlib (TLS optional) with a fixed passive range, for the proxy to listen on."""
+    root = tmp_path_factory.mktemp("resilience-root")
+    authorizer = DummyAuthorizer()
+    authorizer.add_user(USER, PASSWORD, str(root), perm="elradfmwMT")
+    ports = free_port_range(40)
+    with running_server(
+        ("127.0.0.1", 0),
+        root,
+        authorizer,
+        handler_base=TLS_FTPHandler,
+        certfile=str(proxy_certificate),
+        ssl_context=None,
+        passive_ports=list(ports),
+    ) as live:
+        yield Backend("pyftpdlib", live.host, live.port, ports, USER, PASSWORD, root)
+
+
+def _vsftpd_passive_range(config: pathlib.Path) -> range:
+    settings = dict(line.split("=", 1) for line in config.read_text().splitlines() if "=" in line)
+    return range(int(settings["pasv_min_port"]), int(settings["pasv_max_port"]) + 1)
+
+
+@pytest.fixture(scope="session")
+def vsftpd_backend(
+    tmp_path_factory: pytest.TempPathFactory, proxy_certificate: pathlib.Path
+) -> Iterator[Backend]:
+    """A vsftpd of its own (require_ssl_reuse=YES), skipped where vsftpd cannot run."""
+    reason = _vsftpd_unavailable()
+    if reason is not None:
+        if os.environ.get("FTPLIB2_REQUIRE_VSFTPD"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    _ensure_vsftpd_user()
+    workdir = tmp_path_factory.mktemp("vsftpd-resilience")
+    workdir.chmod(0o755)
+    server = VsftpdServer(workdir, str(proxy_certificate))
+    try:
+        yield Backend(
+            "vsftpd",
+            server.host,
+            server.port,
+            _vsftpd_passive_range(workdir / "vsftpd.conf"),
+            VSFTPD_USER,
+            VSFTPD_PASSWORD,
+            server.root,
+            owner=VSFTPD_USER,
+        )
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["pyftpdlib", "vsftpd"])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    return request.getfixturevalue(f"{request.param}_backend")
+
+
+@contextlib.contextmanager
+def proxy_for(backend: Backend, seed: int, **options: object) -> Iterator[FaultProxy]:
+    """A fault proxy in front of `backend`; on leaving, every socket it had is closed."""
+    proxy = FaultProxy((backend.host, backend.port), backend.passive_ports, seed=seed, **options)
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+        assert proxy.open_sockets() == 0, "the fault proxy left sockets open"
+
+
+def client(
+    backend: Backend,
+    proxy: FaultProxy,
+    *,
+    tls: ssl.SSLContext | None = None,
+    **options: object,
+) -> ftplib2.FTP:
+    """A passive session through `proxy`, logged in (with TLS and PROT P if `tls`)."""
+    ftp: ftplib2.FTP
+    if tls is not None:
+        ftp = ftplib2.FTP_TLS(context=tls, timeout=TIMEOUT, **options)
+    else:
+        ftp = ftplib2.FTP(timeout=TIMEOUT, **options)
+    try:
+        ftp.connect(proxy.host, proxy.port)
+        ftp.login(backend.user, backend.passwd)
+        if tls is not None:
+            ftp.prot_p()
+    except BaseException:
+        ftp.close()
+        raise
+    return ftp
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def sha256(data: bytes | pathlib.Path) -> str:
+    if isinstance(data, pathlib.Path):
+        digest = hashlib.sha256()
+        with data.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+        return digest.hexdigest()
+    return hashlib.sha256(data).hexdigest()
+
+
+def leftovers(directory: pathlib.Path) -> list[str]:
+    """Partial files of download() left in `directory`."""
+    return sorted(p.name for p in directory.iterdir() if p.name.endswith(".ftplib2-part"))
+
+
+# --------------------------------------------------------------------------
+# The proxy itself
+# --------------------------------------------------------------------------
+
+
+def test_proxy_without_faults_passes_a_big_download_unchanged(
+    pyftpdlib_backend: Backend, big_payload: bytes, tmp_path: pathlib.Path
+) -> None:
+    pyftpdlib_backend.put(BIG, big_payload)
+    with proxy_for(pyftpdlib_backend, seed=1) as proxy:
+        with contextlib.closing(client(pyftpdlib_backend, proxy)) as ftp:
+            assert ftp.download(BIG, tmp_path / "out") == BIG_SIZE
+        assert proxy.bytes_to_client == BIG_SIZE
+        assert proxy.fired == []
+    assert sha256(tmp_path / "out") == sha256(big_payload)
+
+
+def test_proxy_schedule_is_reproducible_from_its_seed(pyftpdlib_backend: Backend) -> None:
+    def drawn(seed: int) -> list[tuple[str, int, str]]:
+        with proxy_for(pyftpdlib_backend, seed=seed) as proxy:
+            faults = proxy.schedule(list(KINDS) * 3, max_offset=1 << 24)
+            return [(f.kind, f.offset, f.how) for f in faults]
+
+    assert drawn(7) == drawn(7)
+    assert drawn(7) != drawn(8)
+
+
+@pytest.mark.parametrize("kind", [FIN, RST, CONTROL, REFUSE, REPLY_421])
+def test_each_fault_breaks_a_plain_retrbinary(
+    pyftpdlib_backend: Backend, big_payload: bytes, kind: str
+) -> None:
+    """ftplib's own methods never retry: each fault surfaces as an error of all_errors."""
+    pyftpdlib_backend.put(BIG, big_payload)
+    with proxy_for(pyftpdlib_backend, seed=2) as proxy:
+        with contextlib.closing(client(pyftpdlib_backend, proxy)) as ftp:
+            proxy.schedule([kind], max_offset=BIG_SIZE // 2)
+            received = 0
+
+            def count(block: bytes) -> None:
+                nonlocal received
+                received += len(block)
+
+            with pytest.raises(ftplib2.all_errors):
+                ftp.retrbinary("RETR " + BIG, count, check_size=True)
+        assert [f.kind for f in proxy.fired] == [kind]
+        assert received < BIG_SIZE
+
+
+# --------------------------------------------------------------------------
+# reconnect()
+# --------------------------------------------------------------------------
+
+
+def cut_control(ftp: ftplib2.FTP) -> None:
+    """Break the control connection under the client, as a network would."""
+    assert ftp.sock is not None
+    ftp.sock.shutdown(socket.SHUT_RDWR)
+
+
+def test_reconnect_restores_login_directory_and_mode(
+    server: LiveServer, workdir: pathlib.Path
+) -> None:
+    (workdir / "sub").mkdir()
+    (workdir / "sub" / "f.txt").write_bytes(b"in sub\n")
+    ftp = open_session(server, workdir, passive=False)
+    with contextlib.closing(ftp):
+        ftp.cwd("sub")
+        cut_control(ftp)
+        with pytest.raises(ftplib2.all_errors):
+            ftp.pwd()
+        welcome = ftp.reconnect()
+        assert welcome.startswith("220")
+        assert ftp.getwelcome() == welcome
+        assert ftp.pwd() == f"/{workdir.name}/sub"
+        assert ftp.passiveserver is False
+        assert ftp.nlst() == ["f.txt"]  # an active-mode data connection on the new session
+        commands = server.commands_of(ftp)
+        assert commands[:3] == [f"USER {USER}", f"PASS {PASSWORD}", f"CWD {workdir.name}"]
+        assert "CWD sub" in commands
+
+
+def test_reconnect_repeats_relative_cwds_after_the_last_absolute_one(
+    server: LiveServer, workdir: pathlib.Path
+) -> None:
+    (workdir / "a" / "b").mkdir(parents=True)
+    ftp = open_session(server)
+    with contextlib.closing(ftp):
+        ftp.cwd("/" + workdir.name)
+        ftp.cwd("a")
+        ftp.cwd("b")
+        ftp.cwd("..")
+        ftp.reconnect()
+        assert ftp.pwd() == f"/{workdir.name}/a"
+        assert server.commands_of(ftp)[2:] == [
+            f"CWD /{workdir.name}",
+            "CWD a",
+            "CWD b",
+            "CDUP",
+            "PWD",
+        ]
+
+
+def test_reconnect_keeps_a_long_walk_short_with_one_pwd(
+    server: LiveServer, workdir: pathlib.Path
+) -> None:
+    (workdir / "d").mkdir()
+    ftp = open_session(server, workdir)
+    with contextlib.closing(ftp):
+        for _ in range(20):
+            ftp.cwd("d")
+            ftp.cwd("..")
+        ftp.reconnect()
+        assert ftp.pwd() == f"/{workdir.name}"
+        # USER, PASS, at most 17 CWDs (from the last PWD on), PWD: not the 40 of the walk.
+        assert len(server.commands_of(ftp)) <= 20
+
+
+def test_reconnect_restores_tls_and_prot_p(
+    tls_server: LiveServer, tls_client_context: ssl.SSLContext, workdir: pathlib.Path
+) -> None:
+    (workdir / "f.bin").write_bytes(b"x" * 1000)
+    ftp = open_session(tls_server, cls=ftplib2.FTP_TLS, context=tls_client_context)
+    with contextlib.closing(ftp):
+        ftp.prot_p()
+        ftp.cwd(workdir.name)
+        cut_control(ftp)
+        with pytest.raises(ftplib2.all_errors):
+            ftp.voidcmd("NOOP")
+        ftp.reconnect()
+        assert isinstance(ftp.sock, ssl.SSLSocket)
+        conn = ftp.transfercmd("RETR f.bin")
+        try:
+            assert isinstance(conn, ssl.SSLSocket)  # PROT P again
+            assert conn.session_reused
+            assert recv_all(conn) == b"x" * 1000
+        finally:
+            conn.close()
+        assert ftp.voidresp().code == "226"
+        assert server_commands_start(tls_server, ftp) == [
+            "AUTH TLS", f"USER {USER}", f"PASS {PASSWORD}", "PBSZ 0", "PROT P", f"CWD {workdir.name}"
+        ]  # fmt: skip
+
+
+def server_commands_start(server: LiveServer, ftp: ftplib2.FTP) -> list[str]:
+    commands = server.commands_of(ftp)
+    return commands[: commands.index(f"CWD {ftp.pwd().rsplit('/', 1)[-1]}") + 1]
+
+
+def test_reconnect_after_an_insecure_tls_login_stays_in_clear(
+    tls_server: LiveServer, tls_client_context: ssl.SSLContext
+) -> None:
+    ftp = ftplib2.FTP_TLS(context=tls_client_context, timeout=TIMEOUT)
+    with contextlib.closing(ftp):
+        ftp.connect(tls_server.host, tls_server.port)
+        ftp.login(USER, PASSWORD, secure=False)
+        ftp.reconnect()
+        assert not isinstance(ftp.sock, ssl.SSLSocket)
+        assert ftp.pwd() == "/"
+
+
+def test_reconnect_restores_tls_session_reuse_for_vsftpd(
+    vsftpd_backend: Backend, tls_client_context: ssl.SSLContext, tmp_path: pathlib.Path
+) -> None:
+    """vsftpd (require_ssl_reuse=YES) refuses a data connection that does not resume the session."""
+    vsftpd_backend.put("reuse.bin", b"r" * 100_000)
+    with proxy_for(vsftpd_backend, seed=3) as proxy:
+        ftp = client(vsftpd_backend, proxy, tls=tls_client_context)
+        with contextlib.closing(ftp):
+            cut_control(ftp)
+            ftp.reconnect()
+            assert ftp.download("reuse.bin", tmp_path / "reuse.bin") == 100_000
+
+
+def test_reconnect_failure_leaves_the_object_closed(server: LiveServer) -> None:
+    ftp = open_session(server)
+    with contextlib.closing(ftp):
+        ftp.login(USER, PASSWORD)
+        ftp.port = 1  # nothing listens there
+        with pytest.raises(OSError):
+            ftp.reconnect()
+        assert ftp.sock is None
+
+
+# --------------------------------------------------------------------------
+# Keepalive
+# --------------------------------------------------------------------------
+
+
+def keepalive_of(sock: socket.socket) -> tuple[int, int, int, int]:
+    return (
+        sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+        sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
+        sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL),
+        sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT),
+    )
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_KEEPIDLE"), reason="no TCP_KEEPIDLE here")
+def test_control_connection_has_tcp_keepalive_by_default(server: LiveServer) -> None:
+    ftp = open_session(server)
+    with contextlib.closing(ftp):
+        assert keepalive_of(ftp.sock) == (1, 60, 15, 4)
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_KEEPIDLE"), reason="no TCP_KEEPIDLE here")
+def test_tcp_keepalive_setting_is_applied_and_can_be_turned_off(
+    server: LiveServer, tls_server: LiveServer, tls_client_context: ssl.SSLContext
+) -> None:
+    class Eager(ftplib2.FTP_TLS):
+        tcp_keepalive = (20, 5, 3)
+
+    with contextlib.closing(open_session(tls_server, cls=Eager, context=tls_client_context)) as ftp:
+        assert keepalive_of(ftp.sock) == (1, 20, 5, 3)  # under TLS too
+        ftp.reconnect()
+        assert keepalive_of(ftp.sock) == (1, 20, 5, 3)
+    plain = ftplib2.FTP(timeout=TIMEOUT)
+    plain.tcp_keepalive = None
+    with contextlib.closing(plain):
+        plain.connect(server.host, server.port)
+        assert plain.sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 0
+
+
+# --------------------------------------------------------------------------
+# stall_timeout
+# --------------------------------------------------------------------------
+
+
+def test_stall_timeout_is_keyword_only_and_checked() -> None:
+    assert ftplib2.FTP().stall_timeout is None
+    assert ftplib2.FTP(stall_timeout=2.5).stall_timeout == 2.5
+    assert ftplib2.FTP_TLS(stall_timeout=1).stall_timeout == 1
+    with pytest.raises(ValueError):
+        ftplib2.FTP(stall_timeout=0)
+    with pytest.raises(TypeError):
+        ftplib2.FTP("", "", "", "", 10, None, "utf-8")  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["clear", "tls"])
+@pytest.mark.parametrize("direction", ["download", "upload"])
+def test_stalled_transfer_raises_timeout_error_within_stall_timeout(
+    pyftpdlib_backend: Backend,
+    big_payload: bytes,
+    tls_client_context: ssl.SSLContext,
+    tmp_path: pathlib.Path,
+    direction: str,
+    tls: bool,
+) -> None:
+    """Detected in stall_timeout (+ 1 s at most), though `timeout` is far longer."""
+    pyftpdlib_backend.put(BIG, big_payload)
+    source = tmp_path / "source.bin"
+    source.write_bytes(big_payload)
+    with proxy_for(pyftpdlib_backend, seed=4) as proxy:
+        context = tls_client_context if tls else None
+        ftp = client(pyftpdlib_backend, proxy, tls=context, stall_timeout=STALL_TIMEOUT)
+        with contextlib.closing(ftp):
+            (fault,) = proxy.schedule([STALL], max_offset=BIG_SIZE // 4)
+            started = time.monotonic()
+            with pytest.raises(TimeoutError):
+                if direction == "download":
+                    ftp.download(BIG, tmp_path / "out.bin")
+                else:
+                    ftp.upload(source, f"up-{tls}.bin")
+            raised = time.monotonic()
+            assert fault.fired is not None
+            assert raised - fault.fired <= STALL_TIMEOUT + 1.0
+            assert raised - started < TIMEOUT
+            assert fault.detection is not None and fault.detection <= STALL_TIMEOUT + 1.0
+        print(f"\nstall ({direction}, tls={tls}) detected in {fault.detection:.3f} s")
