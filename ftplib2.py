@@ -163,6 +163,10 @@ class _Overrun(error_proto):
     """More bytes arrived than the size known for a transfer; none past it were written."""
 
 
+class _ShortTransfer(error_proto):
+    """Fewer bytes arrived (or reached the server) than the size known: a drop, not an end."""
+
+
 class WalkRefused(error_perm):
     """A directory a `TreeWalker` will not enter: a link, a loop, or one it cannot tell.
 
@@ -942,6 +946,9 @@ class FTP:
     the data legitimately comes from elsewhere (server-to-server copies,
     servers behind unusual NAT).
     """
+    retry_delay = 0.5
+    """Seconds before a transfer is retried (``retries``); doubled for each retry in a row
+    that moved no byte, up to 30 (extension)."""
     tcp_keepalive: tuple[float, float, int] | None = (60, 15, 4)
     """TCP keepalive on the control connection: (idle, interval, probes); None: off (extension).
 
@@ -1127,15 +1134,16 @@ class FTP:
         CCC).  Passive or active mode and the encoding are the object's own
         and stay as they are.  The old connection is closed first, without
         QUIT: it is usually broken already.  Any failure closes the new one
-        and propagates.
+        and propagates; calling reconnect() again tries again.
         """
         session = self._session
         self.close()
-        welcome = self.connect()
         try:
+            welcome = self.connect()
             self._restore(session)
         except BaseException:
             self.close()
+            self._session = session  # for the next attempt
             raise
         return welcome
 
@@ -1398,11 +1406,38 @@ class FTP:
         self._passive_verb = verb
         return address
 
-    def _send_transfer_command(self, cmd: str, rest: int | str | None) -> Reply:
+    def _send_transfer_command(
+        self, cmd: str, rest: int | str | None, conn: socket.socket | None = None
+    ) -> Reply:
         if rest is not None:
             self.sendcmd(f"REST {rest}")
         self.putcmd(cmd)
+        if conn is not None:
+            self._wait_for_reply(conn)
         return self._transfer_reply()
+
+    def _wait_for_reply(self, conn: socket.socket) -> None:
+        """Wait for a reply, but raise at once if the passive data connection `conn` is reset.
+
+        A server answers a transfer command only once the data connection has
+        reached it; one that the network reset on the way (a firewall, a NAT)
+        never will, and the wait would last the whole timeout.
+        """
+        sock, file = self.sock, self.file
+        if sock is None or not isinstance(file, _ControlFile) or not hasattr(select, "poll"):
+            return
+        if self._parser._ready or (
+            _SSLSocket is not None and isinstance(sock, _SSLSocket) and sock.pending()
+        ):
+            return  # the reply is here already
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        poller.register(conn, 0)  # errors and hang-ups are always reported
+        timeout = sock.gettimeout()
+        for fd, events in poller.poll(None if timeout is None else timeout * 1000):
+            if fd == conn.fileno() and events & (select.POLLERR | select.POLLHUP):
+                code = conn.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) or errno.ECONNRESET
+                raise OSError(code, "the data connection was reset before the transfer began")
 
     def _transfer_reply(self) -> Reply:
         """Read the preliminary (1xx) reply of a transfer command."""
@@ -1500,7 +1535,7 @@ class FTP:
                 (host, port), self.timeout, source_address=self.source_address
             )
             try:
-                resp = self._send_transfer_command(cmd, rest)
+                resp = self._send_transfer_command(cmd, rest, conn)
             except BaseException:
                 conn.close()
                 raise
@@ -2311,6 +2346,7 @@ class FTP:
         callback: Callable[[int], object] | None = None,
         blocksize: int = 1 << 18,
         size: int | None = None,
+        retries: int = 0,
     ) -> int:
         """Download `remote` into `local` (a path or a binary file); return its size.
 
@@ -2323,6 +2359,12 @@ class FTP:
         long one, at its first byte past the size.  Pass `size` when you know
         it (from a listing) to spare the SIZE command.  `callback` is called
         with the number of bytes of each block.
+
+        With `retries`, a transfer broken by the network (a reset, dropped or
+        stalled connection, a data connection that ended short, a 421, 425 or
+        426 reply) goes on: after `retry_delay`, `reconnect` and continue with
+        REST from the bytes already written (from the start where the server
+        cannot restart), up to `retries` times; then the last error is raised.
         """
         if isinstance(local, io.TextIOBase):
             raise TypeError("download() needs a path or a file opened in binary mode")
@@ -2337,8 +2379,8 @@ class FTP:
             try:
                 with open(fd, "wb") as fp:
                     offset = fp.seek(0, os.SEEK_END)
-                    total = self._download_to(
-                        remote, fp, offset, expected, callback, blocksize, spliced=True
+                    total = self._download_retrying(
+                        remote, fp, offset, expected, callback, blocksize, retries, spliced=True
                     )
             except BaseException as exc:
                 # Keep what was received, for a resume, but not an empty file of our
@@ -2356,7 +2398,47 @@ class FTP:
         elif requested_resume:  # the server cannot restart: start the file again
             local.seek(0)
             local.truncate()
-        return self._download_to(remote, local, offset, expected, callback, blocksize)
+        return self._download_retrying(
+            remote, local, offset, expected, callback, blocksize, retries
+        )
+
+    def _download_retrying(
+        self,
+        remote: str,
+        fp: BinaryIO,
+        offset: int,
+        expected: int | None,
+        callback: Callable[[int], object] | None,
+        blocksize: int,
+        retries: int,
+        spliced: bool = False,
+    ) -> int:
+        """`_download_to`, retried as `download` says; `offset` is the bytes `fp` holds."""
+        origin = None  # where the remote file's first byte is in `fp`, to start again there
+        with contextlib.suppress(OSError, ValueError):
+            if fp.seekable():
+                origin = fp.tell() - offset
+        retry = _Retry(self, "download", remote, retries)
+        while True:
+            progress = _Progress()
+            try:
+                if retry.count:
+                    self.reconnect()
+                    if expected is None and offset:
+                        expected = self._remote_size(remote)
+                    if offset and not self.has_feature("REST"):
+                        if origin is None:
+                            raise error_perm(f"550 {remote}: no REST, and the file cannot rewind")
+                        fp.seek(origin)
+                        fp.truncate()
+                        offset = 0
+                return self._download_to(
+                    remote, fp, offset, expected, callback, blocksize, spliced, progress
+                )
+            except Exception as exc:
+                offset += progress.done
+                if not retry.again(exc, progress):
+                    raise
 
     def _remote_size(self, path: str) -> int | None:
         self._set_type("I", path)  # a binary transfer follows: SIZE in binary, whatever came before
@@ -2374,7 +2456,10 @@ class FTP:
         callback: Callable[[int], object] | None,
         blocksize: int,
         spliced: bool = False,
+        progress: _Progress | None = None,
     ) -> int:
+        if progress is None:
+            progress = _Progress()
         if expected is not None and offset > expected:
             raise error_proto(f"local file is longer ({offset}) than {remote} ({expected})")
         if expected is not None and offset == expected and offset:
@@ -2382,15 +2467,21 @@ class FTP:
         self._set_type("I", remote)
         started = time.monotonic()
 
-        def deliver(chunk: memoryview) -> None:
-            fp.write(chunk)
+        def written(n: int) -> None:
+            progress.done += n
             if callback is not None:
-                callback(len(chunk))
+                with progress.local():
+                    callback(n)
+
+        def deliver(chunk: memoryview) -> None:
+            with progress.local():
+                fp.write(chunk)
+            written(len(chunk))
 
         splice = None
         if spliced:  # a file of our own, nothing buffered in `fp`: hand the kernel its fd
             fp.flush()
-            splice = (fp.fileno(), callback, blocksize)
+            splice = (fp.fileno(), written, blocksize)
         received, announced = self._receive(
             "RETR " + remote,
             offset or None,
@@ -2418,6 +2509,7 @@ class FTP:
         resume: bool = False,
         callback: Callable[[int], object] | None = None,
         blocksize: int = 1 << 18,
+        retries: int = 0,
     ) -> int:
         """Upload `local` (a path or a binary file) to `remote`; return the size sent.
 
@@ -2427,23 +2519,62 @@ class FTP:
         STOR, or APPE where REST is refused.  The server's SIZE afterwards
         must match, else `error_proto`.  `callback` is called with the number
         of bytes of each block.  A text file raises TypeError before STOR.
+
+        With `retries`, an upload broken by the network (as for `download`;
+        and a server that has fewer bytes than were sent) goes on: after
+        `retry_delay`, `reconnect`, ask SIZE and send the rest as `resume`
+        does (all of it where the server has no SIZE), up to `retries` times;
+        then the last error is raised.  That needs a seekable file object.
         """
         if isinstance(local, (str, os.PathLike)):
             with open(local, "rb") as fp:
                 return self.upload(
-                    fp, remote, resume=resume, callback=callback, blocksize=blocksize
-                )
+                    fp, remote, resume=resume, callback=callback, blocksize=blocksize,
+                    retries=retries,
+                )  # fmt: skip
         if isinstance(local, io.TextIOBase) or not hasattr(local, "readinto"):
             # Found only once STOR has replaced the remote file with an empty one.
             raise TypeError("upload() needs a path or a file opened in binary mode")
+        origin = None  # the position of the first byte to send, if the file can go back to it
+        if resume or retries:
+            with contextlib.suppress(OSError, ValueError):
+                origin = local.tell() if local.seekable() else None
+            if resume and origin is None:
+                raise io.UnsupportedOperation("upload(resume=True) needs a seekable file")
+        retry = _Retry(self, "upload", remote, retries)
+        while True:
+            progress = _Progress()
+            try:
+                if retry.count:
+                    self.reconnect()
+                    resume = True
+                return self._upload_from(
+                    local, remote, origin, resume, callback, blocksize, progress
+                )
+            except Exception as exc:
+                # What was read from a file that cannot go back cannot be sent again.
+                if origin is None or not retry.again(exc, progress):
+                    raise
+
+    def _upload_from(
+        self,
+        local: BinaryIO,
+        remote: str,
+        origin: int | None,
+        resume: bool,
+        callback: Callable[[int], object] | None,
+        blocksize: int,
+        progress: _Progress,
+    ) -> int:
+        """One attempt of `upload`; with `resume`, from where the server's copy ends."""
         offset = 0
         if resume:  # only skipping what the server has needs seeking
-            start = local.tell()
+            assert origin is not None
             offset = self._remote_size(remote) or 0
-            length = local.seek(0, os.SEEK_END) - start
+            length = local.seek(0, os.SEEK_END) - origin
             if offset > length:
                 raise error_proto(f"{remote} is longer ({offset}) than the local file ({length})")
-            local.seek(start + offset)
+            local.seek(origin + offset)
             if offset and offset == length:  # complete already: no empty STOR to risk it
                 return offset
         self._set_type("I", remote)
@@ -2452,12 +2583,13 @@ class FTP:
         if rest is not None and not self.has_feature("REST"):
             command, rest = "APPE " + remote, None  # no restartable STOR: append
         with self._transfer(command, rest) as conn:
-            sent = _send_file(conn, local, blocksize, callback, self._sendall)
+            sent = _send_file(conn, local, blocksize, callback, self._sendall, progress)
         self._end_transfer()
         total = offset + sent
         size = self._remote_size(remote)
         if size is not None and size != total:
-            raise error_proto(f"{remote}: server has {size} bytes, sent {total}")
+            cls = _ShortTransfer if size < total else error_proto
+            raise cls(f"{remote}: server has {size} bytes, sent {total}")
         _log_transfer("uploaded", remote, sent, offset, started)
         return total
 
@@ -2509,7 +2641,80 @@ _SENDING_METHODS = ("putline", "putcmd", "sendcmd", "makepasv")
 def _check_size(what: str, total: int, expected: int | None) -> None:
     """Raise unless a transfer's byte count matches the size known for it."""
     if expected is not None and total != expected:
-        raise error_proto(f"{what}: received {total} bytes of {expected}")
+        cls = _ShortTransfer if total < expected else error_proto
+        raise cls(f"{what}: received {total} bytes of {expected}")
+
+
+class _Progress:
+    """What one attempt of a transfer moved, and whether it failed on the local side."""
+
+    __slots__ = ("done", "failed_locally")
+
+    def __init__(self) -> None:
+        self.done = 0  # bytes written to the local file, or sent to the server
+        self.failed_locally = False
+
+    @contextlib.contextmanager
+    def local(self) -> Iterator[None]:
+        """Around local work (the file, the callback): a failure there is never retried."""
+        try:
+            yield
+        except BaseException:
+            self.failed_locally = True
+            raise
+
+
+# Errors of the network, after which a transfer may go on over a new connection.  A local
+# file's errors (ENOSPC, EIO, EROFS...) are none of these.
+_RETRY_ERRNOS = frozenset(
+    getattr(errno, name)
+    for name in (
+        "ECONNRESET", "ECONNABORTED", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ENETUNREACH",
+        "EHOSTUNREACH", "ENETDOWN", "EHOSTDOWN", "ENETRESET", "ENOTCONN",
+    )
+    if hasattr(errno, name)
+)  # fmt: skip
+_RETRY_CODES = frozenset({"421", "425", "426"})
+_MAX_RETRY_DELAY = 30.0
+
+
+def _retryable(exc: BaseException) -> bool:
+    """Whether a transfer that failed with `exc` was broken by the network or the server's state."""
+    if isinstance(exc, (TimeoutError, EOFError, _ShortTransfer)):
+        return True
+    if isinstance(exc, error_temp):
+        return str(exc)[:3] in _RETRY_CODES
+    if ssl is not None and isinstance(exc, ssl.SSLError):
+        # A TLS stream cut short fails in many ways (a ragged EOF, then a shutdown that
+        # cannot finish...); a certificate that is refused stays refused.
+        return not isinstance(exc, ssl.SSLCertVerificationError)
+    return isinstance(exc, OSError) and exc.errno in _RETRY_ERRNOS
+
+
+class _Retry:
+    """The retries of one `download` or `upload`: which errors, how many, how long to wait."""
+
+    def __init__(self, ftp: FTP, verb: str, remote: str, retries: int) -> None:
+        self.ftp = ftp
+        self.verb = verb
+        self.remote = remote
+        self.retries = retries
+        self.count = 0  # retries so far
+        self.stuck = 0  # failed attempts in a row that moved no byte
+
+    def again(self, exc: BaseException, progress: _Progress) -> bool:
+        """After a failed attempt: False to raise `exc`; True, having waited, to try again."""
+        if self.count >= self.retries or progress.failed_locally or not _retryable(exc):
+            return False
+        self.count += 1
+        self.stuck = 0 if progress.done else self.stuck + 1
+        delay = min(self.ftp.retry_delay * 2 ** max(self.stuck - 1, 0), _MAX_RETRY_DELAY)
+        _log.warning(
+            "%s %s: %s; retry %d of %d in %.2f s",
+            self.verb, self.remote, exc or type(exc).__name__, self.count, self.retries, delay,
+        )  # fmt: skip
+        time.sleep(delay)
+        return True
 
 
 _PART_SUFFIX = ".ftplib2-part"
@@ -2936,6 +3141,7 @@ def _send_file(
     blocksize: int,
     callback: Callable[[int], object] | None,
     sendall: Callable[[socket.socket, Any], None],
+    progress: _Progress,
 ) -> int:
     """Send `fp` from its position to its end through one reused buffer; return the count.
 
@@ -2945,12 +3151,17 @@ def _send_file(
     sent = 0
     buf = bytearray(blocksize)
     view = memoryview(buf)
-    while n := fp.readinto(buf):  # type: ignore[attr-defined]
+    while True:
+        with progress.local():
+            n = fp.readinto(buf)  # type: ignore[attr-defined]
+        if not n:
+            return sent
         sendall(conn, view[:n])
         sent += n
+        progress.done += n
         if callback is not None:
-            callback(n)
-    return sent
+            with progress.local():
+                callback(n)
 
 
 class _TransferFile(io.RawIOBase):

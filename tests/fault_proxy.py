@@ -13,11 +13,13 @@ sees every connection come from one address, as its peer checks require.
 Active mode bypasses the proxy.
 
 Faults are scheduled in advance, in an order and at byte offsets drawn from a
-seeded `random.Random`, so a run is reproducible; they fire one at a time,
-first scheduled first:
+seeded `random.Random`, so a run is reproducible.  Those of data connections
+(all but ``421``) fire one at a time, first scheduled first; ``421`` faults,
+in their own order, at their own occasions:
 
 ``fin``
-    the next data connection that moves `offset` bytes is closed (FIN) towards
+    the next data connection that moves `offset` bytes (counted from when the
+    fault became due, or the connection opened) is closed (FIN) towards
     the receiver after exactly those bytes, and reset towards the sender.
 ``rst``
     the same, reset (RST) both ways, dropping what the proxy holds.
@@ -179,7 +181,7 @@ class FaultProxy:
         self.bytes_to_server = 0
         self.control_connections = 0
         self.data_connections = 0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._pipes: list[_Pipe] = []
         self._owner: dict[socket.socket, _Pipe] = {}
@@ -338,19 +340,25 @@ class FaultProxy:
 
     # -- connections -----------------------------------------------------------------
 
-    def _head(self) -> Fault | None:
+    def _head(self, data: bool = True) -> Fault | None:
+        """The first pending fault of data connections, or (`data` false) the first 421."""
         with self._lock:
-            return self.faults[0] if self.faults else None
+            for fault in self.faults:
+                if (fault.kind != REPLY_421) == data:
+                    return fault
+        return None
 
     def _fire(self, fault: Fault, where: str) -> bool:
-        """Take `fault` off the schedule if it is still first; return whether it was."""
+        """Take `fault` off the schedule if it is still due; return whether it was."""
         with self._lock:
-            if not self.faults or self.faults[0] is not fault:
+            if self._head(fault.kind != REPLY_421) is not fault:
                 return False
-            self.faults.popleft()
+            self.faults.remove(fault)
         fault.fired = time.monotonic()
         fault.where = where
         self.fired.append(fault)
+        for pipe in self._pipes:  # the next fault's offset counts from now
+            pipe.moved = 0
         return True
 
     def _client_reacted(self) -> None:
@@ -367,7 +375,7 @@ class FaultProxy:
             return
         self._opened.append(client)
         self._client_reacted()
-        head = self._head()
+        head = self._head(data=kind == "data")
         if kind == "data":
             self.data_connections += 1
             if head is not None and head.kind == REFUSE and self._fire(head, f"data port {port}"):
@@ -442,7 +450,8 @@ class FaultProxy:
         if head is not None and head.kind in DATA_FAULTS and pipe.trip is None:
             remaining = head.offset - pipe.moved
             if len(data) >= remaining:
-                data = data[: max(remaining, 0)]
+                if head.kind != CONTROL:  # which goes on carrying the data connection's bytes
+                    data = data[: max(remaining, 0)]
                 if head.kind == RST:
                     if self._fire(head, f"data, after {head.offset} bytes, RST"):
                         self._close_pipe(pipe, reset=True)
@@ -475,7 +484,7 @@ class FaultProxy:
             line = bytes(pipe.line[: end + 1])
             del pipe.line[: end + 1]
             verb = line.split(b" ", 1)[0].strip().upper()
-            head = self._head()
+            head = self._head(data=False)
             if (
                 head is not None
                 and head.kind == REPLY_421

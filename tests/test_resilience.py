@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import io
 import os
 import pathlib
 import shutil
@@ -499,3 +500,205 @@ def test_stalled_transfer_raises_timeout_error_within_stall_timeout(
             assert raised - started < TIMEOUT
             assert fault.detection is not None and fault.detection <= STALL_TIMEOUT + 1.0
         print(f"\nstall ({direction}, tls={tls}) detected in {fault.detection:.3f} s")
+
+
+# --------------------------------------------------------------------------
+# download() and upload() with retries, under faults
+# --------------------------------------------------------------------------
+
+FAULTS_PER_KIND = 2  # per 64 MiB transfer in the default run; `slow` runs ten
+MEASURED: list[dict[str, object]] = []  # printed at the end of the module, with -s
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_measurements() -> Iterator[None]:
+    yield
+    if not MEASURED:
+        return
+    print("\n\nresilience measurements:")
+    for row in MEASURED:
+        print("  " + ", ".join(f"{key}={value}" for key, value in row.items()))
+
+
+def wait_for_fds(limit: int) -> int:
+    """The process's open fds, once they are back to `limit` (servers in threads close late)."""
+    deadline = time.monotonic() + 5
+    while (count := open_fds()) > limit and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return count
+
+
+def transfer_under_faults(
+    backend: Backend,
+    payload: bytes,
+    tmp_path: pathlib.Path,
+    *,
+    direction: str,
+    context: ssl.SSLContext | None,
+    kinds: list[str],
+    seed: int,
+    max_rounds: int = 10,
+) -> dict[str, object]:
+    """64 MiB downloads or uploads with `retries` until all `kinds` of faults have been injected.
+
+    Usually one transfer takes them all; but a fault can let a transfer finish (vsftpd goes on
+    sending when the control connection is cut), and then the next transfer takes the rest.
+    Each must end with an identical file, no partial file, and the bytes sent again within
+    a fifth of the file; afterwards the process has no more fds open than before.
+    """
+    if direction == "download":
+        backend.put(BIG, payload)
+    source = tmp_path / "source.bin"
+    source.write_bytes(payload)
+    digest = sha256(payload)
+    fds = open_fds()
+    rounds = 0
+    resent = []
+    with proxy_for(backend, seed=seed) as proxy:
+        ftp = client(backend, proxy, tls=context, stall_timeout=STALL_TIMEOUT)
+        with contextlib.closing(ftp):
+            ftp.retry_delay = 0.01
+            data_faults = sum(kind != REPLY_421 for kind in kinds)
+            proxy.schedule(kinds, max_offset=len(payload) // (data_faults + 1))
+            started = time.monotonic()
+            while proxy.pending() and rounds < max_rounds:
+                rounds += 1
+                before = proxy.bytes_to_client + proxy.bytes_to_server
+                if direction == "download":
+                    result = tmp_path / f"copy-{rounds}.bin"
+                    total = ftp.download(BIG, result, retries=2 * len(kinds) + 2)
+                else:
+                    result = backend.root / f"up-{seed}-{rounds}-{os.getpid()}.bin"
+                    total = ftp.upload(source, result.name, retries=2 * len(kinds) + 2)
+                moved = proxy.bytes_to_client + proxy.bytes_to_server - before
+                assert total == len(payload)
+                assert sha256(result) == digest
+                result.unlink()
+                assert leftovers(tmp_path) == []
+                resent.append(moved - len(payload))
+                assert resent[-1] <= 0.2 * len(payload)
+            elapsed = time.monotonic() - started
+        assert proxy.pending() == 0, "some faults never fired"
+        stalls = [f.detection for f in proxy.fired if f.kind == STALL]
+        fired = len(proxy.fired)
+    assert wait_for_fds(fds) <= fds
+    assert all(d is not None and d <= STALL_TIMEOUT + 1.0 for d in stalls), stalls
+    row = {
+        "server": backend.name,
+        "tls": context is not None,
+        "direction": direction,
+        "faults": fired,
+        "transfers": rounds,
+        "resent_MiB": round(sum(resent) / (1 << 20), 2),
+        "resent_ratio_max": round(max(resent) / len(payload), 3),
+        "stall_detection_s": [round(d, 3) for d in stalls if d is not None],
+        "seconds": round(elapsed, 2),
+    }
+    MEASURED.append(row)
+    return row
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["clear", "tls"])
+@pytest.mark.parametrize("direction", ["download", "upload"])
+def test_big_transfer_with_retries_survives_every_kind_of_fault(
+    backend: Backend,
+    big_payload: bytes,
+    tls_client_context: ssl.SSLContext,
+    tmp_path: pathlib.Path,
+    direction: str,
+    tls: bool,
+) -> None:
+    kinds = [kind for kind in KINDS for _ in range(FAULTS_PER_KIND)]
+    transfer_under_faults(
+        backend, big_payload, tmp_path,
+        direction=direction, context=tls_client_context if tls else None,
+        kinds=kinds, seed=hash((backend.name, direction, tls)) & 0xFFFF,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("tls", [False, True], ids=["clear", "tls"])
+@pytest.mark.parametrize("direction", ["download", "upload"])
+def test_big_transfer_with_retries_survives_ten_faults_of_each_kind(
+    backend: Backend,
+    big_payload: bytes,
+    tls_client_context: ssl.SSLContext,
+    tmp_path: pathlib.Path,
+    direction: str,
+    tls: bool,
+    kind: str,
+) -> None:
+    if kind == REPLY_421 and tls:
+        kinds = [REPLY_421, FIN] * 10  # under TLS a 421 answers a reconnection: cause them
+    else:
+        kinds = [kind] * 10
+    transfer_under_faults(
+        backend, big_payload, tmp_path,
+        direction=direction, context=tls_client_context if tls else None,
+        kinds=kinds, seed=hash((backend.name, direction, tls, kind)) & 0xFFFF,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_download_without_retries_raises_the_fault_and_leaves_no_final_file(
+    pyftpdlib_backend: Backend, big_payload: bytes, tmp_path: pathlib.Path, kind: str
+) -> None:
+    pyftpdlib_backend.put(BIG, big_payload)
+    final = tmp_path / "final.bin"
+    with proxy_for(pyftpdlib_backend, seed=11) as proxy:
+        ftp = client(pyftpdlib_backend, proxy, stall_timeout=STALL_TIMEOUT)
+        with contextlib.closing(ftp):
+            proxy.schedule([kind], max_offset=BIG_SIZE // 2)
+            with pytest.raises(ftplib2.all_errors) as raised:
+                ftp.download(BIG, final)
+        assert [f.kind for f in proxy.fired] == [kind]
+    assert not final.exists()
+    # The error itself, as the network or the server gave it: nothing wraps it.
+    assert type(raised.value) in {
+        ConnectionResetError, BrokenPipeError, EOFError, TimeoutError,
+        ftplib2.error_temp, ftplib2._ShortTransfer,
+    }  # fmt: skip
+
+
+def test_retries_run_out_and_the_last_error_is_raised(
+    pyftpdlib_backend: Backend, big_payload: bytes, tmp_path: pathlib.Path
+) -> None:
+    pyftpdlib_backend.put(BIG, big_payload)
+    with proxy_for(pyftpdlib_backend, seed=12) as proxy:
+        ftp = client(pyftpdlib_backend, proxy)
+        with contextlib.closing(ftp):
+            ftp.retry_delay = 0.01
+            proxy.schedule([RST] * 3, max_offset=BIG_SIZE // 8)
+            with pytest.raises(ConnectionResetError):
+                ftp.download(BIG, tmp_path / "final.bin", retries=2)
+        assert len(proxy.fired) == 3
+        assert proxy.control_connections == 3  # the first connection and two reconnections
+    assert not (tmp_path / "final.bin").exists()
+    # What was received is kept for a later resume.
+    (partial,) = leftovers(tmp_path)
+    assert 0 < (tmp_path / partial).stat().st_size < BIG_SIZE
+
+
+def test_a_local_error_is_never_retried(
+    pyftpdlib_backend: Backend, big_payload: bytes, tmp_path: pathlib.Path
+) -> None:
+    pyftpdlib_backend.put(BIG, big_payload)
+
+    class Full(OSError):
+        pass
+
+    def callback(n: int) -> None:
+        raise ConnectionResetError("a callback's own error, not the network's")
+
+    with proxy_for(pyftpdlib_backend, seed=13) as proxy:
+        ftp = client(pyftpdlib_backend, proxy)
+        with contextlib.closing(ftp):
+            with pytest.raises(ConnectionResetError, match="callback"):
+                ftp.download(BIG, tmp_path / "f.bin", callback=callback, retries=5)
+            assert proxy.control_connections == 1
+            ftp.retry_delay = 0.01
+            sink = io.BytesIO()
+            with pytest.raises(ftplib2.error_perm):  # the server's refusal: not retried either
+                ftp.download("missing.bin", sink, retries=5)
+        assert proxy.control_connections == 1
