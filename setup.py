@@ -47,7 +47,15 @@ setup(
         "demo": ["pyftpdlib>=2.0"],
         # ftpmirror's progress bar (plain lines without it).
         "mirror": ["tqdm"],
-        "test": ["pytest", "pyftpdlib>=2.0", "pyopenssl", "trustme", "hypothesis", "mypy>=1.14"],
+        "test": [
+            "pytest",
+            "pyftpdlib>=2.0",
+            "pyopenssl",
+            "trustme",
+            "hypothesis",
+            "mypy>=1.14",
+            "fsspec",
+        ],
         "docs": ["sphinx"],
     },
     classifiers=[

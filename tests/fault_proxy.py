@@ -28,10 +28,13 @@ in their own order, at their own occasions:
     connection is cut (with FIN or RST, drawn), the data connection left alone.
 ``stall``
     the next data connection stops moving bytes at `offset`, both ways, until
-    the client closes it (the moment it reacts is recorded).
+    the client closes or resets it (the moment it reacts is recorded); then
+    the proxy resets the server's side, as a middlebox that drops the state.
 ``refuse``
-    the next data connection is accepted and reset at once, never reaching the
-    server: a firewall's answer.
+    the next data connection is reset at once, on both sides: the client's as
+    soon as it is accepted, the server's as soon as it is made, so that no
+    server is left waiting for a data connection (vsftpd would hold the file
+    of a STOR locked for its accept_timeout, a minute).
 ``421``
     the next transfer command (RETR, STOR, APPE, STOU) seen on a clear-text
     control connection, or the next control connection, whichever comes first,
@@ -39,6 +42,10 @@ in their own order, at their own occasions:
     greeting can be answered.
 
 `latency` delays every chunk by that many seconds each way, for benchmarks.
+`socket_buffer` fixes the send and receive buffers of the proxy's sockets (None:
+the kernel's autotuning, which on loopback grows them to megabytes): what is in
+flight when a connection is reset is lost, and a real path holds about its
+bandwidth-delay product, not what loopback would.
 The proxy runs one selector loop in one thread; `stop` closes every socket it
 opened or accepted, and `open_sockets` counts those still open.
 """
@@ -49,6 +56,7 @@ import collections
 import contextlib
 import dataclasses
 import random
+import select
 import selectors
 import socket
 import struct
@@ -72,7 +80,7 @@ TRANSFER_VERBS = frozenset({"RETR", "STOR", "APPE", "STOU"})
 REPLY_421_TEXT = b"421 Service not available, closing control connection.\r\n"
 
 _CHUNK = 1 << 18  # bytes per recv
-_BUFFERED = 1 << 20  # the most bytes held per direction before reading stops
+_BUFFERED = 1 << 18  # the most bytes held per direction before reading stops
 _TICK = 0.05  # seconds between checks for stop() and delayed chunks
 
 
@@ -170,10 +178,12 @@ class FaultProxy:
         listen_host: str = "127.0.0.2",
         seed: int = 0,
         latency: float = 0.0,
+        socket_buffer: int | None = 1 << 18,
     ) -> None:
         self.upstream = upstream
         self.host = listen_host
         self.latency = latency
+        self.socket_buffer = socket_buffer
         self.random = random.Random(seed)
         self.faults: collections.deque[Fault] = collections.deque()
         self.fired: list[Fault] = []
@@ -288,8 +298,20 @@ class FaultProxy:
                         self._on_readable(pipe, sock)
                     if events & selectors.EVENT_WRITE and sock in self._owner:
                         self._on_writable(pipe, sock, time.monotonic())
+                self._check_stalled()
         finally:
             self._close_all()
+
+    def _check_stalled(self) -> None:
+        """Close a stalled upload whose client has gone (reset or closed): not a byte is read."""
+        for pipe in [p for p in self._pipes if p.stalled is not None]:
+            poller = select.poll()
+            poller.register(
+                pipe.client, select.POLLHUP | select.POLLERR | getattr(select, "POLLRDHUP", 0)
+            )
+            if poller.poll(0):
+                self._client_reacted()
+                self._close_pipe(pipe, reset=True)
 
     def _close_all(self) -> None:
         for pipe in list(self._pipes):
@@ -380,6 +402,10 @@ class FaultProxy:
             self.data_connections += 1
             if head is not None and head.kind == REFUSE and self._fire(head, f"data port {port}"):
                 _reset(client)
+                with contextlib.suppress(OSError):
+                    server = socket.create_connection((self.upstream[0], port), timeout=5)
+                    self._opened.append(server)
+                    _reset(server)
                 return
         else:
             self.control_connections += 1
@@ -394,8 +420,12 @@ class FaultProxy:
             _reset(client)
             return
         self._opened.append(server)
-        client.setblocking(False)
-        server.setblocking(False)
+        for sock in (client, server):
+            sock.setblocking(False)
+            if self.socket_buffer is not None:
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.socket_buffer)
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.socket_buffer)
         pipe = _Pipe(kind, client, server)
         self._pipes.append(pipe)
         self._owner[client] = pipe

@@ -140,3 +140,15 @@ def test_set_debuglevel_prints_as_ftplib_does_whatever_logging_is_set_to(
 
     assert capsys.readouterr().out == printed_by_ftplib
     assert printed_by_ftplib.startswith("*cmd* 'NOOP'\n*resp* ")
+
+
+def test_the_abor_of_abort_is_logged_like_every_other_command(
+    ftp: ftplib2.FTP, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="ftplib2")
+
+    reply = ftp.abort()
+
+    debug = messages(caplog, logging.DEBUG)
+    assert "-> ABOR (urgent)" in debug
+    assert f"<- {reply}" in debug

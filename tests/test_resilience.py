@@ -41,6 +41,7 @@ from fault_proxy import (
     REPLY_421,
     RST,
     STALL,
+    Fault,
     FaultProxy,
     free_port_range,
 )
@@ -459,6 +460,13 @@ def test_tcp_keepalive_setting_is_applied_and_can_be_turned_off(
 # --------------------------------------------------------------------------
 
 
+def reacted(fault: Fault) -> None:
+    """Wait until the proxy has seen the client react to a stall (its thread may lag behind)."""
+    deadline = time.monotonic() + 2
+    while fault.reacted is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def test_stall_timeout_is_keyword_only_and_checked() -> None:
     assert ftplib2.FTP().stall_timeout is None
     assert ftplib2.FTP(stall_timeout=2.5).stall_timeout == 2.5
@@ -498,6 +506,7 @@ def test_stalled_transfer_raises_timeout_error_within_stall_timeout(
             assert fault.fired is not None
             assert raised - fault.fired <= STALL_TIMEOUT + 1.0
             assert raised - started < TIMEOUT
+            reacted(fault)
             assert fault.detection is not None and fault.detection <= STALL_TIMEOUT + 1.0
         print(f"\nstall ({direction}, tls={tls}) detected in {fault.detection:.3f} s")
 

@@ -16,6 +16,7 @@ import dataclasses
 import datetime
 import errno
 import fnmatch
+import hashlib
 import json
 import netrc
 import os
@@ -29,6 +30,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import zlib
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn, Self
 
@@ -74,7 +76,9 @@ else from a parsed LIST) differ from those recorded in the manifest
 checked against the server's size and only then renamed into place with the
 server's modification time, so an interrupted run never leaves a partial file
 under its final name; running again finishes the job (--continue resumes the
-partial files instead of starting them again).
+partial files instead of starting them again).  With --checksum, a copy of the
+right size is checked against the server's checksum instead (HASH, XSHA256, ...,
+where the server has them), and so is every file fetched.
 
 Names from the server that could escape localdir or trick a terminal ('..',
 names with '/', control or other unprintable characters, duplicates) are
@@ -181,6 +185,13 @@ def build_parser() -> Parser:
     modern.add_argument(
         "--continue", dest="resume", action="store_true",
         help="resume the partial files an interrupted run left, instead of starting again",
+    )  # fmt: skip
+    modern.add_argument(
+        "--checksum", action="store_true",
+        help="where the server offers checksums (HASH, XSHA256, XMD5, XCRC, ...): decide "
+        "whether a copy of the right size is current by the server's checksum, not by its "
+        "dates, and check every file fetched (with --reverse: every file sent, before it "
+        "takes its place); the checksums are kept in the manifest",
     )  # fmt: skip
     modern.add_argument(
         "--only-newer", action="store_true",
@@ -701,8 +712,14 @@ class Manifest:
     ``files`` maps a '/'-separated path to the facts of the server's file that
     the local copy was made from; ``partial`` does the same for the partial
     files of transfers not yet finished, so that --continue only resumes a
-    partial file of the very same version.  Records from another server or
+    partial file of the very same version; ``checksums`` maps a path in
+    ``files`` to ``"ALGORITHM:hex"``, the checksum of the local copy, checked
+    against the server's (--checksum).  Records from another server or
     directory (``source``) are ignored.
+
+    ``checksums`` came after the format's first version and is optional: an
+    older ftpmirror reads such a manifest and drops the checksums when it saves
+    it, so none can outlive the copy it describes.
     """
 
     def __init__(self, path: str, source: str) -> None:
@@ -710,6 +727,7 @@ class Manifest:
         self.source = source
         self.files: dict[str, dict] = {}
         self.partial: dict[str, dict] = {}
+        self.checksums: dict[str, str] = {}
         self._lock = threading.Lock()
         self._saved_at = time.monotonic()
 
@@ -733,6 +751,7 @@ class Manifest:
             return manifest
         manifest.files = _valid_records(data.get("files"))
         manifest.partial = _valid_records(data.get("partial"))
+        manifest.checksums = _valid_checksums(data.get("checksums"), manifest.files)
         return manifest
 
     def save(self) -> None:
@@ -743,6 +762,7 @@ class Manifest:
                 "source": self.source,
                 "files": dict(sorted(self.files.items())),
                 "partial": dict(sorted(self.partial.items())),
+                "checksums": {k: v for k, v in sorted(self.checksums.items()) if k in self.files},
             }
             # Compact, in one go: json's C encoder (dumps() without indent) is ten
             # times faster than the indenting one, which cost 40 ms per 1000 files.
@@ -754,14 +774,84 @@ class Manifest:
                 here.replace(name + ".tmp", name)
             self._saved_at = time.monotonic()
 
-    def finished(self, rel: str, facts: dict) -> None:
-        """Record a completed download, and save now and then so a crash loses little."""
+    def finished(self, rel: str, facts: dict, checksum: str | None = None) -> None:
+        """Record a completed download, and save now and then so a crash loses little.
+
+        `checksum` (``"ALGORITHM:hex"``) is the copy's; without it, any the
+        record had is dropped: it was of the copy just replaced.
+        """
         with self._lock:
             self.files[rel] = facts
             self.partial.pop(rel, None)
+            if checksum is None:
+                self.checksums.pop(rel, None)
+            else:
+                self.checksums[rel] = checksum
             due = time.monotonic() - self._saved_at > SAVE_INTERVAL
         if due:
             self.save()
+
+
+DIGEST_LENGTHS = {"SHA-512": 128, "SHA-256": 64, "SHA-1": 40, "MD5": 32, "CRC32": 8}
+"""The algorithms ftplib2's checksum() names, and the hex digits of each."""
+
+CHECKSUM_COMMANDS = frozenset({"HASH", "XSHA512", "XSHA256", "XSHA1", "XMD5", "MD5", "XCRC"})
+"""The FEAT names of the commands ftplib2's checksum() uses."""
+
+
+def _valid_checksums(checksums: object, files: dict[str, dict]) -> dict[str, str]:
+    """The well-formed ``"ALGORITHM:hex"`` records of `checksums` for paths in `files`."""
+    if not isinstance(checksums, dict):
+        return {}
+    valid = {}
+    for rel, value in checksums.items():
+        if rel in files and isinstance(value, str):
+            algorithm, _, digest = value.partition(":")
+            length = DIGEST_LENGTHS.get(algorithm)
+            if length == len(digest) and not digest.strip("0123456789abcdef"):
+                valid[rel] = value
+    return valid
+
+
+class HashingFile:
+    """A local file that hashes what is written to it: --checksum's digest of a download."""
+
+    def __init__(self, fp: Any, algorithm: str) -> None:
+        self.fp = fp
+        self.algorithm = algorithm
+        if algorithm == "CRC32":
+            self._crc = 0
+        else:
+            self._digest = hashlib.new(algorithm.replace("-", "").lower(), usedforsecurity=False)
+
+    def update(self, data: Any) -> None:
+        if self.algorithm == "CRC32":
+            self._crc = zlib.crc32(data, self._crc)
+        else:
+            self._digest.update(data)
+
+    def hexdigest(self) -> str:
+        if self.algorithm == "CRC32":
+            return f"{self._crc:08x}"
+        return self._digest.hexdigest()
+
+    def write(self, data: Any) -> int:
+        self.update(data)
+        return self.fp.write(data)
+
+    def seek(self, *args: Any) -> int:
+        return self.fp.seek(*args)
+
+    def tell(self) -> int:
+        return self.fp.tell()
+
+    def truncate(self, *args: Any) -> int:
+        return self.fp.truncate(*args)
+
+    def hash_fd(self, fd: int) -> None:
+        """Hash what the file `fd` holds from its current position (the fd is read, not closed)."""
+        while data := os.read(fd, 1 << 20):
+            self.update(data)
 
 
 def _valid_records(records: object) -> dict[str, dict]:
@@ -794,6 +884,7 @@ class Transfer:
     modify: datetime.datetime | None = None
     unique: str | None = None
     resume: bool = False  # a partial file of this very version is there, and --continue
+    check: bool = False  # --checksum: a copy of the right size is there; fetch it if it differs
 
     @property
     def facts(self) -> dict:
@@ -955,6 +1046,8 @@ class Mirror:
         self.manifest = Manifest(os.path.join(self.root, MANIFEST), site.source)
         self.walker: ftplib2.TreeWalker | None = None  # lists the remote tree, once connected
         self._features: dict[str, str] = {}
+        self.checksums = False  # --checksum, and the server has checksum commands
+        self.algorithm = "SHA-256"  # the one to ask for first; the server's choice if not offered
 
     # -- paths ---------------------------------------------------------------
 
@@ -1023,6 +1116,13 @@ class Mirror:
             direction = "from" if self.args.reverse else "to"
             self.report.say(f"mirroring {self.site.source} {direction} {show(self.root)}", 2)
             self._features = ftp.features()
+            if self.args.checksum:
+                self.checksums = bool(CHECKSUM_COMMANDS & set(self._features))
+                if not self.checksums:
+                    self.report.say(
+                        "ftpmirror: --checksum: the server offers no checksum command; "
+                        "deciding by sizes and dates"
+                    )
             if self.args.reverse:
                 self.plan_upload(ftp)
             else:
@@ -1191,7 +1291,14 @@ class Mirror:
         record = self.manifest.files.get(rel)
         facts = facts_of(entry.size, entry.modify, entry.unique)
         why = self._why_fetch(entry, local, record, facts)
-        if why is None:
+        check = (
+            self.checksums
+            and local is not None
+            and (entry.size is None or local.st_size == entry.size)
+        )
+        if check:  # the server's checksum will tell, not the dates
+            why = "if its checksum differs"
+        elif why is None:
             self.plan.kept[rel] = record or facts
             self.report.unchanged(rel)
             return
@@ -1217,7 +1324,7 @@ class Mirror:
             and self.manifest.partial.get(rel) == facts
         )
         self.plan.transfers.append(
-            Transfer(rel, entry.size, entry.modify, entry.unique, resume=resume)
+            Transfer(rel, entry.size, entry.modify, entry.unique, resume=resume, check=check)
         )
 
     @staticmethod
@@ -1320,10 +1427,34 @@ class Mirror:
         self.manifest.files.pop(rel, None)
         self.report.deleted(rel)
 
-    def _download(self, ftp: ftplib2.FTP, t: Transfer, callback: Callable[[int], None]) -> None:
-        """Fetch `t` into its partial file; rename it into place once it is whole."""
+    def _download(self, ftp: ftplib2.FTP, t: Transfer, callback: Callable[[int], None]) -> bool:
+        """Fetch `t` into its partial file; rename it into place once it is whole.
+
+        With --checksum, a copy that `t.check` says is there is first checked against the
+        server's checksum, and left as it is (False returned) if they match; a file fetched
+        is hashed as it is written and must match the server's checksum, asked just before.
+        """
         directory, name = posixpath.split(t.rel)
         partial = part_name(name)
+        expected = self._checksum_first(ftp, t) if self.checksums else None
+        if expected is not None and t.check:
+            with LocalDir(self.root, directory) as here:
+                held = self.manifest.checksums.get(t.rel)
+                if held is None or held.partition(":")[0] != expected[0]:
+                    hashing = HashingFile(None, expected[0])
+                    fd = here.read(name)
+                    try:
+                        hashing.hash_fd(fd)
+                    finally:
+                        os.close(fd)
+                    held = f"{expected[0]}:{hashing.hexdigest()}"
+            if held == ":".join(expected):
+                self.manifest.finished(t.rel, t.facts, held)
+                self.report.unchanged(t.rel)
+                return False
+        elif t.check and self.manifest.files.get(t.rel) == t.facts:
+            self.report.unchanged(t.rel)  # no checksum for this file: the dates decide
+            return False
         with LocalDir(self.root, directory) as here:
             # Decided here, not left to download(): without REST it would write the whole
             # file after the partial one it was given (ftplib2 resumes a file object at its end).
@@ -1336,10 +1467,24 @@ class Mirror:
                 fd = here.create(partial)
             try:
                 with os.fdopen(fd, "ab" if resume else "wb") as fp:
+                    local: Any = fp
+                    if expected is not None:
+                        local = HashingFile(fp, expected[0])
+                        if resume:  # what the partial file holds is part of the file too
+                            kept = here.read(partial)
+                            try:
+                                local.hash_fd(kept)
+                            finally:
+                                os.close(kept)
                     # The listing's size spares a SIZE round trip; download() checks against it.
                     ftp.download(
-                        self.remote(t.rel), fp, resume=resume, callback=callback, size=t.size
+                        self.remote(t.rel), local, resume=resume, callback=callback, size=t.size
                     )
+                    if expected is not None and local.hexdigest() != expected[1]:
+                        raise ftplib2.error_proto(
+                            f"the {expected[0]} of the copy is {local.hexdigest()}, "
+                            f"the server's {expected[1]}"
+                        )
                     fp.flush()
                     if t.modify is not None:
                         target = fp.fileno() if os.utime in os.supports_fd else here.at(partial)
@@ -1354,7 +1499,32 @@ class Mirror:
                         here.remove(partial)
                 raise
             here.replace(partial, name)
-        self.manifest.finished(t.rel, t.facts)
+        self.manifest.finished(t.rel, t.facts, ":".join(expected) if expected else None)
+        return True
+
+    def _checksum_first(self, ftp: ftplib2.FTP, t: Transfer) -> tuple[str, str] | None:
+        """The server's checksum of `t`, or None where it has none for that file.
+
+        SHA-256 first (fast to check, and strong), else the strongest the server has;
+        the algorithm of the copy's recorded checksum, if it has one, before either.
+        """
+        remote = self.remote(t.rel)
+        held = self.manifest.checksums.get(t.rel, "").partition(":")[0]
+        for algorithm in dict.fromkeys([held, self.algorithm, None]):
+            if algorithm == "":
+                continue
+            try:
+                found = ftp.checksum(remote, algorithm)
+            except ftplib2.error_perm as exc:
+                if exc.code in ("500", "501", "502", "504"):
+                    continue  # not for that algorithm: try the next
+                # Refused for this file (too big for the server's policy, say): as without
+                # --checksum, the dates decide, and a file fetched is checked by size.
+                self.report.say(f"no checksum for {show(t.rel)}: {one_line(exc)}", 2)
+                return None
+            self.algorithm = found[0]
+            return found
+        return None
 
     # -- uploading (--reverse) -----------------------------------------------------
 
@@ -1553,7 +1723,8 @@ class Mirror:
         with LocalDir(self.root, posixpath.dirname(t.rel)) as here:
             fd = here.read(posixpath.basename(t.rel))
         with open(fd, "rb") as fp:
-            ftp.upload(fp, partial, resume=t.resume, callback=callback)
+            # --checksum: a wrong copy is deleted here, before it can take the file's place.
+            ftp.upload(fp, partial, resume=t.resume, callback=callback, verify=self.checksums)
         try:
             _rename_into_place(ftp, partial, final)
         except ftplib2.error_perm as exc:
@@ -1578,7 +1749,7 @@ class Mirror:
         ftp: ftplib2.FTP,
         transfers: list[Transfer],
         verb: str,
-        transfer_one: Callable[[ftplib2.FTP, Transfer, Callable[[int], None]], None],
+        transfer_one: Callable[[ftplib2.FTP, Transfer, Callable[[int], None]], bool | None],
     ) -> None:
         """Carry out `transfers` on `ftp` and --parallel - 1 more connections of their own.
 
@@ -1615,14 +1786,15 @@ class Mirror:
                     self.report.advance(n)
 
                 try:
-                    transfer_one(ftp, t, callback)
+                    moved_any = transfer_one(ftp, t, callback)
                 except Stopped:
                     return
                 except (*TRANSFER_ERRORS, OSError) as exc:
                     self.report.error(f"{verb} {show(t.rel)}: {one_line(exc)}")
                     connection.check()
                 else:
-                    self.report.transferred(verb, t.rel, moved)
+                    if moved_any is not False:  # False: found current (--checksum)
+                        self.report.transferred(verb, t.rel, moved)
 
         def work_on_own_connection() -> None:
             with Connection(self.connect) as connection:
@@ -1662,7 +1834,12 @@ class Mirror:
         for rel in self.plan.mkdirs:
             self.report.say(f"would create {show(rel)}/")
         for t in self.plan.transfers:
-            self.report.transferred(f"would {arrow}", t.rel, t.size or 0)
+            if t.check:
+                self.report.say(
+                    f"would check {show(t.rel)} by checksum (and {arrow} it if it differs)"
+                )
+            else:
+                self.report.transferred(f"would {arrow}", t.rel, t.size or 0)
 
 
 class Stopped(Exception):
