@@ -1198,10 +1198,15 @@ class FTP:
             self._cancelled.set()
             running = self._running
         if running is not None and not running[1]:
-            # Not the SSLSocket's own shutdown(), which would pull its TLS state away
-            # from under the thread reading it.
+            conn = running[0]
             with contextlib.suppress(OSError):
-                socket.socket.shutdown(running[0], socket.SHUT_RDWR)
+                # The close that follows is a reset: after this shutdown, a plain one
+                # could leave the server sending into a closed window for a minute.
+                # (The server has the connection: its 1xx reply came first.)
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                # Not the SSLSocket's own shutdown(), which would pull its TLS state
+                # away from under the thread reading it.
+                socket.socket.shutdown(conn, socket.SHUT_RDWR)
         return True
 
     @contextlib.contextmanager

@@ -396,6 +396,8 @@ class FaultProxy:
         except (BlockingIOError, InterruptedError, ConnectionAbortedError):
             return
         self._opened.append(client)
+        # ABOR comes as urgent data: its last byte must stay in the stream passed on.
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_OOBINLINE, 1)
         self._client_reacted()
         head = self._head(data=kind == "data")
         if kind == "data":

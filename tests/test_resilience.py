@@ -28,8 +28,9 @@ import pathlib
 import shutil
 import socket
 import ssl
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import trustme
@@ -711,3 +712,127 @@ def test_a_local_error_is_never_retried(
             with pytest.raises(ftplib2.error_perm):  # the server's refusal: not retried either
                 ftp.download("missing.bin", sink, retries=5)
         assert proxy.control_connections == 1
+
+
+# --------------------------------------------------------------------------
+# cancel()
+# --------------------------------------------------------------------------
+
+
+class Canceller:
+    """Runs a transfer in a thread and cancels it from this one once `after` bytes have moved."""
+
+    def __init__(self, ftp: ftplib2.FTP, after: int) -> None:
+        self.ftp = ftp
+        self.after = after
+        self.moved = 0
+        self.started = threading.Event()
+        self.outcome: BaseException | int | None = None
+        self.ended = 0.0
+
+    def callback(self, n: int) -> None:
+        self.moved += n
+        if self.moved >= self.after:
+            self.started.set()
+        time.sleep(0.003)  # a slower link, so that the transfer is still running when cancelled
+
+    def run(self, transfer: Callable[[Callable[[int], None]], int]) -> float:
+        """Start `transfer(callback)`, cancel it; return the seconds from cancel() to its end."""
+
+        def target() -> None:
+            try:
+                self.outcome = transfer(self.callback)
+            except BaseException as exc:  # noqa: BLE001 - examined by the test
+                self.outcome = exc
+            self.ended = time.monotonic()
+
+        thread = threading.Thread(target=target)
+        thread.start()
+        try:
+            assert self.started.wait(TIMEOUT), "the transfer did not get going"
+            cancelled = time.monotonic()
+            assert self.ftp.cancel() is True
+        finally:
+            thread.join(TIMEOUT)
+        assert not thread.is_alive()
+        return self.ended - cancelled
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["clear", "tls"])
+@pytest.mark.parametrize("direction", ["download", "upload"])
+def test_cancel_stops_a_big_transfer_within_a_second_and_the_connection_stays_usable(
+    backend: Backend,
+    big_payload: bytes,
+    tls_client_context: ssl.SSLContext,
+    tmp_path: pathlib.Path,
+    direction: str,
+    tls: bool,
+) -> None:
+    backend.put(BIG, big_payload)
+    source = tmp_path / "source.bin"
+    source.write_bytes(big_payload)
+    target = tmp_path / "copy.bin"
+    with proxy_for(backend, seed=21) as proxy:
+        ftp = client(backend, proxy, tls=tls_client_context if tls else None)
+        with contextlib.closing(ftp):
+            canceller = Canceller(ftp, after=4 << 20)
+            if direction == "download":
+                latency = canceller.run(lambda cb: ftp.download(BIG, target, callback=cb))
+            else:
+                latency = canceller.run(
+                    lambda cb: ftp.upload(source, f"cancel-{tls}.bin", callback=cb)
+                )
+            assert isinstance(canceller.outcome, ftplib2.Cancelled)
+            assert isinstance(canceller.outcome, ftplib2.all_errors)
+            assert canceller.moved < BIG_SIZE
+            # An upload is aborted with ABOR, then the server gets up to a second to act on it
+            # before its data connection is reset: vsftpd reads no command during an upload.
+            assert latency < (1.0 if direction == "download" or backend.name != "vsftpd" else 1.5)
+            assert not target.exists()
+            # The same connection goes on: no reconnection, and the next commands get their replies.
+            assert ftp.voidcmd("NOOP").code == "200"
+            assert ftp.size(BIG) == BIG_SIZE
+            backend.put("small.bin", b"s" * 1000)
+            assert ftp.download("small.bin", tmp_path / "small.bin") == 1000
+            assert ftp.cancel() is False  # nothing running
+        assert proxy.control_connections == 1
+    MEASURED.append(
+        {"cancel": backend.name, "tls": tls, "direction": direction, "latency_s": round(latency, 3)}
+    )
+
+
+def test_cancel_stops_the_retries_while_they_wait(
+    pyftpdlib_backend: Backend, big_payload: bytes, tmp_path: pathlib.Path
+) -> None:
+    pyftpdlib_backend.put(BIG, big_payload)
+    with proxy_for(pyftpdlib_backend, seed=22) as proxy:
+        ftp = client(pyftpdlib_backend, proxy)
+        with contextlib.closing(ftp):
+            ftp.retry_delay = 30.0
+            proxy.schedule([RST], max_offset=BIG_SIZE // 4)
+            canceller = Canceller(ftp, after=BIG_SIZE)  # never: cancelled once the fault fired
+            deadline = time.monotonic() + TIMEOUT
+
+            def fault_fired(cb: Callable[[int], None]) -> None:
+                while not proxy.fired and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                time.sleep(0.1)  # in the retry's wait by now
+                canceller.started.set()
+
+            waiter = threading.Thread(target=fault_fired, args=(None,))
+            waiter.start()
+            latency = canceller.run(lambda cb: ftp.download(BIG, tmp_path / "copy.bin", retries=3))
+            waiter.join()
+            assert isinstance(canceller.outcome, ftplib2.Cancelled)
+            assert isinstance(canceller.outcome.__cause__, ConnectionResetError)
+            assert latency < 1.0
+        assert proxy.control_connections == 1  # no reconnection was made
+
+
+def test_a_cancel_between_transfers_is_spent(server: LiveServer, workdir: pathlib.Path) -> None:
+    (workdir / "f.bin").write_bytes(b"f" * 100_000)
+    ftp = open_session(server, workdir)
+    with contextlib.closing(ftp):
+        assert ftp.cancel() is False
+        out = io.BytesIO()
+        assert ftp.download("f.bin", out) == 100_000
