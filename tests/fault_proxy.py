@@ -208,7 +208,8 @@ class FaultProxy:
         except BaseException:
             self._close_all()
             raise
-        self._thread = threading.Thread(target=self._run, name="fault-proxy", daemon=True)
+        # Named as the test servers' threads are, whose sockets are not the client's to close.
+        self._thread = threading.Thread(target=self._run, name="ftpd-fault-proxy", daemon=True)
         self._thread.start()
 
     # -- the test's side -------------------------------------------------------

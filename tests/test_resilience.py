@@ -25,12 +25,14 @@ import hashlib
 import io
 import os
 import pathlib
+import random
 import shutil
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
+from types import ModuleType
 
 import pytest
 import trustme
@@ -57,9 +59,11 @@ from test_ftplib2 import (
     VSFTPD_PASSWORD,
     VSFTPD_USER,
     LiveServer,
+    MirrorResult,
     VsftpdServer,
     _ensure_vsftpd_user,
     _vsftpd_unavailable,
+    mirror_run,
     open_session,
     recv_all,
     running_server,
@@ -836,3 +840,82 @@ def test_a_cancel_between_transfers_is_spent(server: LiveServer, workdir: pathli
         assert ftp.cancel() is False
         out = io.BytesIO()
         assert ftp.download("f.bin", out) == 100_000
+
+
+# --------------------------------------------------------------------------
+# ftpmirror --retries
+# --------------------------------------------------------------------------
+
+
+def make_remote_tree(backend: Backend, name: str) -> dict[str, str]:
+    """A tree to mirror in `backend`'s root: six 3 MiB files and twenty small ones."""
+    rng = random.Random(name)
+    top = backend.root / name
+    (top / "sub").mkdir(parents=True)
+    for n in range(6):
+        (top / f"big-{n}.bin").write_bytes(rng.randbytes(3 << 20))
+    for n in range(20):
+        (top / "sub" / f"small-{n}.txt").write_bytes(rng.randbytes(rng.randrange(1, 5000)))
+    return tree_digest(top)
+
+
+def tree_digest(top: pathlib.Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(top)): sha256(path)
+        for path in sorted(top.rglob("*"))
+        if path.is_file() and path.name != ".ftpmirror.json"
+    }
+
+
+def mirror_through(
+    tool: ModuleType,
+    backend: Backend,
+    proxy: FaultProxy,
+    remote: str,
+    local: pathlib.Path,
+    *extra: str,
+) -> MirrorResult:
+    return mirror_run(
+        tool, "-l", backend.user, "-p", backend.passwd, "--timeout", "2", *extra,
+        f"{proxy.host}:{proxy.port}", remote, local,
+    )  # fmt: skip
+
+
+def test_ftpmirror_with_retries_converges_byte_identical_under_faults(
+    pyftpdlib_backend: Backend, mirror_tool: ModuleType, tmp_path: pathlib.Path
+) -> None:
+    """Cuts (FIN, RST), control connections cut and stalls hit file transfers; one run finishes."""
+    expected = make_remote_tree(pyftpdlib_backend, "tree-a")
+    local = tmp_path / "mirror"
+    with proxy_for(pyftpdlib_backend, seed=31) as proxy:
+        # Past any listing, within a 3 MiB file: only file transfers are cut.
+        proxy.schedule([FIN, RST, CONTROL, STALL] * 2, min_offset=1 << 16, max_offset=2 << 20)
+        # Eight faults over six files: one file may take several of them.
+        result = mirror_through(
+            mirror_tool, pyftpdlib_backend, proxy, "tree-a", local, "--retries", "10"
+        )
+        assert proxy.pending() == 0
+        fired = len(proxy.fired)
+    assert result.status == 0, result.err
+    assert result.summary["errors"] == 0
+    assert tree_digest(local) == expected
+    assert not [p for p in local.rglob("*") if "part" in p.name]
+    MEASURED.append({"ftpmirror": "tree-a", "faults": fired, "files": len(expected)})
+
+
+def test_ftpmirror_without_retries_reports_the_flaky_file_and_goes_on(
+    pyftpdlib_backend: Backend, mirror_tool: ModuleType, tmp_path: pathlib.Path
+) -> None:
+    expected = make_remote_tree(pyftpdlib_backend, "tree-b")
+    local = tmp_path / "mirror"
+    with proxy_for(pyftpdlib_backend, seed=32) as proxy:
+        proxy.schedule([RST], min_offset=1 << 16, max_offset=2 << 20)
+        first = mirror_through(
+            mirror_tool, pyftpdlib_backend, proxy, "tree-b", local, "--retries", "0"
+        )
+        assert first.status == 1
+        assert len(first.error_lines) == 1  # one file failed; the others were mirrored
+        assert len(tree_digest(local)) == len(expected) - 1
+        second = mirror_through(mirror_tool, pyftpdlib_backend, proxy, "tree-b", local)
+    assert second.status == 0, second.err
+    assert tree_digest(local) == expected
