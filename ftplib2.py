@@ -66,6 +66,7 @@ __all__ = [
     "Cancelled",
     "Entry",
     "FTPHandler",
+    "ProxyError",
     "Reply",
     "ReplyParser",
     "TreeWalker",
@@ -916,6 +917,403 @@ def _check_line(line: str) -> None:
 
 
 # --------------------------------------------------------------------------
+# Proxies: every connection, direct or through SOCKS5, SOCKS4a or HTTP CONNECT
+# --------------------------------------------------------------------------
+#
+# Only an explicit proxy URL (the `proxy` argument or attribute) turns a
+# proxy on: ftplib never read proxy variables from the environment, and
+# neither does ftplib2.  The proxy is given the server's name as the caller
+# wrote it, so the proxy resolves it.
+
+_PROXY_DEFAULT_PORTS = {"socks5": 1080, "socks5h": 1080, "socks4a": 1080}
+
+_SOCKS5_REPLIES = {
+    1: "general SOCKS server failure",
+    2: "connection not allowed by ruleset",
+    3: "network unreachable",
+    4: "host unreachable",
+    5: "connection refused",
+    6: "TTL expired",
+    7: "command not supported",
+    8: "address type not supported",
+}
+
+_SOCKS4_REPLIES = {
+    91: "request rejected or failed",
+    92: "request rejected: the proxy cannot reach the client's identd",
+    93: "request rejected: identd reports another user",
+}
+
+_SOCKS_CONNECT = 1
+_SOCKS_BIND = 2
+
+
+class ProxyError(OSError):
+    """A proxy could not be reached, or refused or failed a request.
+
+    Raised for a refused tunnel (the target refused the connection, is
+    unreachable, the proxy's rules forbid it), failed or missing proxy
+    authentication, a reply that is not the proxy protocol, and active mode
+    through an HTTP proxy.  `proxy` names the proxy (without its password),
+    `code` is its reply code (the SOCKS5 REP, the SOCKS4 CD, the HTTP
+    status) or None if there was none.  It is an OSError, so in
+    ``all_errors``.
+    """
+
+    def __init__(self, message: str = "", proxy: str = "", code: int | None = None) -> None:
+        super().__init__(message)
+        self.proxy = proxy
+        self.code = code
+
+
+@dataclasses.dataclass(frozen=True)
+class _Proxy:
+    """A proxy URL, taken apart."""
+
+    scheme: str  # "socks5", "socks4a" or "http"
+    host: str
+    port: int
+    user: str = ""
+    passwd: str = dataclasses.field(default="", repr=False)
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme} proxy {host}:{self.port}"
+
+    def error(self, message: str, code: int | None = None) -> ProxyError:
+        return ProxyError(f"{self}: {message}", str(self), code)
+
+
+def _parse_proxy(url: str) -> _Proxy:
+    """Take a proxy URL apart; ValueError if ftplib2 cannot use it.
+
+    ``socks5://[user:password@]host[:port]`` (``socks5h://`` is the same:
+    names are always resolved by the proxy), ``socks4a://[user@]host[:port]``
+    (SOCKS ports default to 1080) and ``http://[user:password@]host:port``
+    (HTTP CONNECT).  The user and password are percent-decoded.
+    """
+    if not isinstance(url, str):
+        raise TypeError(f"a proxy is a URL string, not {type(url).__name__}")
+    if any(c < " " or c == "\x7f" for c in url):
+        raise ValueError("control character in the proxy URL")
+    parts = urllib.parse.urlsplit(url)
+    shown = repr(url.rpartition("@")[2])  # never the password
+    scheme = parts.scheme.lower()
+    if scheme not in ("socks5", "socks5h", "socks4a", "http"):
+        raise ValueError(f"unsupported proxy {shown}: give socks5://, socks4a:// or http://")
+    port = parts.port  # ValueError if it is not a port number
+    if port == 0:
+        raise ValueError(f"port 0 in the proxy URL {shown}")
+    if not parts.hostname:
+        raise ValueError(f"no host in the proxy URL {shown}")
+    if port is None:
+        if scheme == "http":
+            raise ValueError(f"give the HTTP proxy's port: {shown}")
+        port = _PROXY_DEFAULT_PORTS[scheme]
+    user = urllib.parse.unquote(parts.username or "")
+    passwd = urllib.parse.unquote(parts.password or "")
+    if scheme == "socks4a" and passwd:
+        raise ValueError("SOCKS4a has a user id but no password")
+    if scheme.startswith("socks5") and (len(user.encode()) > 255 or len(passwd.encode()) > 255):
+        raise ValueError("SOCKS5 user names and passwords are at most 255 bytes")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"a proxy URL has no path: {shown}")
+    return _Proxy(scheme[:6] if scheme == "socks5h" else scheme, parts.hostname, port, user, passwd)
+
+
+def _open_connection(
+    proxy: str | None,
+    address: tuple[str, int],
+    timeout: float | None,
+    source_address: tuple[str, int] | None,
+) -> socket.socket:
+    """A TCP connection to `address`: directly, or tunnelled through `proxy` (a URL).
+
+    Every connection ftplib2 makes to an FTP server, control or data, is
+    opened here.  Through a proxy, the proxy connects to `address` (and
+    resolves its name); `source_address` is then the local end of the
+    connection to the proxy.
+    """
+    if not proxy:
+        return socket.create_connection(address, timeout, source_address=source_address)
+    config = _parse_proxy(proxy)
+    host, port = address
+    _log.debug("%s: tunnel to %s port %s", config, host, port)
+    sock = _reach_proxy(config, timeout, source_address)
+    try:
+        if config.scheme == "http":
+            _http_connect(sock, config, host, port)
+        else:
+            _socks_request(sock, config, _SOCKS_CONNECT, host, port)
+        timeout = sock.gettimeout()
+        tunnel = _Tunnel(sock.family, sock.type, sock.proto, fileno=sock.detach())
+    except BaseException:
+        sock.close()
+        raise
+    tunnel.settimeout(timeout)
+    return tunnel
+
+
+class _Tunnel(socket.socket):
+    """A connection through a proxy, on which urgent (out-of-band) data is sent inline.
+
+    A proxy relays a byte stream: one that does not pass urgent data on
+    (tinyproxy) drops the urgent byte, which would leave an ``ABOR`` sent
+    with MSG_OOB without its line end, and the server waiting for it.
+    """
+
+    def send(self, data: Any, flags: int = 0) -> int:
+        return super().send(data, flags & ~socket.MSG_OOB)
+
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        return super().sendall(data, flags & ~socket.MSG_OOB)
+
+
+class _ProxyListener(socket.socket):
+    """A port a SOCKS proxy listens on for us (BIND), as `makeport` returns it.
+
+    `accept` waits for the proxy's second reply, which names the host that
+    connected, and returns the connection to the proxy as the data
+    connection.  The proxy accepts one connection only: a second `accept`
+    raises `ProxyError`.
+    """
+
+    proxy: _Proxy
+    announced: tuple[str, int]  # where the proxy listens, for PORT/EPRT
+    peers: frozenset[str]  # the hosts a data connection may come from
+
+    def accept(self) -> tuple[socket.socket, Any]:
+        """Wait for the connection the proxy accepts; return ``(connection, address)``."""
+        if getattr(self, "_taken", None) is not None:
+            raise self.proxy.error(
+                f"the one connection it accepted came from {self._taken}, not from the server"
+            )
+        address = _socks_reply(self, self.proxy)
+        self._taken = address[0]
+        conn = socket.socket(self.family, self.type, self.proto, fileno=socket.dup(self.fileno()))
+        return conn, address
+
+
+def _proxy_listen(
+    proxy: str,
+    server: tuple[str, int],
+    peers: frozenset[str],
+    timeout: float | None,
+    source_address: tuple[str, int] | None,
+) -> _ProxyListener:
+    """Ask the SOCKS `proxy` to listen for a connection from the host of `server` (BIND).
+
+    `peers` are the addresses the connection may come from (empty: any).
+    Raises ProxyError for an HTTP proxy, which cannot listen, before
+    anything is sent.
+    """
+    config = _can_listen(proxy)
+    sock = _reach_proxy(config, timeout, source_address)
+    timeout = sock.gettimeout()
+    try:
+        listener = _ProxyListener(sock.family, sock.type, sock.proto, fileno=sock.detach())
+    except BaseException:
+        sock.close()
+        raise
+    try:
+        listener.settimeout(timeout)
+        listener.proxy = config
+        listener.peers = peers
+        host, port = _socks_request(listener, config, _SOCKS_BIND, server[0], 0)
+        if host in ("0.0.0.0", "::"):  # "where you reached me", as SOCKS4 says
+            host = listener.getpeername()[0]
+        listener.announced = host, port
+    except BaseException:
+        listener.close()
+        raise
+    return listener
+
+
+def _can_listen(proxy: str) -> _Proxy:
+    """The proxy URL taken apart, or ProxyError if the proxy cannot listen for us."""
+    config = _parse_proxy(proxy)
+    if config.scheme == "http":
+        raise config.error(
+            "an HTTP proxy cannot accept connections for us: active mode needs a SOCKS proxy "
+            "(or use passive mode)"
+        )
+    return config
+
+
+def _server_addresses(host: str) -> frozenset[str]:
+    """The addresses of the FTP server `host`, for the active-mode peer check through a proxy.
+
+    An address literal stands for itself; a name is looked up here, since the
+    proxy's answer names the connecting host by address.
+    """
+    literal = _address_literal(host)
+    if literal is not None:
+        return frozenset({literal})
+    found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return frozenset(_address_literal(info[4][0]) or info[4][0] for info in found)
+
+
+def _address_literal(host: str) -> str | None:
+    """`host` in the canonical form of an IP address (IPv4-mapped as IPv4), or None for a name."""
+    import ipaddress
+
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return str(mapped if mapped is not None else address)
+
+
+def _reach_proxy(
+    config: _Proxy, timeout: float | None, source_address: tuple[str, int] | None
+) -> socket.socket:
+    try:
+        return socket.create_connection(
+            (config.host, config.port), timeout, source_address=source_address
+        )
+    except OSError as exc:
+        raise config.error(f"cannot reach it: {exc}") from exc
+
+
+def _recv_exactly(sock: socket.socket, n: int, config: _Proxy) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise config.error("it closed the connection in the middle of its reply")
+        data += chunk
+    return data
+
+
+def _socks_request(
+    sock: socket.socket, config: _Proxy, command: int, host: str, port: int
+) -> tuple[str, int]:
+    """Ask a SOCKS proxy to connect to, or listen for, (`host`, `port`); return its address."""
+    if config.scheme == "socks4a":
+        return _socks4_request(sock, config, command, host, port)
+    methods = b"\x00\x02" if config.user or config.passwd else b"\x00"
+    sock.sendall(b"\x05" + bytes([len(methods)]) + methods)
+    version, method = _recv_exactly(sock, 2, config)
+    if version != 5:
+        raise config.error(f"not a SOCKS5 reply (version {version})")
+    if method == 0x02 and 0x02 in methods:
+        user, passwd = config.user.encode(), config.passwd.encode()
+        sock.sendall(b"\x01" + bytes([len(user)]) + user + bytes([len(passwd)]) + passwd)
+        _, status = _recv_exactly(sock, 2, config)
+        if status != 0:
+            raise config.error(f"user name or password refused (status {status})", status)
+    elif method == 0xFF:
+        wanted = "" if len(methods) > 1 else " (it may want a user name and password)"
+        raise config.error(f"it accepts none of the authentication methods offered{wanted}", 255)
+    elif method != 0x00:
+        raise config.error(f"it chose an authentication method not offered ({method})", method)
+    literal = _address_literal(host)
+    if literal is None:
+        name = host.encode("idna")
+        if not 0 < len(name) < 256:
+            raise ValueError(f"not a host name SOCKS5 can carry: {host[:100]!r}")
+        target = b"\x03" + bytes([len(name)]) + name
+    elif ":" in literal:
+        target = b"\x04" + socket.inet_pton(socket.AF_INET6, literal)
+    else:
+        target = b"\x01" + socket.inet_aton(literal)
+    sock.sendall(bytes([5, command, 0]) + target + port.to_bytes(2, "big"))
+    return _socks_reply(sock, config)
+
+
+def _socks_reply(sock: socket.socket, config: _Proxy) -> tuple[str, int]:
+    """Read a SOCKS reply (either version); return the address it names."""
+    if config.scheme == "socks4a":
+        version, code, *rest = _recv_exactly(sock, 8, config)
+        if version not in (0, 4):
+            raise config.error(f"not a SOCKS4 reply (version {version})")
+        if code != 90:
+            reason = _SOCKS4_REPLIES.get(code, "unknown reply")
+            raise config.error(f"{reason} (reply {code})", code)
+        return socket.inet_ntoa(bytes(rest[2:])), int.from_bytes(bytes(rest[:2]), "big")
+    version, code, _, kind = _recv_exactly(sock, 4, config)
+    if version != 5:
+        raise config.error(f"not a SOCKS5 reply (version {version})")
+    if code != 0:
+        raise config.error(f"{_SOCKS5_REPLIES.get(code, 'unknown reply')} (reply {code})", code)
+    if kind == 1:
+        host = socket.inet_ntoa(_recv_exactly(sock, 4, config))
+    elif kind == 4:
+        raw = _recv_exactly(sock, 16, config)
+        host = _address_literal(socket.inet_ntop(socket.AF_INET6, raw)) or ""
+    elif kind == 3:
+        length = _recv_exactly(sock, 1, config)[0]
+        host = _recv_exactly(sock, length, config).decode("ascii", "replace")
+    else:
+        raise config.error(f"unknown address type {kind} in its reply")
+    return host, int.from_bytes(_recv_exactly(sock, 2, config), "big")
+
+
+def _socks4_request(
+    sock: socket.socket, config: _Proxy, command: int, host: str, port: int
+) -> tuple[str, int]:
+    literal = _address_literal(host)
+    if literal is not None and ":" in literal:
+        raise config.error(f"SOCKS4 cannot reach an IPv6 address ({literal})")
+    user = config.user.encode()
+    if b"\0" in user:
+        raise ValueError("NUL in the SOCKS4 user id")
+    request = bytes([4, command]) + port.to_bytes(2, "big")
+    if literal is not None:
+        request += socket.inet_aton(literal) + user + b"\0"
+    else:  # SOCKS4a: an address of 0.0.0.x says that the name follows
+        name = host.encode("idna")
+        request += b"\0\0\0\1" + user + b"\0" + name + b"\0"
+    sock.sendall(request)
+    return _socks_reply(sock, config)
+
+
+def _read_http_line(sock: socket.socket, config: _Proxy) -> bytes:
+    """One line of an HTTP reply, without its CRLF, read without reading past it."""
+    line = bytearray()
+    while not line.endswith(b"\r\n"):
+        if len(line) > 8192:
+            raise config.error("a line of its reply is too long")
+        byte = sock.recv(1)
+        if not byte:
+            raise config.error("it closed the connection in the middle of its reply")
+        line += byte
+    return bytes(line[:-2])
+
+
+def _http_connect(sock: socket.socket, config: _Proxy, host: str, port: int) -> None:
+    """Open a tunnel to (`host`, `port`) with HTTP CONNECT (RFC 9110, 9.3.6)."""
+    import base64
+
+    literal = _address_literal(host)
+    name = literal if literal is not None else host.encode("idna").decode("ascii")
+    target = f"[{name}]:{port}" if ":" in name else f"{name}:{port}"
+    request = f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n"
+    if config.user or config.passwd:
+        token = base64.b64encode(f"{config.user}:{config.passwd}".encode()).decode("ascii")
+        request += f"Proxy-Authorization: Basic {token}\r\n"
+    sock.sendall((request + "\r\n").encode("ascii"))
+    # Byte by byte: whatever follows the blank line is the FTP server's, and
+    # must stay in the socket for the reply parser.
+    status_line = _read_http_line(sock, config).decode("latin-1")
+    match = re.fullmatch(r"HTTP/\d\.\d ([1-5]\d\d)(?: (.*))?", status_line)
+    if match is None:
+        raise config.error(f"not an HTTP reply: {status_line[:100]!r}")
+    status, reason = int(match.group(1)), match.group(2) or ""
+    if status in (401, 407):  # 401: what tinyproxy answers a wrong password
+        if config.user or config.passwd:
+            raise config.error(f"user name or password refused ({status} {reason})", status)
+        raise config.error(f"it wants a user name and password ({status} {reason})", status)
+    if not 200 <= status < 300:
+        raise config.error(f"CONNECT to {target} refused: {status} {reason}", status)
+    for _ in range(100):  # the header lines, up to the blank line
+        if not _read_http_line(sock, config):
+            return
+    raise config.error("its reply to CONNECT has no end")
+
+
+# --------------------------------------------------------------------------
 # The client
 # --------------------------------------------------------------------------
 
@@ -930,7 +1328,9 @@ class FTP:
     `encoding` encodes commands and decodes replies and text listings;
     `errors` is the decoding policy for text read from data connections
     (``'strict'`` as in ftplib, ``'surrogateescape'`` recommended: a name that
-    is not valid in `encoding` then survives a round trip).
+    is not valid in `encoding` then survives a round trip).  `proxy` is the
+    URL of a SOCKS5, SOCKS4a or HTTP CONNECT proxy that every connection
+    goes through (see the `proxy` attribute).
     """
 
     debugging = 0
@@ -972,6 +1372,16 @@ class FTP:
     end it.  Set before ``connect()``; where the platform lacks a setting,
     its own default applies.
     """
+    proxy: str | None = None
+    """The proxy every connection goes through, as a URL, or None: direct (extension).
+
+    ``socks5://[user:password@]host[:port]``, ``socks4a://[user@]host[:port]``
+    (SOCKS ports default to 1080) or ``http://[user:password@]host:port``
+    (HTTP CONNECT).  The proxy resolves the server's name.  Passive data
+    connections go to the server's own host (`host`) through the proxy;
+    active mode has a SOCKS proxy listen (BIND) and announces its address.
+    Never taken from the environment.
+    """
     _takes_dash_a: tuple[object, bool] = (None, False)  # (the connection, what LIST -a does)
     pipelining = False
     """Send PASV/EPSV and a download or listing command together (extension).
@@ -994,9 +1404,14 @@ class FTP:
         encoding: str = "utf-8",
         errors: str = "strict",
         stall_timeout: float | None = None,
+        proxy: str | None = None,
     ) -> None:
         if stall_timeout is not None and not stall_timeout > 0:
             raise ValueError(f"stall_timeout must be positive or None, not {stall_timeout!r}")
+        if proxy is not None:
+            if proxy:
+                _parse_proxy(proxy)  # a malformed URL fails here, not at the first connection
+            self.proxy = proxy or None
         self.encoding = encoding
         self.errors = errors
         self.source_address = source_address
@@ -1087,8 +1502,8 @@ class FTP:
             self.close()
         sys.audit("ftplib.connect", self, self.host, self.port)
         self._session = _Session()
-        self.sock = socket.create_connection(
-            (self.host, self.port), self.timeout, source_address=self.source_address
+        self.sock = _open_connection(
+            self.proxy, (self.host, self.port), self.timeout, self.source_address
         )
         try:
             self._keep_alive(self.sock)
@@ -1096,6 +1511,8 @@ class FTP:
                 self.sock = self.context.wrap_socket(self.sock, server_hostname=self.host)  # type: ignore[attr-defined]
                 _log_tls("implicit TLS", self.sock)
             self.af = self.sock.family
+            if self.proxy:  # the socket's family is the proxy's: the server's is unknown
+                self.af = socket.AF_INET6 if ":" in self.host else socket.AF_INET
             self._parser = self._new_parser()
             self.file = _ControlFile(self.sock, self._parser)
             self._owed.append("")  # the greeting
@@ -1242,7 +1659,13 @@ class FTP:
     debug = set_debuglevel
 
     def set_pasv(self, val: bool) -> None:
-        """Use passive mode (PASV/EPSV) if `val` is true, else active (PORT/EPRT)."""
+        """Use passive mode (PASV/EPSV) if `val` is true, else active (PORT/EPRT).
+
+        Active mode through an HTTP `proxy` raises `ProxyError` here, and
+        nothing changes.
+        """
+        if not val and self.proxy:
+            _can_listen(self.proxy)
         self.passiveserver = val
 
     def sanitize(self, s: str) -> str:
@@ -1465,8 +1888,12 @@ class FTP:
 
         The port comes from `active_port_range` when set (for a firewall),
         and the address announced is `active_address` when set (for NAT),
-        else the control connection's local address.
+        else the control connection's local address.  Through a SOCKS
+        `proxy`, the proxy listens (BIND) and its address is announced;
+        through an HTTP proxy, `ProxyError` is raised before anything is sent.
         """
+        if self.proxy:
+            return self._proxy_port()
         local = self.sock.getsockname()  # type: ignore[union-attr]
         sock = self._listen(local)
         try:
@@ -1478,6 +1905,25 @@ class FTP:
                 self.sendeprt(host, port)
             if self.timeout is not _GLOBAL_DEFAULT_TIMEOUT:
                 sock.settimeout(self.timeout)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    def _proxy_port(self) -> socket.socket:
+        """`makeport` through a SOCKS proxy: the proxy listens for the server."""
+        peers = _server_addresses(self.host) if self.active_peer_check else frozenset()
+        proxy: str = self.proxy  # type: ignore[assignment]
+        sock = _proxy_listen(
+            proxy, (self.host, self.port), peers, self.timeout, self.source_address
+        )
+        try:
+            host, port = sock.announced
+            host = self.active_address or host
+            if self.af == socket.AF_INET and ":" not in host:
+                self.sendport(host, port)
+            else:
+                self.voidcmd(f"EPRT |{2 if ':' in host else 1}|{host}|{port}|")
         except BaseException:
             sock.close()
             raise
@@ -1497,7 +1943,8 @@ class FTP:
         """Ask for a passive data port (PASV, or EPSV off IPv4); return (host, port).
 
         The host a 227 reply names is ignored in favour of the control
-        connection's peer unless `trust_server_pasv_ipv4_address` is set.
+        connection's peer (through a `proxy`, the server's `host`) unless
+        `trust_server_pasv_ipv4_address` is set.
         With `prefer_epsv`, EPSV is tried first on IPv4 too, and PASV used
         for the rest of the connection if the server refuses it.  A 229
         answer to PASV is accepted.
@@ -1512,7 +1959,8 @@ class FTP:
 
     def _passive_address(self, verb: str, resp: str) -> tuple[str, int]:
         """The (host, port) of a reply to `verb` (PASV or EPSV); remember that it worked."""
-        peer = self.sock.getpeername()  # type: ignore[union-attr]
+        # Through a proxy the peer is the proxy: the server is what the proxy reached.
+        peer = (self.host, self.port) if self.proxy else self.sock.getpeername()  # type: ignore[union-attr]
         if verb == "EPSV" or resp[:3] == "229":
             address = parse229(resp, peer)
         else:
@@ -1634,9 +2082,7 @@ class FTP:
             if started is not None:
                 resp = self.getresp()
             host, port = self._passive_address(verb, resp)
-            conn = socket.create_connection(
-                (host, port), self.timeout, source_address=self.source_address
-            )
+            conn = _open_connection(self.proxy, (host, port), self.timeout, self.source_address)
         except BaseException:
             # A refusal, a reply that cannot be used, or a port that cannot be
             # reached: the server may now wait (for a minute, or for ever) for a
@@ -1667,9 +2113,7 @@ class FTP:
             conn, resp = pipelined
         elif self.passiveserver:
             host, port = self.makepasv()
-            conn = socket.create_connection(
-                (host, port), self.timeout, source_address=self.source_address
-            )
+            conn = _open_connection(self.proxy, (host, port), self.timeout, self.source_address)
             try:
                 resp = self._send_transfer_command(cmd, rest, conn)
             except BaseException:
@@ -1705,16 +2149,22 @@ class FTP:
         download or receive the upload, as passive mode once connected
         wherever a 227 said (CVE-2021-4189).  A connection from another host
         than the control connection's peer is closed, and the wait goes on
-        within the listener's timeout as a whole.
+        within the listener's timeout as a whole.  Through a SOCKS proxy the
+        peer must be the server's `host` (a name is looked up here), and as
+        the proxy accepts one connection only, another host's raises
+        `ProxyError`.
         """
         if not self.active_peer_check:
             return listener.accept()[0]
-        peer = self.sock.getpeername()[0]  # type: ignore[union-attr]
+        if isinstance(listener, _ProxyListener):
+            peers = listener.peers
+        else:
+            peers = frozenset({self.sock.getpeername()[0]})  # type: ignore[union-attr]
         timeout = listener.gettimeout()
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             conn, address = listener.accept()
-            if address[0] == peer:
+            if address[0] in peers:
                 return conn
             conn.close()
             if deadline is not None:
@@ -3897,6 +4347,7 @@ if ssl is not None:
             keyfile: str | None = None,
             certfile: str | None = None,
             stall_timeout: float | None = None,
+            proxy: str | None = None,
         ) -> None:
             if keyfile is not None or certfile is not None:
                 context = _legacy_context(context, keyfile, certfile)
@@ -3910,7 +4361,7 @@ if ssl is not None:
                 self.port = FTPS_PORT
             super().__init__(
                 host, user, passwd, acct, timeout, source_address,
-                encoding=encoding, errors=errors, stall_timeout=stall_timeout,
+                encoding=encoding, errors=errors, stall_timeout=stall_timeout, proxy=proxy,
             )  # fmt: skip
 
         @classmethod
@@ -4252,6 +4703,7 @@ class _URLConnection:
         secure: bool = False,
         context: ssl.SSLContext | None = None,
         release: Callable[[_URLConnection], None] | None = None,
+        proxy: str | None = None,
     ) -> None:
         self.key = (secure, user, passwd, host, port, timeout)
         self.release = release
@@ -4266,9 +4718,9 @@ class _URLConnection:
                 raise urllib.error.URLError("ftp error: ftps:// needs the ssl module")
             if context is None:
                 context = ssl.create_default_context()
-            self.ftp: FTP = FTP_TLS(context=context, timeout=timeout)
+            self.ftp: FTP = FTP_TLS(context=context, timeout=timeout, proxy=proxy)
         else:
-            self.ftp = FTP(timeout=timeout)
+            self.ftp = FTP(timeout=timeout, proxy=proxy)
         try:
             self.ftp.connect(host, port)
             self.ftp.login(user, passwd)
@@ -4484,9 +4936,12 @@ def _connect_url(
     *,
     secure: bool = False,
     context: ssl.SSLContext | None = None,
+    proxy: str | None = None,
 ) -> _URLConnection:
     """A connection for one URL, closed when its response is."""
-    conn = _URLConnection(user, passwd, host, port, timeout, secure=secure, context=context)
+    conn = _URLConnection(
+        user, passwd, host, port, timeout, secure=secure, context=context, proxy=proxy
+    )
     conn.enter(dirs)
     return conn
 
@@ -4497,6 +4952,7 @@ def urlopen(
     timeout: float | None = _GLOBAL_DEFAULT_TIMEOUT,
     *,
     context: ssl.SSLContext | None = None,
+    proxy: str | None = None,
 ) -> urllib.response.addinfourl:
     """Open an ftp:// or ftps:// URL, as ``urllib.request.urlopen`` does.
 
@@ -4512,7 +4968,9 @@ def urlopen(
     but lets us CWD into.  ``ftps://`` is explicit FTPS (AUTH TLS on port
     21, data connections protected), with the certificate checked against
     `context` (default: ``ssl.create_default_context()``).  IPv6 literals
-    go in brackets: ``ftp://[::1]:2121/file``.
+    go in brackets: ``ftp://[::1]:2121/file``.  `proxy` is a proxy URL for
+    the control and data connections, as `FTP.proxy` takes it (not
+    urllib's HTTP proxies: no environment variable is read).
 
     Returns urllib's response object for FTP, an
     ``urllib.response.addinfourl``: a binary file object (``read``,
@@ -4542,8 +5000,11 @@ def urlopen(
     url = urllib.parse.unwrap(url)  # a #fragment stays, for geturl(), as in urllib
     sys.audit("urllib.Request", url, data, {}, "GET")
 
+    if proxy is not None:
+        _parse_proxy(proxy)  # a malformed URL is the caller's error, not a URLError
+
     def connect(*args: Any, secure: bool = False) -> _URLConnection:
-        return _connect_url(*args, secure=secure, context=context)
+        return _connect_url(*args, secure=secure, context=context, proxy=proxy)
 
     return _fetch(url, data, timeout, connect)
 
@@ -4618,12 +5079,16 @@ class FTPHandler(urllib.request.FTPHandler):
     place of urllib's.  ftps:// is explicit FTPS, checked against `context`
     (default: ``ssl.create_default_context()``).  URLs behave as with
     `urlopen`; each request has a connection of its own, closed with its
-    response.
+    response.  With `proxy` (a URL, as `FTP.proxy` takes it), every
+    connection goes through that proxy.
     """
 
-    def __init__(self, *, context: ssl.SSLContext | None = None) -> None:
+    def __init__(self, *, context: ssl.SSLContext | None = None, proxy: str | None = None) -> None:
         super().__init__()
+        if proxy is not None:
+            _parse_proxy(proxy)
         self._context = context
+        self._proxy = proxy
 
     def ftp_open(self, req: urllib.request.Request) -> urllib.response.addinfourl:
         """Open an ftp:// request (called by ``OpenerDirector.open``)."""
@@ -4652,8 +5117,9 @@ class FTPHandler(urllib.request.FTPHandler):
         ftps://) secures the control and data connections with TLS.
         """
         return _connect_url(
-            user, passwd, host, port, dirs, timeout, secure=secure, context=self._context
-        )
+            user, passwd, host, port, dirs, timeout,
+            secure=secure, context=self._context, proxy=self._proxy,
+        )  # fmt: skip
 
 
 class CacheFTPHandler(FTPHandler, urllib.request.CacheFTPHandler):
@@ -4666,11 +5132,12 @@ class CacheFTPHandler(FTPHandler, urllib.request.CacheFTPHandler):
     serves one request at a time: it is taken while its response is open
     and returned when the response is closed or read to its end.  Idle
     connections are closed after `setTimeout` seconds (checked on each
-    request), and at most `setMaxConns` are kept.
+    request), and at most `setMaxConns` are kept.  `context` and `proxy`
+    are as for `FTPHandler`.
     """
 
-    def __init__(self, *, context: ssl.SSLContext | None = None) -> None:
-        super().__init__(context=context)  # type: ignore[call-arg]
+    def __init__(self, *, context: ssl.SSLContext | None = None, proxy: str | None = None) -> None:
+        super().__init__(context=context, proxy=proxy)  # type: ignore[call-arg]
         self.delay: float = 60
         self.max_conns = 16
         self._lock = threading.RLock()
@@ -4712,6 +5179,7 @@ class CacheFTPHandler(FTPHandler, urllib.request.CacheFTPHandler):
         conn = _URLConnection(
             user, passwd, host, port, timeout,
             secure=secure, context=self._context, release=self._checkin,  # type: ignore[attr-defined]
+            proxy=self._proxy,  # type: ignore[attr-defined]
         )  # fmt: skip
         conn.generation = generation
         conn.enter(dirs)

@@ -54,7 +54,7 @@ from pyftpdlib.handlers.ftp.data import DTPHandler
 from pyftpdlib.handlers.ftp.producers import FileProducer
 
 import ftplib2
-from test_ftplib2 import (
+from tests.servers import (
     MIRROR_MANIFEST,
     PASSWORD,
     TIMEOUT,

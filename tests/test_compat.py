@@ -27,7 +27,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import ftplib2
-from test_ftplib2 import (
+from tests.servers import (
     PASSWORD,
     USER,
     HostileControl,

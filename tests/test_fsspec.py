@@ -21,7 +21,7 @@ import fsspec.implementations.ftp as fsspec_ftp
 import pytest
 
 import ftplib2
-from test_ftplib2 import PASSWORD, USER, LiveServer
+from tests.servers import PASSWORD, USER, LiveServer
 
 
 @pytest.fixture

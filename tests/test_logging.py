@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 import ftplib2
-from test_ftplib2 import PASSWORD, USER, LiveServer, open_session
+from tests.servers import PASSWORD, USER, LiveServer, open_session
 
 
 def messages(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:

@@ -33,7 +33,7 @@ from types import ModuleType
 
 import pytest
 
-from test_ftplib2 import (
+from tests.servers import (
     MIRROR_MANIFEST,
     MIRROR_PASSWORD,
     MIRROR_USER,

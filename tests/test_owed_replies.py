@@ -36,7 +36,7 @@ from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
 
 import ftplib2
-from test_ftplib2 import (
+from tests.servers import (
     PASSWORD,
     TIMEOUT,
     USER,

@@ -21,12 +21,7 @@ from pathlib import Path
 import pytest
 
 import ftplib2
-from test_ftplib2 import (
-    MIRROR_PASSWORD,
-    MIRROR_USER,
-    MirrorServer,
-    mirror_snapshot,
-)
+from tests.servers import MIRROR_PASSWORD, MIRROR_USER, MirrorServer, mirror_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 DISTRIBUTED = ["setup.py", "pyproject.toml", "README", "ftplib2.py", "Tools/scripts/ftpmirror.py"]

@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 
 import ftplib2
-from test_ftplib2 import (
+from tests.servers import (
     HOSTILE_TIMEOUT,
     PASSWORD,
     TIMEOUT,

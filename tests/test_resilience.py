@@ -36,7 +36,11 @@ from types import ModuleType
 
 import pytest
 import trustme
-from fault_proxy import (
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import TLS_FTPHandler
+
+import ftplib2
+from tests.fault_proxy import (
     CONTROL,
     FIN,
     KINDS,
@@ -48,11 +52,7 @@ from fault_proxy import (
     FaultProxy,
     free_port_range,
 )
-from pyftpdlib.authorizers import DummyAuthorizer
-from pyftpdlib.handlers import TLS_FTPHandler
-
-import ftplib2
-from test_ftplib2 import (
+from tests.servers import (
     PASSWORD,
     TIMEOUT,
     USER,
@@ -863,7 +863,7 @@ def tree_digest(top: pathlib.Path) -> dict[str, str]:
     return {
         str(path.relative_to(top)): sha256(path)
         for path in sorted(top.rglob("*"))
-        if path.is_file() and path.name != ".ftpmirror.json"
+        if path.is_file() and path.name != ".ftpmirror.json" and not path.name.endswith("-part")
     }
 
 
@@ -919,3 +919,62 @@ def test_ftpmirror_without_retries_reports_the_flaky_file_and_goes_on(
         second = mirror_through(mirror_tool, pyftpdlib_backend, proxy, "tree-b", local)
     assert second.status == 0, second.err
     assert tree_digest(local) == expected
+
+
+# --------------------------------------------------------------------------
+# The soak
+# --------------------------------------------------------------------------
+
+SOAK_FAULTS = 200
+SOAK_TRANSFERS = 200
+SOAK_SIZE = 4 << 20
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tls", [False, True], ids=["clear", "tls"])
+def test_soak_200_faults_over_200_transfers(
+    backend: Backend, tls_client_context: ssl.SSLContext, tmp_path: pathlib.Path, tls: bool
+) -> None:
+    """Downloads and uploads in turn, every kind of fault in a seeded order, until both counts are reached."""
+    payload = random.Random(41).randbytes(SOAK_SIZE)
+    digest = sha256(payload)
+    backend.put("soak.bin", payload)
+    source = tmp_path / "source.bin"
+    source.write_bytes(payload)
+    fds = open_fds()
+    completed = 0
+    with proxy_for(backend, seed=41) as proxy:
+        kinds = [KINDS[n % len(KINDS)] for n in range(SOAK_FAULTS)]
+        if tls:  # a 421 answers only a reconnection under TLS: each follows a cut that causes one
+            kinds = [kind if kind != REPLY_421 else RST for kind in kinds]
+            kinds[::12] = [REPLY_421] * len(kinds[::12])
+        ftp = client(backend, proxy, tls=tls_client_context if tls else None, stall_timeout=0.3)
+        with contextlib.closing(ftp):
+            proxy.schedule(kinds, min_offset=1 << 16, max_offset=SOAK_SIZE // 2)
+            ftp.retry_delay = 0.01
+            started = time.monotonic()
+            while completed < SOAK_TRANSFERS or proxy.pending():
+                assert completed < 3 * SOAK_TRANSFERS, "faults are not being injected"
+                if completed % 2:
+                    result = tmp_path / "soak-copy.bin"
+                    assert ftp.download("soak.bin", result, retries=20) == SOAK_SIZE
+                else:
+                    result = backend.root / f"soak-up-{tls}.bin"
+                    assert ftp.upload(source, result.name, retries=20) == SOAK_SIZE
+                assert sha256(result) == digest
+                result.unlink()
+                completed += 1
+            elapsed = time.monotonic() - started
+        fired = len(proxy.fired)
+        stalls = [f.detection for f in proxy.fired if f.kind == STALL and f.detection is not None]
+        moved = proxy.bytes_to_client + proxy.bytes_to_server
+    assert fired == SOAK_FAULTS
+    assert leftovers(tmp_path) == []
+    assert wait_for_fds(fds) <= fds
+    MEASURED.append(
+        {
+            "soak": backend.name, "tls": tls, "faults": fired, "transfers": completed,
+            "resent_ratio": round((moved - completed * SOAK_SIZE) / (completed * SOAK_SIZE), 3),
+            "stall_detection_max_s": round(max(stalls), 3), "seconds": round(elapsed, 1),
+        }
+    )  # fmt: skip

@@ -34,7 +34,7 @@ from pathlib import Path
 import pytest
 
 import ftplib2
-from test_ftplib2 import (
+from tests.servers import (
     HOSTILE_TIMEOUT,
     CallbackFailed,
     HostileControl,

@@ -39,7 +39,7 @@ from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler
 
 import ftplib2
-from test_ftplib2 import (
+from tests.servers import (
     HOSTILE_TIMEOUT,
     MIRROR_MANIFEST,
     TIMEOUT,

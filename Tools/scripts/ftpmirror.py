@@ -227,6 +227,11 @@ def build_parser() -> Parser:
         "--port", type=port_number, metavar="PORT", help="server port (overrides host:port)"
     )
     modern.add_argument(
+        "--proxy", type=proxy_url, metavar="URL",
+        help="connect through this proxy: socks5://[user:pass@]host[:port], "
+        "socks4a://host[:port] or http://[user:pass@]host:port (HTTP CONNECT)",
+    )  # fmt: skip
+    modern.add_argument(
         "--timeout", type=positive_float, default=60.0, metavar="SECONDS",
         help="network timeout (default 60)",
     )  # fmt: skip
@@ -266,6 +271,14 @@ def positive_float(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be positive: {text}")
     return value
+
+
+def proxy_url(text: str) -> str:
+    try:
+        ftplib2.FTP(proxy=text)  # checks the URL; connects nowhere
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def port_number(text: str) -> int:
@@ -1086,7 +1099,11 @@ class Mirror:
     def connect(self) -> ftplib2.FTP:
         """A new connection, logged in (unless -n) and with TLS as asked."""
         site = self.site
-        options: dict[str, Any] = {"timeout": self.args.timeout, "errors": "surrogateescape"}
+        options: dict[str, Any] = {
+            "timeout": self.args.timeout,
+            "errors": "surrogateescape",
+            "proxy": self.args.proxy,
+        }
         if site.tls:
             ftp: ftplib2.FTP = ftplib2.FTP_TLS(
                 context=self.tls_context(), implicit=site.tls == "implicit", **options
