@@ -111,6 +111,7 @@ B_CRLF = b"\r\n"
 _GLOBAL_DEFAULT_TIMEOUT = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
 _RECV_SIZE = 1 << 18  # bytes per recv_into on data connections
 _TLS_RECORD = 1 << 14  # the most plain text one TLS record carries
+_REPLY_GRACE = 0.25  # seconds for a reply to follow a data connection reset before a transfer
 _ABORT_GRACE = 1.0  # seconds a server gets to act on the ABOR of an upload before its reset
 
 # The library logs, as libraries do, to its own logger and nowhere else: commands and
@@ -2000,10 +2001,18 @@ class FTP:
         poller.register(sock, select.POLLIN)
         poller.register(conn, 0)  # errors and hang-ups are always reported
         timeout = sock.gettimeout()
-        for fd, events in poller.poll(None if timeout is None else timeout * 1000):
-            if fd == conn.fileno() and events & (select.POLLERR | select.POLLHUP):
-                code = conn.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) or errno.ECONNRESET
-                raise OSError(code, "the data connection was reset before the transfer began")
+        events = dict(poller.poll(None if timeout is None else timeout * 1000))
+        if sock.fileno() in events or not events.get(conn.fileno(), 0) & (
+            select.POLLERR | select.POLLHUP
+        ):
+            return
+        # A server that refuses and goes (vsftpd's "500 OOPS") closes both just after
+        # its reply: that reply, if it comes, is the error to report.
+        poller.unregister(conn)
+        if poller.poll(_REPLY_GRACE * 1000):
+            return
+        code = conn.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) or errno.ECONNRESET
+        raise OSError(code, "the data connection was reset before the transfer began")
 
     def _transfer_reply(self) -> Reply:
         """Read the preliminary (1xx) reply of a transfer command."""
