@@ -77,6 +77,7 @@ __all__ = [
     "error_proto",
     "error_reply",
     "error_temp",
+    "parse_list",
     "parse_list_line",
     "parse_mlsx_line",
     "urlcleanup",
@@ -546,11 +547,13 @@ def print_line(line: str) -> None:
 class Entry:
     """One directory entry, from an MLSD/MLST line or a LIST line.
 
-    `type` is ``'file'``, ``'dir'``, ``'link'`` or ``'other'``; `size` is an
-    int or None; `modify` an aware UTC datetime or None (a LIST date without
-    a year or zone is taken as UTC); `perm` the MLSD ``perm`` fact or the
-    Unix mode string; `target` a link's target; `unique` the MLSD ``unique``
-    fact; `facts` the lower-cased MLSD facts ({} for LIST); `raw` the line.
+    `type` is ``'file'``, ``'dir'``, ``'link'`` or ``'other'``; `size` is a
+    size in bytes or None; `modify` an aware UTC datetime or None (a LIST
+    date without a year or zone is taken as UTC); `perm` the MLSD ``perm``
+    fact, the Unix mode string or a LIST dialect's permissions as listed;
+    `target` a link's target; `unique` the MLSD ``unique`` fact; `facts` the
+    lower-cased MLSD facts, or the other columns of a LIST dialect beyond
+    Unix, MS-DOS and EPLF under its prefix ({} otherwise); `raw` the line.
     """
 
     name: str
@@ -645,28 +648,96 @@ _MONTHS = {
         ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
     )
 }
+# The blanks after the mode are taken whole (\s++): else the lazy group that skips columns
+# could start anywhere in them, and a mode followed by a run of blanks took quadratic time.
 _UNIX_RE = re.compile(
-    r"(?P<mode>[-bcdlpsDn?][-rwxsStTlL?]{9})[.+@]?\s+"
+    r"(?P<mode>[-bcdlpsDn?][-rwxsStTlL?]{9})[.+@]?\s++"
     r"(?:.*?\s)??(?P<size>\d+|\d+,\s*\d+)\s+"
     r"(?P<month>[A-Za-z]{3})\s+(?P<day>\d{1,2})\s+(?P<when>\d{1,2}:\d{2}|\d{4})\s(?P<name>.+)\Z",
     re.ASCII,
 )
 _DOS_RE = re.compile(
     r"(?P<month>\d{1,2})-(?P<day>\d{1,2})-(?P<year>\d{2}|\d{4})\s+"
-    r"(?P<hour>\d{1,2}):(?P<minute>\d{2})\s*(?P<ampm>[AaPp][Mm])?\s+"
+    r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?:\s*(?P<ampm>[AaPp][Mm]))?\s+"
     r"(?P<size><DIR>|\d+)\s+(?P<name>.+)\Z",
     re.ASCII,
 )
 _UNIX_TYPES = {"-": "file", "d": "dir", "l": "link"}
 
 
-def parse_list_line(line: str, now: datetime.datetime | None = None) -> Entry | None:
-    """Parse one LIST line, in Unix ``ls -l``, MS-DOS/IIS or EPLF form.
+def parse_list(lines: Iterable[str], now: datetime.datetime | None = None) -> list[Entry]:
+    """Parse a whole LIST listing into its entries, in the server's order.
 
-    Returns None for lines that describe no entry (``total 42``, blank
-    lines) and raises `error_proto` for a line in none of the forms.  `now`
-    (default: the current UTC time) places Unix dates that carry no year.
+    Each line goes to `parse_list_line`, with one clock for the whole
+    listing (`now`, default the current UTC time); lines that describe no
+    entry are left out.  A VMS entry that the server wrapped onto the next
+    lines (a long name alone on its line) is first joined into one line.
+    Raises `error_proto` for a line in no known form.
     """
+    now = now or datetime.datetime.now(datetime.UTC)
+    parsed = (parse_list_line(line, now) for line in _joined_list_lines(lines))
+    return [entry for entry in parsed if entry is not None]
+
+
+_VMS_SPEC_RE = re.compile(r"(?P<stem>[^\s;]+);(?P<version>\d{1,5})(?=\s|\Z)", re.ASCII)
+
+
+def _joined_list_lines(lines: Iterable[str]) -> Iterator[str]:
+    """`lines`, with each VMS entry the server wrapped joined into one line (blank-separated).
+
+    OpenVMS ``DIRECTORY`` puts a name too long for its column alone on its
+    line and the rest on the next, which starts with blanks (or, from some
+    servers, with the size); some servers put the protection on a line of
+    its own.  Only a line that starts with a VMS file spec
+    (``NAME.TYPE;version``) is continued, and by at most two lines: the cost
+    per line stays fixed, and no other form is touched.
+    """
+    pending: str | None = None
+    continued = 0
+    for line in lines:
+        if pending is not None and continued < 2 and _continues_vms_entry(pending, line):
+            pending = f"{pending} {line.strip()}"
+            continued += 1
+            continue
+        if pending is not None:
+            yield pending
+            pending = None
+        if _VMS_SPEC_RE.match(line):
+            pending, continued = line, 0
+        else:
+            yield line
+    if pending is not None:
+        yield pending
+
+
+def _continues_vms_entry(entry: str, line: str) -> bool:
+    """Whether `line` goes on with the VMS entry `entry` rather than starting a line of its own."""
+    if not line.strip() or _VMS_SPEC_RE.match(line.lstrip()) or line.startswith(_VMS_TOTALS):
+        return False
+    if line[:1] in (" ", "\t", "("):
+        return True
+    # After a name alone on its line, the next line is its rest, however it starts.
+    spec = _VMS_SPEC_RE.match(entry)
+    return spec is not None and not entry[spec.end() :].strip() and line[:1].isdigit()
+
+
+def parse_list_line(line: str, now: datetime.datetime | None = None) -> Entry | None:
+    """Parse one LIST line into an Entry.
+
+    Reads Unix ``ls -l`` lines and their variants, MS-DOS/IIS, EPLF, MacOS
+    (NetPresenz, Peter's server), NetWare, HP NonStop (Tandem), OpenVMS,
+    IBM i (OS/400), OS/2 and IBM z/OS (data sets, PDS members; z/OS UNIX
+    lists in Unix form); the documentation says what is read from each.
+    Returns None for lines that describe no entry (``total 42``, headings,
+    blank lines) and raises `error_proto` for a line in none of the forms or
+    one holding a line break.  `now` (default: the current UTC time) places
+    dates that carry no year.  A wrapped VMS entry must be joined first
+    (`parse_list` does it).
+    """
+    # A line has no line break; refusing one also keeps every regex below linear, as each
+    # reads a name up to the end of the line, which then always matches.
+    if "\n" in line:
+        raise error_proto(f"a LIST line holds no line break: {line[:200]!r}")
     parts = line.split(None, 8)
     if len(parts) == 9:  # the common `ls -l` line, taken apart without a regex
         entry = _plain_unix_entry(line, parts, now)
@@ -674,14 +745,13 @@ def parse_list_line(line: str, now: datetime.datetime | None = None) -> Entry | 
             return entry
     if not line.strip() or line.startswith("total "):
         return None
-    if line[:1] == "+":
+    if line[:1] == "+":  # no other form starts with '+'
         return _parse_eplf(line)
-    m = _UNIX_RE.match(line)
-    if m:
-        return _unix_entry(m, line, now or datetime.datetime.now(datetime.UTC))
-    m = _DOS_RE.match(line)
-    if m:
-        return _dos_entry(m, line)
+    now = now or datetime.datetime.now(datetime.UTC)
+    for form in _LIST_FORMS:  # in the order, and for the reasons, given there
+        entry = form(line, now)
+        if entry is not _NOT_THIS_FORM:
+            return entry
     raise error_proto(f"unrecognised LIST line: {line[:200]!r}")
 
 
@@ -834,13 +904,409 @@ def _parse_eplf(line: str) -> Entry:
         elif tag == "s":
             size = _int_or_none(value, line)
         elif tag == "m" and value.isdigit() and value.isascii():
-            with contextlib.suppress(OverflowError, OSError, ValueError):
-                when = datetime.datetime.fromtimestamp(int(value), datetime.UTC)
+            seconds = _bounded(value)
+            if seconds is not None:
+                with contextlib.suppress(OverflowError, OSError, ValueError):
+                    when = datetime.datetime.fromtimestamp(seconds, datetime.UTC)
         elif tag == "i":
             unique = value
         elif tag == "u" and value[:1] == "p":
             perm = value[1:]
     return Entry(name=name, type=kind, size=size, modify=when, perm=perm, unique=unique, raw=line)
+
+
+# The forms below are tried in the order of _LIST_FORMS, after the fast path and EPLF.  Each
+# takes a line and `now` and returns an Entry, None for a line of its form that describes no
+# entry (a heading, a total), or _NOT_THIS_FORM.  Their lines begin differently, so the order
+# matters only where two forms could read one line; _LIST_FORMS says where.  Columns a form
+# has beyond name, type, size, time and permissions go into `Entry.facts`, named after the
+# form's heading (or documentation) with the form's prefix, with the text as listed.
+_NOT_THIS_FORM: Any = object()
+
+
+def _unix_form(line: str, now: datetime.datetime) -> Entry | None:
+    m = _UNIX_RE.match(line)
+    return _NOT_THIS_FORM if m is None else _unix_entry(m, line, now)
+
+
+def _dos_form(line: str, now: datetime.datetime) -> Entry | None:
+    m = _DOS_RE.match(line)
+    return _NOT_THIS_FORM if m is None else _dos_entry(m, line)
+
+
+def _two_digit_year(digits: str, pivot: int) -> int:
+    """A year listed with 2 digits (19xx from `pivot` on, else 20xx), 3 (years since 1900) or 4."""
+    year = int(digits)
+    if len(digits) <= 2:
+        return year + (1900 if year >= pivot else 2000)
+    return year + 1900 if len(digits) == 3 else year
+
+
+def _utc(*fields: int) -> datetime.datetime | None:
+    """The UTC datetime of `fields` (year, month, day, ...), or None if there is no such time."""
+    try:
+        return datetime.datetime(*fields, tzinfo=datetime.UTC)  # type: ignore[misc]
+    except ValueError:
+        return None
+
+
+# MacOS servers (NetPresenz, Peter's server) list a file's resource fork, data fork and total
+# size, and a folder as "folder" and a count; the dates are those of ls.
+_MAC_RE = re.compile(
+    r"(?P<mode>[-d][-rwxsStT]{9})\s+(?:(?P<rsrc>\d+)\s+(?P<data>\d+)\s+(?P<size>\d+)|folder\s+\d+)"
+    r"\s+(?P<month>[A-Za-z]{3})\s+(?P<day>\d{1,2})\s+(?P<when>\d{1,2}:\d{2}|\d{4})\s(?P<name>.+)\Z",
+    re.ASCII,
+)
+
+
+def _mac_form(line: str, now: datetime.datetime) -> Entry | None:
+    m = _MAC_RE.match(line)
+    if m is None or (m["size"] is None) != (m["mode"][0] == "d"):
+        return _NOT_THIS_FORM
+    size, facts = None, {}
+    if m["size"] is not None:
+        size = _listed_size(m["size"], line)
+        rsrc, data = _bounded(m["rsrc"]), _bounded(m["data"])
+        # Three numbers are also "links owner size" of an ls line with numeric owner and no
+        # group: only forks that add up to the total make a Mac line.
+        if rsrc is None or data is None or rsrc + data != size:
+            return _NOT_THIS_FORM
+        facts = {"mac.resource_fork": m["rsrc"], "mac.data_fork": m["data"]}
+    mode = m["mode"]
+    when = _unix_time(m["month"], int(m["day"]), m["when"], now)
+    return Entry(m["name"], _UNIX_TYPES[mode[0]], size, when, mode[1:], None, None, facts, line)
+
+
+_NETWARE_RE = re.compile(
+    r"(?P<kind>[-d])\s+\[(?P<rights>[-RWCEAFMS]{8})\]\s+(?P<owner>\S+)\s+(?P<size>\d+)\s+"
+    r"(?P<month>[A-Za-z]{3})\s+(?P<day>\d{1,2})\s+(?P<when>\d{1,2}:\d{2}|\d{4})\s+(?P<name>\S.*)\Z",
+    re.ASCII,
+)
+
+
+def _netware_form(line: str, now: datetime.datetime) -> Entry | None:
+    """Novell NetWare: ``d [RWCEAFMS] owner size Mon DD HH:MM|YYYY name``."""
+    m = _NETWARE_RE.match(line)
+    if m is None:
+        return _NOT_THIS_FORM
+    return Entry(
+        name=m["name"],
+        type="dir" if m["kind"] == "d" else "file",
+        size=_listed_size(m["size"], line),
+        modify=_unix_time(m["month"], int(m["day"]), m["when"], now),
+        perm=m["rights"],
+        facts={"netware.owner": m["owner"]},
+        raw=line,
+    )
+
+
+_TANDEM_RE = re.compile(
+    r"(?P<name>[A-Za-z][A-Za-z0-9]{0,7})\s+(?:[A-Z]\s+)?(?P<code>\d{1,5})\s+(?P<eof>\d+)\s+"
+    r"(?P<day>\d{1,2})-(?P<month>[A-Za-z]{3})-(?P<year>\d{2})\s+"
+    r"(?P<hour>\d{1,2}):(?P<minute>\d{2}):(?P<second>\d{2})\s+"
+    r"(?P<owner>\d{1,3},\s*\d{1,3})\s+\"?(?P<rwep>[A-Za-z-]{4})\"?\s*\Z",
+    re.ASCII,
+)
+
+
+def _tandem_form(line: str, now: datetime.datetime) -> Entry | None:
+    """HP NonStop (Tandem) Guardian: ``NAME [flag] code EOF d-Mon-yy hh:mm:ss g,u "RWEP"``."""
+    if line.startswith("File ") and line.rstrip().endswith("RWEP"):
+        return None  # the heading
+    m = _TANDEM_RE.match(line)
+    if m is None:
+        return _NOT_THIS_FORM
+    month = _MONTHS.get(m["month"].lower())
+    fields = (_two_digit_year(m["year"], 70), month or 0, int(m["day"]))
+    when = _utc(*fields, int(m["hour"]), int(m["minute"]), int(m["second"]))
+    return Entry(
+        name=m["name"],
+        type="file",  # a subvolume holds files only
+        size=_listed_size(m["eof"], line),
+        modify=when,
+        perm=m["rwep"],
+        facts={"tandem.code": m["code"], "tandem.owner": m["owner"].replace(" ", "")},
+        raw=line,
+    )
+
+
+# A VMS entry after its file spec: blocks used[/allocated], the date, the time, the owner
+# in brackets and the protection in parentheses, each of them left out by some servers.
+_VMS_BLOCKS_RE = re.compile(r"(\d+)(?:/(\d+))?", re.ASCII)
+_VMS_DATE_RE = re.compile(r"(\d{1,2})-([A-Za-z]{3})-(\d{4})", re.ASCII)
+_VMS_TIME_RE = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,2}))?)?", re.ASCII)
+_VMS_TOTALS = ("Total of ", "Grand total of ")
+
+
+def _vms_form(line: str, now: datetime.datetime) -> Entry | None:
+    """OpenVMS: ``NAME.TYPE;version  used/alloc  DD-MON-YYYY hh:mm:ss  [grp,owner]  (S,O,G,W)``."""
+    if line.startswith(_VMS_TOTALS) or (
+        line.startswith("Directory ") and len(line.split()) == 2 and ":" in line
+    ):
+        return None  # "Directory DISK$USER:[NAME]" above the entries, the totals below
+    m = _VMS_SPEC_RE.match(line)
+    if m is None:
+        return _NOT_THIS_FORM
+    facts = {"vms.version": m["version"]}
+    blocks = date = clock = owner = protection = None
+    for token in line[m.end() :].split():
+        if token[:1] == "(" and token[-1:] == ")" and protection is None:
+            protection = token[1:-1]
+        elif token[:1] == "[" and owner is None:
+            owner = token[1:].removesuffix("]")
+        elif blocks is None and (size := _VMS_BLOCKS_RE.fullmatch(token)):
+            blocks = size
+        elif date is None and (day := _VMS_DATE_RE.fullmatch(token)):
+            date = day
+        elif clock is None and date is not None and (hour := _VMS_TIME_RE.fullmatch(token)):
+            clock = hour
+        elif owner is None and date is not None and token.replace("_", "").isalnum():
+            owner = token  # an owner some servers print without brackets
+        else:
+            raise error_proto(f"unrecognised VMS LIST line: {line[:200]!r}")
+    if (blocks is None) != (date is None):  # a spec alone is an entry, a partial line is not
+        raise error_proto(f"unrecognised VMS LIST line: {line[:200]!r}")
+    when = None
+    if blocks is not None and date is not None:
+        facts["vms.blocks"] = blocks[1]
+        if blocks[2] is not None:
+            facts["vms.allocated"] = blocks[2]
+        when = _vms_time(date, clock)
+    if owner is not None:
+        facts["vms.owner"] = owner
+    stem = m["stem"]
+    # A directory is the file NAME.DIR;1, and CWD takes NAME; a file keeps its version, which
+    # tells its versions apart and which RETR takes.
+    if stem[-4:].upper() == ".DIR" and len(stem) > 4:
+        name, kind = stem[:-4], "dir"
+    else:
+        name, kind = f"{stem};{m['version']}", "file"
+    return Entry(name, kind, None, when, protection, None, None, facts, line)
+
+
+def _vms_time(date: re.Match[str], clock: re.Match[str] | None) -> datetime.datetime | None:
+    month = _MONTHS.get(date[2].lower())
+    if month is None:
+        return None
+    fields = [int(date[3]), month, int(date[1])]
+    if clock is not None:
+        hundredths = int((clock[4] or "0").ljust(2, "0"))
+        fields += [int(clock[1]), int(clock[2]), int(clock[3] or 0), hundredths * 10_000]
+    return _utc(*fields)
+
+
+# IBM i (OS/400) LISTFMT 0: owner (blank for anonymous users), size, date and time in the
+# server job's format, object type, name.  Members and some objects have no size or date.
+_OS400_RE = re.compile(
+    r"(?P<owner>[A-Za-z#$@][A-Za-z0-9#$@_]{0,9})?\s+(?:(?P<size>\d+)\s+)?"
+    r"(?:(?P<date>\d{1,4}[/.,-]\d{1,3}(?:[/.,-]\d{1,4})?)\s+(?P<time>\d{1,2}[:.,]\d{2}[:.,]\d{2})\s+)?"
+    r"(?P<type>\*[A-Z][A-Z0-9]{0,9})(?:\s+(?P<name>\S.*))?\s*\Z",
+    re.ASCII,
+)
+_OS400_DIRS = frozenset({"*DIR", "*DDIR", "*LIB", "*FLR"})
+_OS400_FILES = frozenset({"*STMF", "*DSTMF", "*MEM", "*DOC"})
+
+
+def _os400_form(line: str, now: datetime.datetime) -> Entry | None:
+    m = _OS400_RE.match(line)
+    if m is None:
+        return _NOT_THIS_FORM
+    name, kind = m["name"], m["type"]
+    if name is None:
+        return None  # the file that is the working directory, listed with its members
+    name = name.removesuffix("/")
+    if not name:
+        return None
+    if "/" in name:
+        if not name.startswith("/"):
+            return None  # FILE.FILE/MEMBER.MBR: a member, listed under its file, of that file
+        name = name.rpartition("/")[2]  # a path from LIST with an argument: its last name
+    if kind in _OS400_DIRS:
+        type_ = "dir"
+    elif kind in _OS400_FILES:
+        type_ = "file"
+    elif kind == "*FILE":  # a database file holds members, unless it is a save file
+        type_ = "dir" if name.upper().endswith(".FILE") else "file"
+    else:
+        type_ = "link" if kind == "*SYMLNK" else "other"
+    facts = {"os400.type": kind}
+    if m["owner"]:
+        facts["os400.owner"] = m["owner"]
+    if m["date"]:
+        facts["os400.date"], facts["os400.time"] = m["date"], m["time"]
+    size = None if m["size"] is None else _listed_size(m["size"], line)
+    when = _os400_time(m["date"], m["time"]) if m["date"] else None
+    return Entry(name, type_, size, when, None, None, None, facts, line)
+
+
+def _os400_time(date: str, clock: str) -> datetime.datetime | None:
+    """The time an IBM i date and time name, if the date reads as only one day, else None.
+
+    The date is in the server job's format (MDY, DMY, YMD or Julian YY/DDD,
+    with any separator), which the listing does not say.  Two-digit years
+    are those of IBM i: 40-99 are 19xx, 00-39 are 20xx.
+    """
+    parts = _OS400_DATE_SEP_RE.split(date)
+    hms = [int(part) for part in _OS400_TIME_SEP_RE.split(clock)]
+    if len(parts) == 2:  # Julian: YY/DDD
+        start = _utc(_two_digit_year(parts[0], 40), 1, 1, *hms)
+        if start is None or len(parts[0]) != 2 or len(parts[1]) != 3 or parts[1] == "000":
+            return None
+        stamp = start + datetime.timedelta(days=int(parts[1]) - 1)
+        return stamp if stamp.year == start.year else None
+    first, second, third = parts
+    readings = {
+        _utc(_two_digit_year(third, 40), int(first), int(second), *hms),  # MDY
+        _utc(_two_digit_year(third, 40), int(second), int(first), *hms),  # DMY
+        _utc(_two_digit_year(first, 40), int(second), int(third), *hms),  # YMD
+    } - {None}
+    return readings.pop() if len(readings) == 1 else None
+
+
+_OS400_DATE_SEP_RE = re.compile(r"[/.,-]")
+_OS400_TIME_SEP_RE = re.compile(r"[:.,]")
+
+
+_OS2_RE = re.compile(
+    r"\s*(?P<size>\d+)\s+(?:(?P<flag1>[A-Z]+)\s+)?(?:(?P<flag2>[A-Z]+)\s+)?"
+    r"(?P<month>\d{2})-(?P<day>\d{2})-(?P<year>\d{2,4})\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})"
+    r"\s+(?P<name>\S.*)\Z",
+    re.ASCII,
+)
+
+
+def _os2_form(line: str, now: datetime.datetime) -> Entry | None:
+    """OS/2: ``size [attributes] [DIR] MM-DD-YY hh:mm name`` (years past 1999 may be 100...)."""
+    m = _OS2_RE.match(line)
+    if m is None:
+        return _NOT_THIS_FORM
+    flags = [flag for flag in (m["flag1"], m["flag2"]) if flag is not None]
+    is_dir = "DIR" in flags
+    attributes = [flag for flag in flags if flag != "DIR"]
+    if len(attributes) > 1 or (attributes and attributes[0].strip("ARSH")):
+        return _NOT_THIS_FORM
+    year = _two_digit_year(m["year"], 70)
+    when = _utc(year, int(m["month"]), int(m["day"]), int(m["hour"]), int(m["minute"]))
+    return Entry(
+        name=m["name"],
+        type="dir" if is_dir else "file",
+        size=None if is_dir else _listed_size(m["size"], line),
+        modify=when,
+        facts={"os2.attributes": attributes[0]} if attributes else {},
+        raw=line,
+    )
+
+
+# IBM z/OS data sets: "Volume Unit Referred Ext Used Recfm Lrecl BlkSz Dsorg Dsname" (LISTLEVEL
+# 2 drops Unit; very old servers say Date for Referred), with Ext and Used run together when
+# Used fills its column.  Referred is the last time the data set was read: not a modify time.
+_MVS_NOT_ON_DISK = (["Migrated"], ["ARCIVE", "Not", "Direct", "Access", "Device"])
+_MVS_REFERRED_RE = re.compile(r"\d{4}/\d{2}/\d{2}|\d{2}/\d{2}/\d{2}|\*\*NONE\*\*", re.ASCII)
+_MVS_DSORG_RE = re.compile(r"[A-Z]{1,4}(?:-[A-Z])?|\?+", re.ASCII)
+_MVS_RECFM_RE = re.compile(r"[A-Z]{1,5}|\?+", re.ASCII)
+_MVS_NUMBER_RE = re.compile(r"\d{1,6}|\?+", re.ASCII)
+_MVS_MERGED_RE = re.compile(r"\d+\+*", re.ASCII)
+
+
+def _mvs_dataset_form(line: str, now: datetime.datetime) -> Entry | None:
+    if line.startswith("Volume ") and line.rstrip().endswith(" Dsname"):
+        return None  # the heading
+    tokens = line.split()
+    name = tokens[-1]
+    if tokens[:-1] in _MVS_NOT_ON_DISK:
+        return Entry(name, "other", facts={"mvs.volume": tokens[0]}, raw=line)  # not on disk
+    if tokens[:-1] == ["Pseudo", "Directory"]:
+        return Entry(name, "dir", raw=line)  # a qualifier level shared by data sets
+    if 2 <= len(tokens) <= 4 and tokens[-2] == "VSAM":
+        facts = dict(zip(("mvs.volume", "mvs.unit"), tokens[:-2], strict=False))
+        return Entry(name, "other", facts={**facts, "mvs.dsorg": "VSAM"}, raw=line)
+    if not 8 <= len(tokens) <= 10:
+        return _NOT_THIS_FORM
+    head, (recfm, lrecl, blksz, dsorg) = tokens[:-5], tokens[-5:-1]
+    referred = next((i for i, t in enumerate(head[:3]) if _MVS_REFERRED_RE.fullmatch(t)), None)
+    if (
+        referred not in (1, 2)
+        or len(head) - referred not in (2, 3)
+        or not _MVS_DSORG_RE.fullmatch(dsorg)
+        or not _MVS_RECFM_RE.fullmatch(recfm)
+        or not _MVS_NUMBER_RE.fullmatch(lrecl)
+        or not _MVS_NUMBER_RE.fullmatch(blksz)
+    ):
+        return _NOT_THIS_FORM
+    facts = {"mvs.volume": head[0]}
+    if referred == 2:
+        facts["mvs.unit"] = head[1]
+    if head[referred] != "**NONE**":
+        facts["mvs.referred"] = head[referred]
+    counts = head[referred + 1 :]
+    if len(counts) == 2 and all(count.isdigit() and count.isascii() for count in counts):
+        facts["mvs.ext"], facts["mvs.used"] = counts
+    elif len(counts) == 2 or not _MVS_MERGED_RE.fullmatch(counts[0]):
+        return _NOT_THIS_FORM
+    facts |= {"mvs.recfm": recfm, "mvs.lrecl": lrecl, "mvs.blksz": blksz, "mvs.dsorg": dsorg}
+    kind = "file" if dsorg.startswith("PS") else "dir" if dsorg.startswith("PO") else "other"
+    return Entry(name, kind, facts=facts, raw=line)
+
+
+# IBM z/OS PDS members, with ISPF statistics ("Name VV.MM Created Changed Size Init Mod Id"),
+# of a load library ("Name Size TTR Alias-of AC Attributes Amode Rmode"), or a bare name.
+_MVS_MEMBER = r"(?P<name>[A-Z@#$][A-Z0-9@#$]{0,7})"
+_MVS_STATS_RE = re.compile(
+    _MVS_MEMBER + r"\s+(?P<vvmm>\d{2}\.\d{2})\s+(?P<created>\d{4}/\d{2}/\d{2})\s+"
+    r"(?P<year>\d{4})/(?P<month>\d{2})/(?P<day>\d{2})\s+"
+    r"(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?\s+"
+    r"(?P<size>\d+)\s+(?P<init>\d+)\s+(?P<mod>\d+)(?:\s+(?P<id>\S+))?\s*\Z",
+    re.ASCII,
+)
+_MVS_LOAD_RE = re.compile(
+    _MVS_MEMBER + r"\s+(?P<size>[0-9A-F]{6})\s+(?P<ttr>[0-9A-F]{6})\s+"
+    r"(?:(?P<alias>[A-Z@#$][A-Z0-9@#$]{0,7})\s+)?(?P<ac>\d{2})\s+(?P<rest>\S.*)\Z",
+    re.ASCII,
+)
+_MVS_BARE_RE = re.compile(_MVS_MEMBER + r"\s*\Z", re.ASCII)
+
+
+def _mvs_member_form(line: str, now: datetime.datetime) -> Entry | None:
+    heading = line.lstrip()
+    if heading.startswith("Name ") and ("VV.MM" in heading or " TTR " in heading):
+        return None
+    m = _MVS_STATS_RE.match(line)
+    if m:
+        fields = (int(m[k] or 0) for k in ("year", "month", "day", "hour", "minute", "second"))
+        facts = {
+            "mvs.vv.mm": m["vvmm"],
+            "mvs.created": m["created"],
+            "mvs.size": m["size"],
+            "mvs.init": m["init"],
+            "mvs.mod": m["mod"],
+        }
+        if m["id"]:
+            facts["mvs.id"] = m["id"]
+        return Entry(m["name"], "file", None, _utc(*fields), facts=facts, raw=line)
+    m = _MVS_LOAD_RE.match(line)
+    if m and len(rest := m["rest"].split()) >= 2:
+        *attributes, amode, rmode = rest
+        facts = {"mvs.size": m["size"], "mvs.ttr": m["ttr"], "mvs.ac": m["ac"]}
+        if m["alias"]:
+            facts["mvs.alias-of"] = m["alias"]
+        facts |= {"mvs.attributes": " ".join(attributes), "mvs.amode": amode, "mvs.rmode": rmode}
+        return Entry(m["name"], "file", facts=facts, raw=line)
+    m = _MVS_BARE_RE.match(line)
+    return Entry(m["name"], "file", raw=line) if m else _NOT_THIS_FORM
+
+
+_LIST_FORMS = (
+    _mac_form,  # before Unix: its lines are ls-like, and the Unix regex would misread them
+    _unix_form,
+    _dos_form,
+    _netware_form,  # the rest start in ways no other form does; none reads another's lines
+    _tandem_form,
+    _vms_form,
+    _os400_form,
+    _os2_form,
+    _mvs_dataset_form,
+    _mvs_member_form,  # last: a member without statistics is a bare name
+)
 
 
 # --------------------------------------------------------------------------
@@ -2699,7 +3165,7 @@ class FTP:
         """List a directory as typed `Entry` objects, without ``.`` and ``..``.
 
         Uses MLSD when the server offers MLST and LIST otherwise; LIST output
-        may be in Unix, MS-DOS or EPLF form.  Names are decoded with
+        may be in any dialect `parse_list` reads.  Names are decoded with
         `encoding` and `errors`.  A missing or unreadable directory, or a
         path that is not a directory, raises `error_perm`.
         """
@@ -2724,9 +3190,7 @@ class FTP:
         """The working directory's entries from LIST, sent without a path."""
         lines: list[str] = []
         self.retrlines("LIST", lines.append)
-        now = datetime.datetime.now(datetime.UTC)  # one clock for the whole listing
-        parsed = (parse_list_line(line, now) for line in lines)
-        entries = [e for e in parsed if e is not None]
+        entries = parse_list(lines)
         if not entries and not self._readable_here():
             raise error_perm("550 the directory cannot be read (LIST -a shows nothing in it)")
         return entries
@@ -2766,7 +3230,7 @@ class FTP:
         except (error_perm, error_temp):
             return None
         names = []
-        for line in lines:
+        for line in _joined_list_lines(lines):
             try:
                 entry = parse_list_line(line)
             except error_proto:
@@ -3338,9 +3802,10 @@ class FTP:
         A file object is read from its position to its end, and need not be
         seekable (a pipe will do), except with `resume`: then the part the
         server already has (SIZE) is skipped and the rest sent with REST +
-        STOR, or APPE where REST is refused.  The server's SIZE afterwards
-        must match, else `error_proto`.  `callback` is called with the number
-        of bytes of each block.  A text file raises TypeError before STOR.
+        STOR, or APPE where REST is refused; a server with neither gets the
+        whole file again.  The server's SIZE afterwards must match, else
+        `error_proto`.  `callback` is called with the number of bytes of each
+        block.  A text file raises TypeError before STOR.
 
         With `verify`, the server's checksum of `remote` (see `checksum`; an
         algorithm name picks the algorithm) must equal that of the bytes read,
@@ -3422,6 +3887,7 @@ class FTP:
                 if algorithm is not None and digest is not None:
                     self._check_upload(remote, algorithm, digest.hexdigest())
                 return offset
+        source = local
         if digest is not None:
             local = _DigestingReader(local, digest)  # type: ignore[assignment]
         self._set_type("I", remote)
@@ -3429,8 +3895,25 @@ class FTP:
         command, rest = "STOR " + remote, offset or None
         if rest is not None and not self.has_feature("REST"):
             command, rest = "APPE " + remote, None  # no restartable STOR: append
-        with self._transfer(command, rest, sending=True) as conn:
-            sent = _send_file(conn, local, blocksize, callback, self._sendall, progress)
+        opened = False
+        try:
+            with self._transfer(command, rest, sending=True) as conn:
+                opened = True
+                sent = _send_file(conn, local, blocksize, callback, self._sendall, progress)
+        except error_perm as exc:
+            # APPE refused as not implemented (500, 502): the server can neither restart
+            # a STOR nor append, so the whole file goes, as download() starts again where
+            # the server cannot restart.
+            if opened or command[:4] != "APPE" or exc.code not in ("500", "502"):
+                raise
+            offset = 0
+            source.seek(origin)
+            local = source
+            if algorithm is not None:  # hashed afresh, from the start, as it is sent
+                digest = _new_digest(algorithm)
+                local = _DigestingReader(source, digest)  # type: ignore[assignment]
+            with self._transfer("STOR " + remote, sending=True) as conn:
+                sent = _send_file(conn, local, blocksize, callback, self._sendall, progress)
         self._end_transfer()
         total = offset + sent
         size = self._remote_size(remote)
