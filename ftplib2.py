@@ -5000,10 +5000,26 @@ if ssl is not None:
                 conn = self.context.wrap_socket(
                     conn, server_hostname=self.host, session=getattr(self.sock, "session", None)
                 )
-            except BaseException:
+            except BaseException as exc:
+                _close_left_behind(exc)
                 self._abandon_data(conn)
                 raise
             return conn, size
+
+    def _close_left_behind(exc: BaseException) -> None:
+        """Close the SSLSocket that a failed ``wrap_socket`` made and did not close.
+
+        CPython (3.11-3.13) probes a socket that is no longer connected with
+        ``recv(1)``, and re-raises a reset from it without closing the
+        SSLSocket it has made, which owns the connection's descriptor by then:
+        a data connection reset before its handshake would leak it.
+        """
+        tb = exc.__traceback__
+        while tb is not None:
+            made = tb.tb_frame.f_locals.get("self")
+            if isinstance(made, ssl.SSLSocket):
+                made.close()  # a no-op where wrap_socket closed it itself
+            tb = tb.tb_next
 
     def _legacy_context(
         context: ssl.SSLContext | None, keyfile: str | None, certfile: str | None

@@ -53,16 +53,21 @@ from tests.fault_proxy import (
     free_port_range,
 )
 from tests.servers import (
+    HOSTILE_TIMEOUT,
     PASSWORD,
     TIMEOUT,
     USER,
     VSFTPD_PASSWORD,
     VSFTPD_USER,
+    HostileControl,
     LiveServer,
     MirrorResult,
     VsftpdServer,
     _ensure_vsftpd_user,
     _vsftpd_unavailable,
+    hostile_reset,
+    hostile_serving,
+    hostile_within,
     mirror_run,
     open_session,
     recv_all,
@@ -979,3 +984,33 @@ def test_soak_200_faults_over_200_transfers(
             "stall_detection_max_s": round(max(stalls), 3), "seconds": round(elapsed, 1),
         }
     )  # fmt: skip
+
+
+# --------------------------------------------------------------------------
+# A TLS data connection reset before its handshake
+# --------------------------------------------------------------------------
+
+
+def test_tls_data_connection_reset_before_the_handshake_leaves_no_socket_open(
+    hostile_server, certificate_authority: trustme.CA, tls_client_context: ssl.SSLContext
+) -> None:
+    """CPython's wrap_socket() leaks the SSLSocket it made when its recv(1) probe of a connection
+    that is no longer connected fails with ECONNRESET; seen under the refuse fault.  The
+    autouse no_socket_left_open fixture fails this test if the socket is left open."""
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    certificate_authority.issue_cert("127.0.0.1").configure_cert(server_context)
+
+    def retr(ctl: HostileControl, argument: str) -> None:
+        hostile_reset(ctl.accept_data())  # a firewall's answer, before any TLS
+        ctl.sleep(0.1)  # the reset reaches the client before the reply does
+        ctl.reply("150 Opening BINARY mode data connection.")
+        ctl.reply("426 Connection reset.")
+
+    server = hostile_server(hostile_serving({"RETR": retr}))
+    ftp = server.connect(cls=ftplib2.FTP_TLS, context=tls_client_context)
+    with contextlib.closing(ftp):
+        ftp.login("user", "secret", secure=False)  # the control connection is not under test
+        ftp.prot_p()
+        with hostile_within(3 * HOSTILE_TIMEOUT), pytest.raises(ftplib2.all_errors):
+            ftp.retrbinary("RETR file.bin", lambda block: None)
+        assert ftp.voidcmd("NOOP").code == "200"  # and the connection stays in step
