@@ -65,6 +65,7 @@ __all__ = [
     "MAX_WALK_DIRS",
     "MAX_WALK_ENTRIES",
     "CacheFTPHandler",
+    "Cancelled",
     "Entry",
     "FTPHandler",
     "ProxyError",
@@ -112,6 +113,8 @@ B_CRLF = b"\r\n"
 
 _GLOBAL_DEFAULT_TIMEOUT = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
 _RECV_SIZE = 1 << 18  # bytes per recv_into on data connections
+_TLS_RECORD = 1 << 14  # the most plain text one TLS record carries
+_REPLY_GRACE = 0.25  # seconds for a reply to follow a data connection reset before a transfer
 _ABORT_GRACE = 1.0  # seconds a server gets to act on the ABOR of an upload before its reset
 
 # The library logs, as libraries do, to its own logger and nowhere else: commands and
@@ -169,6 +172,14 @@ class error_proto(Error):
 
 class _Overrun(error_proto):
     """More bytes arrived than the size known for a transfer; none past it were written."""
+
+
+class _ShortTransfer(error_proto):
+    """Fewer bytes arrived (or reached the server) than the size known: a drop, not an end."""
+
+
+class Cancelled(Error):
+    """A transfer that `FTP.cancel` stopped; the control connection is still usable."""
 
 
 class _Mismatch(error_proto):
@@ -1819,6 +1830,18 @@ class FTP:
     the data legitimately comes from elsewhere (server-to-server copies,
     servers behind unusual NAT).
     """
+    retry_delay = 0.5
+    """Seconds before a transfer is retried (``retries``); doubled for each retry in a row
+    that moved no byte, up to 30 (extension)."""
+    tcp_keepalive: tuple[float, float, int] | None = (60, 15, 4)
+    """TCP keepalive on the control connection: (idle, interval, probes); None: off (extension).
+
+    While a transfer runs the control connection carries nothing, and a NAT or
+    firewall may forget it: a probe after `idle` seconds of silence, then
+    every `interval` seconds, keeps it known, and `probes` unanswered ones
+    end it.  Set before ``connect()``; where the platform lacks a setting,
+    its own default applies.
+    """
     proxy: str | None = None
     """The proxy every connection goes through, as a URL, or None: direct (extension).
 
@@ -1850,8 +1873,11 @@ class FTP:
         *,
         encoding: str = "utf-8",
         errors: str = "strict",
+        stall_timeout: float | None = None,
         proxy: str | None = None,
     ) -> None:
+        if stall_timeout is not None and not stall_timeout > 0:
+            raise ValueError(f"stall_timeout must be positive or None, not {stall_timeout!r}")
         if proxy is not None:
             if proxy:
                 _parse_proxy(proxy)  # a malformed URL fails here, not at the first connection
@@ -1860,6 +1886,11 @@ class FTP:
         self.errors = errors
         self.source_address = source_address
         self.timeout = timeout
+        self.stall_timeout = stall_timeout
+        self._session = _Session()
+        self._cancel_lock = threading.Lock()
+        self._cancelled = threading.Event()
+        self._busy = 0  # transfers (and download/upload calls) running, for cancel()
         self.af = socket.AF_INET
         self.lastresp = ""
         self._parser = self._new_parser()
@@ -1945,10 +1976,12 @@ class FTP:
         if self.sock is not None:
             self.close()
         sys.audit("ftplib.connect", self, self.host, self.port)
+        self._session = _Session()
         self.sock = _open_connection(
             self.proxy, (self.host, self.port), self.timeout, self.source_address
         )
         try:
+            self._keep_alive(self.sock)
             if self._implicit_tls:  # FTPS on port 990: TLS from the first byte
                 self.sock = self.context.wrap_socket(  # type: ignore[attr-defined]
                     self.sock, server_hostname=self.host, session=self._tls_session
@@ -1987,6 +2020,108 @@ class FTP:
         self.welcome = resp
         _log.info("connected to %s port %s: %s", self.host, self.port, resp.split("\n", 1)[0])
         return resp
+
+    def _keep_alive(self, sock: socket.socket) -> None:
+        """Turn on TCP keepalive on the control connection, as `tcp_keepalive` says."""
+        if self.tcp_keepalive is None:
+            return
+        idle, interval, probes = self.tcp_keepalive
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        # TCP_KEEPALIVE is macOS's name for the idle time.
+        idle_option = getattr(socket, "TCP_KEEPIDLE", getattr(socket, "TCP_KEEPALIVE", None))
+        for option, value in (
+            (idle_option, idle),
+            (getattr(socket, "TCP_KEEPINTVL", None), interval),
+            (getattr(socket, "TCP_KEEPCNT", None), probes),
+        ):
+            if option is not None:
+                with contextlib.suppress(OSError):  # out of the platform's range: its default
+                    sock.setsockopt(socket.IPPROTO_TCP, option, max(1, round(value)))
+
+    def reconnect(self) -> str:
+        """Open a new control connection in the place of this one; return its welcome.
+
+        The new connection goes to the same host and port, from the same
+        source address, with the same timeout, and is brought to the state
+        the old one was in: logged in with the same credentials and account,
+        in the same working directory (the `cwd` calls since the last absolute
+        one are repeated), and for `FTP_TLS` with the same TLS (AUTH, PROT P,
+        CCC).  Passive or active mode and the encoding are the object's own
+        and stay as they are.  The old connection is closed first, without
+        QUIT: it is usually broken already.  Any failure closes the new one
+        and propagates; calling reconnect() again tries again.
+        """
+        session = self._session
+        self.close()
+        try:
+            welcome = self.connect()
+            self._restore(session)
+        except BaseException:
+            self.close()
+            self._session = session  # for the next attempt
+            raise
+        return welcome
+
+    def _restore(self, session: _Session) -> None:
+        """Repeat on a new connection what `session` recorded of the old one."""
+        if session.login is not None:
+            self._login_again(*session.login)
+            if session.acct is not None:
+                self.acct(session.acct)
+        self._protect_again(session)
+        for dirname in session.directory:
+            self.cwd(dirname)
+
+    def _login_again(self, user: str, passwd: str, acct: str) -> None:
+        self.login(user, passwd, acct)
+
+    def cancel(self) -> bool:
+        """Stop the transfer running in another thread; return whether one was running.
+
+        Safe to call from any thread.  The transfer raises `Cancelled`, and the
+        control connection stays usable: the transfer's final reply is read
+        before the next command, as after any broken transfer.  A download
+        stops at once (its data connection is shut down under it); an upload
+        at its next block, and is aborted with ABOR, so the server does not
+        take what it has for the whole file.  The retries of `download` and
+        `upload` stop too.  Without a transfer running, nothing happens.
+        """
+        with self._cancel_lock:
+            if not self._busy:
+                return False
+            self._cancelled.set()
+            running = self._running
+        if running is not None and not running[1]:
+            conn = running[0]
+            with contextlib.suppress(OSError):
+                # The close that follows is a reset: after this shutdown, a plain one
+                # could leave the server sending into a closed window for a minute.
+                # (The server has the connection: its 1xx reply came first.)
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                # Not the SSLSocket's own shutdown(), which would pull its TLS state
+                # away from under the thread reading it.
+                socket.socket.shutdown(conn, socket.SHUT_RDWR)
+        return True
+
+    @contextlib.contextmanager
+    def _cancellable(self) -> Iterator[None]:
+        """A transfer (or a download or upload, with its retries) that cancel() may stop."""
+        with self._cancel_lock:
+            if not self._busy:
+                self._cancelled.clear()  # a cancel() that came between transfers is spent
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._cancel_lock:
+                self._busy -= 1
+
+    def _raise_if_cancelled(self, cause: BaseException | None = None) -> None:
+        if self._cancelled.is_set() and not isinstance(cause, Cancelled):
+            raise Cancelled("the transfer was cancelled") from cause
+
+    def _protect_again(self, session: _Session) -> None:
+        """FTP_TLS: PROT P and CCC as before; plain FTP has nothing to repeat."""
 
     def getwelcome(self) -> str | None:
         """Return the welcome message the server sent on connecting."""
@@ -2346,11 +2481,46 @@ class FTP:
         self._passive_verb = verb
         return address
 
-    def _send_transfer_command(self, cmd: str, rest: int | str | None) -> Reply:
+    def _send_transfer_command(
+        self, cmd: str, rest: int | str | None, conn: socket.socket | None = None
+    ) -> Reply:
         if rest is not None:
             self.sendcmd(f"REST {rest}")
         self.putcmd(cmd)
+        if conn is not None:
+            self._wait_for_reply(conn)
         return self._transfer_reply()
+
+    def _wait_for_reply(self, conn: socket.socket) -> None:
+        """Wait for a reply, but raise at once if the passive data connection `conn` is reset.
+
+        A server answers a transfer command only once the data connection has
+        reached it; one that the network reset on the way (a firewall, a NAT)
+        never will, and the wait would last the whole timeout.
+        """
+        sock, file = self.sock, self.file
+        if sock is None or not isinstance(file, _ControlFile) or not hasattr(select, "poll"):
+            return
+        if self._parser._ready or (
+            _SSLSocket is not None and isinstance(sock, _SSLSocket) and sock.pending()
+        ):
+            return  # the reply is here already
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        poller.register(conn, 0)  # errors and hang-ups are always reported
+        timeout = sock.gettimeout()
+        events = dict(poller.poll(None if timeout is None else timeout * 1000))
+        if sock.fileno() in events or not events.get(conn.fileno(), 0) & (
+            select.POLLERR | select.POLLHUP
+        ):
+            return
+        # A server that refuses and goes (vsftpd's "500 OOPS") closes both just after
+        # its reply: that reply, if it comes, is the error to report.
+        poller.unregister(conn)
+        if poller.poll(_REPLY_GRACE * 1000):
+            return
+        code = conn.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) or errno.ECONNRESET
+        raise OSError(code, "the data connection was reset before the transfer began")
 
     def _transfer_reply(self) -> Reply:
         """Read the preliminary (1xx) reply of a transfer command."""
@@ -2462,7 +2632,7 @@ class FTP:
             host, port = self.makepasv()
             conn = _open_connection(self.proxy, (host, port), self.timeout, self.source_address)
             try:
-                resp = self._send_transfer_command(cmd, rest)
+                resp = self._send_transfer_command(cmd, rest, conn)
             except BaseException:
                 conn.close()
                 raise
@@ -2476,6 +2646,10 @@ class FTP:
                     raise
             if self.timeout is not _GLOBAL_DEFAULT_TIMEOUT:
                 conn.settimeout(self.timeout)
+        if self.stall_timeout is not None:
+            # Every wait for the data connection to move a byte, not the transfer as a whole.
+            timeout = conn.gettimeout()
+            conn.settimeout(min(self.stall_timeout, timeout or self.stall_timeout))
         try:
             size = parse150(resp) if resp[:3] == "150" else None
         except error_proto:
@@ -2537,19 +2711,24 @@ class FTP:
         transfer is abandoned (see `_abandon_data`) and the exception
         propagates; its final reply is owed, read before the next command.
         """
-        conn = self.transfercmd(cmd, rest)
-        self._running = conn, sending
-        try:
-            yield conn
-        except OSError:
-            if self._running is not None or self.sock is None:
+        with self._cancellable():
+            conn = self.transfercmd(cmd, rest)
+            self._running = conn, sending
+            try:
+                self._raise_if_cancelled()
+                yield conn
+                self._raise_if_cancelled()  # the end of a cancelled download is no success
+            except OSError as exc:
+                if self._running is not None or self.sock is None:
+                    self._abandon_data(conn)
+                    self._raise_if_cancelled(exc)
+                    raise
+                # abort() in a callback ended the transfer and its data connection: no error.
+            except BaseException as exc:
                 self._abandon_data(conn)
+                self._raise_if_cancelled(exc)
                 raise
-            # abort() in a callback ended the transfer and its data connection: no error.
-        except BaseException:
-            self._abandon_data(conn)
-            raise
-        self._close_data(conn)
+            self._close_data(conn)
 
     def _close_data(self, conn: socket.socket) -> None:
         """Close a data connection whose transfer went through, or that abort() ended."""
@@ -2604,6 +2783,23 @@ class FTP:
             with contextlib.suppress(OSError):
                 conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         conn.close()
+
+    def _sendall(self, conn: socket.socket, data: Any) -> None:
+        """``conn.sendall(data)``, but under `stall_timeout` the timeout bounds each wait.
+
+        ``sendall`` applies its timeout to the whole call, which a slow but
+        moving link may outlast: a stall is a wait in which nothing moves.
+        """
+        self._raise_if_cancelled()  # an upload is cancelled between its blocks
+        if self.stall_timeout is None:
+            conn.sendall(data)
+            return
+        with memoryview(data) as whole:
+            view = whole.cast("B")
+            # TLS writes a piece whole within the timeout: pieces of one record each.
+            piece = len(view) if type(conn) is socket.socket else _TLS_RECORD
+            while view:
+                view = view[conn.send(view[:piece]) :]
 
     def _end_transfer(self) -> Reply:
         # The final reply may already be read: by abort() in a callback.
@@ -2769,7 +2965,7 @@ class FTP:
         readsize = blocksize if callback is not None else max(blocksize, _RECV_SIZE)
         with self._transfer(cmd, rest, sending=True) as conn:
             while buf := fp.read(readsize):
-                conn.sendall(buf)
+                self._sendall(conn, buf)
                 if callback is not None:
                     callback(buf)
         return self._end_transfer()
@@ -2822,6 +3018,9 @@ class FTP:
             raise error_reply(resp)
         self._type = None
         self._features = None
+        self._session.login = (user, passwd, acct)
+        self._session.acct = None
+        self._session.directory.clear()  # a login starts in the user's own directory
         self._hash_selected = None
         self._credentials = (user, passwd, acct)  # for the extra connections of download()
         _log.info("logged in to %s as %s", self.host, user)
@@ -2829,7 +3028,9 @@ class FTP:
 
     def acct(self, password: str) -> Reply:
         """Send an ACCT command; return the reply."""
-        return self.voidcmd("ACCT " + password)
+        resp = self.voidcmd("ACCT " + password)
+        self._session.acct = password
+        return resp
 
     def nlst(self, *args: str) -> list[str]:
         """Return the names in a directory (NLST), one per list item."""
@@ -2885,6 +3086,20 @@ class FTP:
 
     def cwd(self, dirname: str) -> Reply:
         """Change the working directory (CWD; CDUP for "..")."""
+        resp = self._cwd(dirname)
+        # Remembered for reconnect(), from the last absolute directory on.
+        trail = self._session.directory
+        if dirname.startswith("/"):
+            trail.clear()
+        trail.append(dirname)
+        if len(trail) > _MAX_DIRECTORY_TRAIL:
+            with contextlib.suppress(error_reply, error_temp, error_perm):
+                here = self.pwd()
+                if here.startswith("/"):
+                    trail[:] = [here]
+        return resp
+
+    def _cwd(self, dirname: str) -> Reply:
         if dirname == "..":
             try:
                 return self.voidcmd("CDUP")
@@ -3368,6 +3583,7 @@ class FTP:
         callback: Callable[[int], object] | None = None,
         blocksize: int = 1 << 18,
         size: int | None = None,
+        retries: int = 0,
         verify: bool | str = False,
         segments: int = 1,
     ) -> int:
@@ -3388,6 +3604,12 @@ class FTP:
         computed as the bytes arrive, else `error_proto`, and a path's partial
         file is deleted.  A server without checksums is checked by size only;
         one without SIZE either raises `error_perm` before the transfer.
+
+        With `retries`, a transfer broken by the network (a reset, dropped or
+        stalled connection, a data connection that ended short, a 421, 425 or
+        426 reply) goes on: after `retry_delay`, `reconnect` and continue with
+        REST from the bytes already written (from the start where the server
+        cannot restart), up to `retries` times; then the last error is raised.
 
         With `segments` above 1, the file is fetched over up to that many
         connections at once: this one and new ones like it (same server,
@@ -3426,7 +3648,15 @@ class FTP:
                 with open(fd, "wb" if algorithm is None else "r+b") as fp:
                     offset = fp.seek(0, os.SEEK_END)
                     total = self._download_checked(
-                        remote, fp, offset, expected, callback, blocksize, algorithm, spliced=True
+                        remote,
+                        fp,
+                        offset,
+                        expected,
+                        callback,
+                        blocksize,
+                        algorithm,
+                        retries,
+                        spliced=True,
                     )
             except BaseException as exc:
                 # Keep what was received, for a resume, but not an empty file of our
@@ -3448,7 +3678,7 @@ class FTP:
             local.seek(0)
             local.truncate()
         return self._download_checked(
-            remote, local, offset, expected, callback, blocksize, algorithm
+            remote, local, offset, expected, callback, blocksize, algorithm, retries
         )
 
     def _download_checked(
@@ -3460,25 +3690,31 @@ class FTP:
         callback: Callable[[int], object] | None,
         blocksize: int,
         algorithm: str | None,
+        retries: int,
         spliced: bool = False,
     ) -> int:
-        """`_download_to`; then, with `algorithm`, the server's checksum must be the file's."""
+        """`_download_retrying`; then, with `algorithm`, the server's checksum must be the file's."""
         if algorithm is None:
-            return self._download_to(remote, fp, offset, expected, callback, blocksize, spliced)
+            return self._download_retrying(
+                remote, fp, offset, expected, callback, blocksize, retries, spliced
+            )
         if spliced and hasattr(os, "pread"):
             # Spliced, the bytes never enter Python: hash them from the file, in a thread.
             with _TrailingDigest(fp.fileno(), algorithm, offset) as trailing:
                 progress = trailing.progress(fp, callback)
-                total = self._download_to(
-                    remote, fp, offset, expected, progress, blocksize, spliced
-                )
+                total = self._download_retrying(
+                    remote, fp, offset, expected, progress, blocksize, retries, spliced,
+                    rewind=False,
+                )  # fmt: skip
                 local_digest = trailing.hexdigest()
         else:
             # Hash the bytes on their way to the file, after the part a resume keeps.
             digest = _new_digest(algorithm)
             _hash_file_part(fp, 0, offset, digest)
             writer: Any = _DigestingWriter(fp, digest)
-            total = self._download_to(remote, writer, offset, expected, callback, blocksize)
+            total = self._download_retrying(
+                remote, writer, offset, expected, callback, blocksize, retries, rewind=False
+            )
             local_digest = digest.hexdigest()
         self._compare_checksum(remote, algorithm, local_digest)
         return total
@@ -3506,6 +3742,53 @@ class FTP:
                 f"the local file's {local_digest}"
             )
 
+    def _download_retrying(
+        self,
+        remote: str,
+        fp: BinaryIO,
+        offset: int,
+        expected: int | None,
+        callback: Callable[[int], object] | None,
+        blocksize: int,
+        retries: int,
+        spliced: bool = False,
+        *,
+        rewind: bool = True,
+    ) -> int:
+        """`_download_to`, retried as `download` says; `offset` is the bytes `fp` holds.
+
+        Without `rewind` (bytes hashed as they are written), a server that cannot
+        restart ends the retries rather than have the file started again.
+        """
+        origin = None  # where the remote file's first byte is in `fp`, to start again there
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            if rewind and fp.seekable():
+                origin = fp.tell() - offset
+        with self._cancellable():  # retries and their waits included
+            retry = _Retry(self, "download", remote, retries)
+            while True:
+                progress = _Progress()
+                try:
+                    if retry.count:
+                        self.reconnect()
+                        if expected is None and offset:
+                            expected = self._remote_size(remote)
+                        if offset and not self.has_feature("REST"):
+                            if origin is None:
+                                raise error_perm(
+                                    f"550 {remote}: no REST, and the file cannot rewind"
+                                )
+                            fp.seek(origin)
+                            fp.truncate()
+                            offset = 0
+                    return self._download_to(
+                        remote, fp, offset, expected, callback, blocksize, spliced, progress
+                    )
+                except Exception as exc:
+                    offset += progress.done
+                    if not retry.again(exc, progress):
+                        raise
+
     def _remote_size(self, path: str) -> int | None:
         self._set_type("I", path)  # a binary transfer follows: SIZE in binary, whatever came before
         try:
@@ -3522,7 +3805,10 @@ class FTP:
         callback: Callable[[int], object] | None,
         blocksize: int,
         spliced: bool = False,
+        progress: _Progress | None = None,
     ) -> int:
+        if progress is None:
+            progress = _Progress()
         if expected is not None and offset > expected:
             raise error_proto(f"local file is longer ({offset}) than {remote} ({expected})")
         if expected is not None and offset == expected and offset:
@@ -3530,15 +3816,21 @@ class FTP:
         self._set_type("I", remote)
         started = time.monotonic()
 
-        def deliver(chunk: memoryview) -> None:
-            fp.write(chunk)
+        def written(n: int) -> None:
+            progress.done += n
             if callback is not None:
-                callback(len(chunk))
+                with progress.local():
+                    callback(n)
+
+        def deliver(chunk: memoryview) -> None:
+            with progress.local():
+                fp.write(chunk)
+            written(len(chunk))
 
         splice = None
         if spliced:  # a file of our own, nothing buffered in `fp`: hand the kernel its fd
             fp.flush()
-            splice = (fp.fileno(), callback, blocksize)
+            splice = (fp.fileno(), written, blocksize)
         received, announced = self._receive(
             "RETR " + remote,
             offset or None,
@@ -3956,6 +4248,7 @@ class FTP:
         resume: bool = False,
         callback: Callable[[int], object] | None = None,
         blocksize: int = 1 << 18,
+        retries: int = 0,
         verify: bool | str = False,
     ) -> int:
         """Upload `local` (a path or a binary file) to `remote`; return the size sent.
@@ -3973,27 +4266,77 @@ class FTP:
         hashed as they are sent, else the remote file is deleted and
         `error_proto` raised.  A server without checksums is checked by size
         only; one without SIZE either raises `error_perm` after the upload.
+
+        With `retries`, an upload broken by the network (as for `download`;
+        and a server that has fewer bytes than were sent) goes on: after
+        `retry_delay`, `reconnect`, ask SIZE and send the rest as `resume`
+        does (all of it where the server has no SIZE), up to `retries` times;
+        then the last error is raised.  That needs a seekable file object.
         """
         if isinstance(local, (str, os.PathLike)):
             with open(local, "rb") as fp:
                 return self.upload(
-                    fp, remote, resume=resume, callback=callback, blocksize=blocksize, verify=verify
-                )
+                    fp, remote, resume=resume, callback=callback, blocksize=blocksize,
+                    retries=retries, verify=verify,
+                )  # fmt: skip
         if isinstance(local, io.TextIOBase) or not hasattr(local, "readinto"):
             # Found only once STOR has replaced the remote file with an empty one.
             raise TypeError("upload() needs a path or a file opened in binary mode")
         algorithm = self._verify_algorithm(verify)
+        origin = None  # the position of the first byte to send, if the file can go back to it
+        if resume or retries:
+            with contextlib.suppress(OSError, ValueError):
+                origin = local.tell() if local.seekable() else None
+            if resume and origin is None:
+                raise io.UnsupportedOperation("upload(resume=True) needs a seekable file")
+        with self._cancellable():  # retries and their waits included
+            retry = _Retry(self, "upload", remote, retries)
+            while True:
+                progress = _Progress()
+                try:
+                    if retry.count:
+                        self.reconnect()
+                        resume = True
+                    return self._upload_from(
+                        local,
+                        remote,
+                        origin,
+                        resume,
+                        callback,
+                        blocksize,
+                        progress,
+                        algorithm,
+                        verify,
+                    )
+                except Exception as exc:
+                    # What was read from a file that cannot go back cannot be sent again.
+                    if origin is None or not retry.again(exc, progress):
+                        raise
+
+    def _upload_from(
+        self,
+        local: BinaryIO,
+        remote: str,
+        origin: int | None,
+        resume: bool,
+        callback: Callable[[int], object] | None,
+        blocksize: int,
+        progress: _Progress,
+        algorithm: str | None,
+        verify: bool | str,
+    ) -> int:
+        """One attempt of `upload`; with `resume`, from where the server's copy ends."""
         digest = None if algorithm is None else _new_digest(algorithm)
         offset = 0
         if resume:  # only skipping what the server has needs seeking
-            start = local.tell()
+            assert origin is not None
             offset = self._remote_size(remote) or 0
-            length = local.seek(0, os.SEEK_END) - start
+            length = local.seek(0, os.SEEK_END) - origin
             if offset > length:
                 raise error_proto(f"{remote} is longer ({offset}) than the local file ({length})")
             if digest is not None:  # the part the server has is checked too
-                _hash_file_part(local, start, offset, digest)
-            local.seek(start + offset)
+                _hash_file_part(local, origin, offset, digest)
+            local.seek(origin + offset)
             if offset and offset == length:  # complete already: no empty STOR to risk it
                 if algorithm is not None and digest is not None:
                     self._check_upload(remote, algorithm, digest.hexdigest())
@@ -4010,7 +4353,7 @@ class FTP:
         try:
             with self._transfer(command, rest, sending=True) as conn:
                 opened = True
-                sent = _send_file(conn, local, blocksize, callback)
+                sent = _send_file(conn, local, blocksize, callback, self._sendall, progress)
         except error_perm as exc:
             # APPE refused as not implemented (500, 502): the server can neither restart
             # a STOR nor append, so the whole file goes, as download() starts again where
@@ -4018,13 +4361,13 @@ class FTP:
             if opened or command[:4] != "APPE" or exc.code not in ("500", "502"):
                 raise
             offset = 0
-            source.seek(start)
+            source.seek(origin)
             local = source
             if algorithm is not None:  # hashed afresh, from the start, as it is sent
                 digest = _new_digest(algorithm)
                 local = _DigestingReader(source, digest)  # type: ignore[assignment]
             with self._transfer("STOR " + remote, sending=True) as conn:
-                sent = _send_file(conn, local, blocksize, callback)
+                sent = _send_file(conn, local, blocksize, callback, self._sendall, progress)
         self._end_transfer()
         total = offset + sent
         size = self._remote_size(remote)
@@ -4032,7 +4375,7 @@ class FTP:
             message = f"{remote}: server has {size} bytes, sent {total}"
             if verify:
                 self._discard_upload(remote, message)
-            raise error_proto(message)
+            raise (_ShortTransfer if size < total else error_proto)(message)
         if algorithm is not None and digest is not None:
             self._check_upload(remote, algorithm, digest.hexdigest())
         elif verify and size is None:
@@ -4086,6 +4429,19 @@ class FTP:
             return writer
         return _UploadTextWriter(writer, encoding=encoding or self.encoding, errors=self.errors)
 
+
+@dataclasses.dataclass
+class _Session:
+    """What `FTP.reconnect` repeats on a new control connection, recorded as it happened."""
+
+    tls: bool = False  # AUTH TLS went through
+    login: tuple[str, str, str] | None = None
+    acct: str | None = None
+    ccc: bool = False
+    directory: list[str] = dataclasses.field(default_factory=list)  # cwd() arguments
+
+
+_MAX_DIRECTORY_TRAIL = 16  # cwd() calls remembered before one PWD replaces them
 
 _CALLERS_TYPE = "chosen by the caller"
 """`FTP._type` after a TYPE command the caller sent: the type is theirs, not ftplib2's."""
@@ -4311,7 +4667,82 @@ class _TrailingDigest:
 def _check_size(what: str, total: int, expected: int | None) -> None:
     """Raise unless a transfer's byte count matches the size known for it."""
     if expected is not None and total != expected:
-        raise error_proto(f"{what}: received {total} bytes of {expected}")
+        cls = _ShortTransfer if total < expected else error_proto
+        raise cls(f"{what}: received {total} bytes of {expected}")
+
+
+class _Progress:
+    """What one attempt of a transfer moved, and whether it failed on the local side."""
+
+    __slots__ = ("done", "failed_locally")
+
+    def __init__(self) -> None:
+        self.done = 0  # bytes written to the local file, or sent to the server
+        self.failed_locally = False
+
+    @contextlib.contextmanager
+    def local(self) -> Iterator[None]:
+        """Around local work (the file, the callback): a failure there is never retried."""
+        try:
+            yield
+        except BaseException:
+            self.failed_locally = True
+            raise
+
+
+# Errors of the network, after which a transfer may go on over a new connection.  A local
+# file's errors (ENOSPC, EIO, EROFS...) are none of these.
+_RETRY_ERRNOS = frozenset(
+    getattr(errno, name)
+    for name in (
+        "ECONNRESET", "ECONNABORTED", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ENETUNREACH",
+        "EHOSTUNREACH", "ENETDOWN", "EHOSTDOWN", "ENETRESET", "ENOTCONN",
+    )
+    if hasattr(errno, name)
+)  # fmt: skip
+_RETRY_CODES = frozenset({"421", "425", "426"})
+_MAX_RETRY_DELAY = 30.0
+
+
+def _retryable(exc: BaseException) -> bool:
+    """Whether a transfer that failed with `exc` was broken by the network or the server's state."""
+    if isinstance(exc, (TimeoutError, EOFError, _ShortTransfer)):
+        return True
+    if isinstance(exc, error_temp):
+        return str(exc)[:3] in _RETRY_CODES
+    if ssl is not None and isinstance(exc, ssl.SSLError):
+        # A TLS stream cut short fails in many ways (a ragged EOF, then a shutdown that
+        # cannot finish...); a certificate that is refused stays refused.
+        return not isinstance(exc, ssl.SSLCertVerificationError)
+    return isinstance(exc, OSError) and exc.errno in _RETRY_ERRNOS
+
+
+class _Retry:
+    """The retries of one `download` or `upload`: which errors, how many, how long to wait."""
+
+    def __init__(self, ftp: FTP, verb: str, remote: str, retries: int) -> None:
+        self.ftp = ftp
+        self.verb = verb
+        self.remote = remote
+        self.retries = retries
+        self.count = 0  # retries so far
+        self.stuck = 0  # failed attempts in a row that moved no byte
+
+    def again(self, exc: BaseException, progress: _Progress) -> bool:
+        """After a failed attempt: False to raise `exc`; True, having waited, to try again."""
+        self.ftp._raise_if_cancelled(exc)
+        if self.count >= self.retries or progress.failed_locally or not _retryable(exc):
+            return False
+        self.count += 1
+        self.stuck = 0 if progress.done else self.stuck + 1
+        delay = min(self.ftp.retry_delay * 2 ** max(self.stuck - 1, 0), _MAX_RETRY_DELAY)
+        _log.info(
+            "%s %s: %s; retry %d of %d in %.2f s",
+            self.verb, self.remote, exc or type(exc).__name__, self.count, self.retries, delay,
+        )  # fmt: skip
+        if self.ftp._cancelled.wait(delay):
+            self.ftp._raise_if_cancelled(exc)
+        return True
 
 
 _PART_SUFFIX = ".ftplib2-part"
@@ -5223,7 +5654,12 @@ def _wait_readable(fd: int, timeout: float | None) -> None:
 
 
 def _send_file(
-    conn: socket.socket, fp: BinaryIO, blocksize: int, callback: Callable[[int], object] | None
+    conn: socket.socket,
+    fp: BinaryIO,
+    blocksize: int,
+    callback: Callable[[int], object] | None,
+    sendall: Callable[[socket.socket, Any], None],
+    progress: _Progress,
 ) -> int:
     """Send `fp` from its position to its end through one reused buffer; return the count.
 
@@ -5233,12 +5669,17 @@ def _send_file(
     sent = 0
     buf = bytearray(blocksize)
     view = memoryview(buf)
-    while n := fp.readinto(buf):  # type: ignore[attr-defined]
-        conn.sendall(view[:n])
+    while True:
+        with progress.local():
+            n = fp.readinto(buf)  # type: ignore[attr-defined]
+        if not n:
+            return sent
+        sendall(conn, view[:n])
         sent += n
+        progress.done += n
         if callback is not None:
-            callback(n)
-    return sent
+            with progress.local():
+                callback(n)
 
 
 class _TransferFile(io.RawIOBase):
@@ -5349,6 +5790,7 @@ if ssl is not None:
             implicit: bool = False,
             keyfile: str | None = None,
             certfile: str | None = None,
+            stall_timeout: float | None = None,
             proxy: str | None = None,
         ) -> None:
             if keyfile is not None or certfile is not None:
@@ -5363,7 +5805,7 @@ if ssl is not None:
                 self.port = FTPS_PORT
             super().__init__(
                 host, user, passwd, acct, timeout, source_address,
-                encoding=encoding, errors=errors, proxy=proxy,
+                encoding=encoding, errors=errors, stall_timeout=stall_timeout, proxy=proxy,
             )  # fmt: skip
 
         @classmethod
@@ -5441,6 +5883,7 @@ if ssl is not None:
                 self.close()
                 raise
             self.file = _ControlFile(self.sock, self._parser)
+            self._session.tls = True
             _log_tls("control connection secured (AUTH TLS)", self.sock)
             return resp
 
@@ -5455,8 +5898,23 @@ if ssl is not None:
             self.sock = self.sock.unwrap()
             self._cleared_sock = self.sock
             self.file = _ControlFile(self.sock, self._parser)
+            self._session.ccc = True
             _log.info("control connection back to clear text (CCC)")
             return resp
+
+        def _restore(self, session: _Session) -> None:
+            if session.tls and not isinstance(self.sock, ssl.SSLSocket):
+                self.auth()
+            super()._restore(session)
+
+        def _protect_again(self, session: _Session) -> None:
+            if self._prot_p:
+                self.prot_p()
+            if session.ccc:
+                self.ccc()
+
+        def _login_again(self, user: str, passwd: str, acct: str) -> None:
+            self.login(user, passwd, acct, secure=False)  # secured above, if it was before
 
         def _cleared(self) -> bool:
             """Whether CCC returned this control connection (not an earlier one) to clear text."""
@@ -5496,10 +5954,26 @@ if ssl is not None:
                 conn = self.context.wrap_socket(
                     conn, server_hostname=self.host, session=getattr(self.sock, "session", None)
                 )
-            except BaseException:
+            except BaseException as exc:
+                _close_left_behind(exc)
                 self._abandon_data(conn)
                 raise
             return conn, size
+
+    def _close_left_behind(exc: BaseException) -> None:
+        """Close the SSLSocket that a failed ``wrap_socket`` made and did not close.
+
+        CPython (3.11-3.13) probes a socket that is no longer connected with
+        ``recv(1)``, and re-raises a reset from it without closing the
+        SSLSocket it has made, which owns the connection's descriptor by then:
+        a data connection reset before its handshake would leak it.
+        """
+        tb = exc.__traceback__
+        while tb is not None:
+            made = tb.tb_frame.f_locals.get("self")
+            if isinstance(made, ssl.SSLSocket):
+                made.close()  # a no-op where wrap_socket closed it itself
+            tb = tb.tb_next
 
     def _legacy_context(
         context: ssl.SSLContext | None, keyfile: str | None, certfile: str | None

@@ -248,6 +248,11 @@ def build_parser() -> Parser:
         help="network timeout (default 60)",
     )  # fmt: skip
     modern.add_argument(
+        "--retries", type=non_negative_int, default=3, metavar="N",
+        help="retry a transfer broken by the network up to N times, resuming it on a new "
+        "connection (default 3; 0: never)",
+    )  # fmt: skip
+    modern.add_argument(
         "--max-dirs", type=positive_int, default=ftplib2.MAX_WALK_DIRS, metavar="N",
         help="stop, changing nothing, if the remote tree has more than N directories "
         f"(default {ftplib2.MAX_WALK_DIRS}): a server that loops cannot keep the walk going",
@@ -273,6 +278,13 @@ def byte_size(text: str) -> int:
     if not digits.isdigit() or not digits.isascii():
         raise argparse.ArgumentTypeError(f"not a size: {text!r}")
     return int(digits) * scale
+
+
+def non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0: {text}")
+    return value
 
 
 def positive_float(text: str) -> float:
@@ -1548,6 +1560,7 @@ class Mirror:
                     # The listing's size spares a SIZE round trip; download() checks against it.
                     ftp.download(
                         self.remote(t.rel), local, resume=resume, callback=callback, size=t.size,
+                        retries=self.args.retries,
                         segments=segments,
                     )  # fmt: skip
                     if expected is not None and segments > 1:
@@ -1804,7 +1817,10 @@ class Mirror:
             fd = here.read(posixpath.basename(t.rel))
         with open(fd, "rb") as fp:
             # --checksum: a wrong copy is deleted here, before it can take the file's place.
-            ftp.upload(fp, partial, resume=t.resume, callback=callback, verify=self.checksums)
+            ftp.upload(
+                fp, partial, resume=t.resume, callback=callback, verify=self.checksums,
+                retries=self.args.retries,
+            )  # fmt: skip
         try:
             _rename_into_place(ftp, partial, final)
         except ftplib2.error_perm as exc:
