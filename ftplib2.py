@@ -2778,7 +2778,11 @@ class FTP:
                     grace = min(grace, self.timeout)
                 with selectors.DefaultSelector() as selector:
                     selector.register(self.sock, selectors.EVENT_READ)  # type: ignore[arg-type]
-                    selector.register(conn, selectors.EVENT_READ)
+                    if type(conn) is socket.socket:
+                        # Not a TLS one: the session tickets a TLS 1.3 server sends after
+                        # the handshake, which an upload never reads, make it readable at
+                        # once, and the grace would end before the server saw the ABOR.
+                        selector.register(conn, selectors.EVENT_READ)
                     selector.select(grace)
             with contextlib.suppress(OSError):
                 conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
