@@ -16,6 +16,7 @@ import dataclasses
 import datetime
 import errno
 import fnmatch
+import functools
 import hashlib
 import json
 import netrc
@@ -65,7 +66,7 @@ SEGMENT_THRESHOLD = 32 << 20  # bytes: the smallest file --segments splits, by d
 COMMIT_INTERVAL = 1.0  # seconds of manifest writes grouped into one transaction
 QUEUE_LIMIT = 1000  # transfers waiting for a connection, at most
 STATUS_INTERVAL = 0.25  # seconds between redraws of the status line on a terminal
-RESUME_WORTH = 1 << 20  # a file this big has its partial record committed before it starts
+RESUME_WORTH = 1 << 20  # a file this big gets a partial record, committed before it starts
 CASE_INSENSITIVE = sys.platform in ("win32", "darwin")  # their usual file systems
 
 TRANSFER_ERRORS = (*ftplib2.all_errors, ValueError)  # ValueError: a name ftplib2 refuses to send
@@ -1254,7 +1255,7 @@ class Transfer:
     check: bool = False  # --checksum: a copy of the right size is there; fetch it if it differs
     known: tuple[str, str | None] | None = None  # the manifest's (facts, checksum) of the copy
 
-    @property
+    @functools.cached_property
     def facts(self) -> str:
         return facts_of(self.size, self.modify, self.unique)
 
@@ -1864,7 +1865,8 @@ class Mirror:
         self._pending_dirs.clear()
         if _below_any(t.rel, self._failed_dirs):
             return  # already reported
-        self.manifest.started(t.rel, t.facts)
+        if t.size is None or t.size >= RESUME_WORTH:  # smaller ones are fetched again whole
+            self.manifest.started(t.rel, t.facts)
         assert self.workers is not None
         self.workers.submit(t)
 
