@@ -5384,13 +5384,25 @@ class TreeWalker:
         self._root: str | None = None  # the top, as PWD names it once entered
         self._places: dict[str, str] = {}  # PWD of each directory entered -> its path
         self._uniques: dict[str, str] = {}  # unique fact of each directory entered -> its path
-        self._listed: dict[str, Entry] = {}  # path -> the entry its parent's listing gave
+        # path of each entry listed but files -> its unique fact ('' if none): not files,
+        # so that a walk of a million files does not hold a million entries.
+        self._listed: dict[str, str] = {}
         self._doubts: dict[str, str] = {}  # path -> why its listings disagree about it
 
     @property
     def home(self) -> str:
         """The working directory when the walker was made, as PWD named it."""
         return self._home[0]
+
+    @property
+    def root(self) -> str | None:
+        """The top of the walk as PWD named it once listed; None before that.
+
+        When it is an absolute path, ``posixpath.join(walker.root, rel)`` names
+        a listed directory or file for any connection of the same login, wherever
+        this one's working directory is.
+        """
+        return self._root
 
     def scandir(self, rel: str = "") -> list[Entry]:
         """Enter directory `rel` of the tree and list it.
@@ -5427,7 +5439,8 @@ class TreeWalker:
                 f"{self.top or '.'} (max_entries): a loop, or a bigger tree than allowed"
             )
         for entry in entries:
-            self._listed[_join(rel, entry.name)] = entry
+            if entry.type != "file":
+                self._listed[_join(rel, entry.name)] = entry.unique or ""
         return entries
 
     def restore(self) -> None:
@@ -5477,8 +5490,7 @@ class TreeWalker:
         why = self._doubts.get(rel)
         if why is not None:
             raise _refused(label, why)
-        entry = self._listed.get(rel)
-        unique = entry.unique if entry is not None else None
+        unique = self._listed.get(rel)
         if unique and unique in self._uniques:
             raise _refused(label, self._same_as(self._uniques[unique]))
         # An absolute path from the top's PWD: no CWD depends on the one before it.

@@ -15,6 +15,7 @@ import dataclasses
 import errno
 import hashlib
 import io
+import json
 import logging
 import os
 import pathlib
@@ -23,6 +24,7 @@ import re
 import select
 import shutil
 import socket
+import sqlite3
 import ssl
 import stat
 import struct
@@ -773,7 +775,65 @@ def url_fetch(opener: urllib.request.OpenerDirector, url: str) -> bytes:
 MIRROR_USER = "mirror"
 MIRROR_PASSWORD = "s3cr@t:/x"  # needs %-escapes in a URL
 
-MIRROR_MANIFEST = ".ftpmirror.json"
+MIRROR_MANIFEST = ".ftpmirror.db"
+MIRROR_LEGACY_MANIFEST = ".ftpmirror.json"  # ftpmirror/1, migrated on first use
+
+
+def _manifest_rel(directory: bytes, name: bytes) -> str:
+    rel = directory + b"/" + name if directory else name
+    return rel.decode("utf-8", "surrogateescape")
+
+
+def read_mirror_manifest(local: Path) -> dict[str, Any]:
+    """ftpmirror's manifest in `local`, in the shape of the JSON one of ftpmirror/1.
+
+    {"format", "source", "files": {rel: {"size", "modify", "unique"}}, "partial": {...},
+    "checksums": {rel: "ALGORITHM:hex"}}; read-only, so reading changes nothing.
+    """
+    uri = "file:" + urllib.parse.quote(str((local / MIRROR_MANIFEST).resolve())) + "?mode=ro"
+    db = sqlite3.connect(uri, uri=True)
+    try:
+        meta = dict(db.execute("SELECT key, value FROM meta"))
+        data: dict[str, Any] = {**meta, "files": {}, "partial": {}, "checksums": {}}
+        for table in ("files", "partial"):
+            columns = "dir, name, facts" + (", checksum" if table == "files" else ", NULL")
+            for directory, name, facts, checksum in db.execute(f"SELECT {columns} FROM {table}"):
+                rel = _manifest_rel(directory, name)
+                size, modify, unique = json.loads(facts)
+                data[table][rel] = {"size": size, "modify": modify, "unique": unique}
+                if checksum is not None:
+                    data["checksums"][rel] = checksum
+    finally:
+        db.close()
+    return data
+
+
+def write_mirror_manifest(local: Path, data: dict[str, Any]) -> None:
+    """Replace the records of ftpmirror's manifest in `local` with those of `data`.
+
+    `data` has the shape `read_mirror_manifest` returns.
+    """
+    db = sqlite3.connect(str(local / MIRROR_MANIFEST))
+    try:
+        with db:
+            db.execute("DELETE FROM files")
+            db.execute("DELETE FROM partial")
+            for table in ("files", "partial"):
+                for rel, facts in data[table].items():
+                    directory, _, name = rel.rpartition("/")
+                    key = [part.encode("utf-8", "surrogateescape") for part in (directory, name)]
+                    text = json.dumps(
+                        [facts["size"], facts["modify"], facts["unique"]], separators=(",", ":")
+                    )
+                    if table == "files":
+                        db.execute(
+                            "INSERT INTO files VALUES (?, ?, ?, ?)",
+                            (*key, text, data["checksums"].get(rel)),
+                        )
+                    else:
+                        db.execute("INSERT INTO partial VALUES (?, ?, ?)", (*key, text))
+    finally:
+        db.close()
 
 
 def mirror_script_path() -> Path:

@@ -55,7 +55,7 @@ from pyftpdlib.handlers.ftp.producers import FileProducer
 
 import ftplib2
 from tests.servers import (
-    MIRROR_MANIFEST,
+    MIRROR_LEGACY_MANIFEST,
     PASSWORD,
     TIMEOUT,
     USER,
@@ -75,6 +75,7 @@ from tests.servers import (
     needs_splice,
     partial_downloads,
     plant_partial_download,
+    read_mirror_manifest,
     running_server,
     verbs_of,
 )
@@ -1193,7 +1194,7 @@ def checksum_tree(root: Path) -> Path:
 
 
 def manifest_of(local: Path) -> dict[str, Any]:
-    return json.loads((local / MIRROR_MANIFEST).read_text(encoding="ascii"))
+    return read_mirror_manifest(local)
 
 
 MIRRORED = ["a.bin", "sub/b.txt", "sub/c with space.bin"]
@@ -1214,7 +1215,7 @@ def test_mirror_checksum_records_the_checksums_and_keeps_copies_whose_dates_chan
     assert first.status == 0, first.err
     assert first.summary["files"] == 3
     manifest = manifest_of(local)
-    assert manifest["format"] == "ftpmirror/1"
+    assert manifest["format"] == "ftpmirror/2"
     assert manifest["checksums"] == {
         rel: "SHA-256:" + digest_of((remote / rel).read_bytes(), "SHA-256") for rel in MIRRORED
     }
@@ -1323,7 +1324,7 @@ def test_mirror_without_checksum_drops_the_checksum_of_a_file_it_fetches_again(
     assert set(manifest_of(local)["checksums"]) == {"sub/b.txt"}
 
 
-def test_mirror_manifest_checksums_are_checked_when_loaded(
+def test_mirror_manifest_checksums_are_checked_when_migrated(
     mirror_tool: ModuleType, tmp_path: Path
 ) -> None:
     files = {rel: {"size": 1, "modify": None, "unique": None} for rel in ("a", "b", "c", "d")}
@@ -1341,15 +1342,21 @@ def test_mirror_manifest_checksums_are_checked_when_loaded(
             "gone": sha,  # no such file
         },
     }
-    (tmp_path / MIRROR_MANIFEST).write_text(json.dumps(data), encoding="ascii")
     report = mirror_tool.Report(verbosity=1)
-    loaded = mirror_tool.Manifest.load(str(tmp_path / MIRROR_MANIFEST), "ftp://x:21/", report)
-    assert loaded.files == files
-    assert loaded.checksums == {"a": sha}
-    del data["checksums"]  # as every manifest before --checksum
-    (tmp_path / MIRROR_MANIFEST).write_text(json.dumps(data), encoding="ascii")
-    loaded = mirror_tool.Manifest.load(str(tmp_path / MIRROR_MANIFEST), "ftp://x:21/", report)
-    assert loaded.files == files and loaded.checksums == {}
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / MIRROR_LEGACY_MANIFEST).write_text(json.dumps(data), encoding="ascii")
+        data = {**data}
+        data.pop("checksums", None)  # as every manifest before --checksum
+    # The JSON manifest of ftpmirror/1 is migrated, only valid records taken.
+    for name, checksums in [("one", {"a": sha}), ("two", {})]:
+        manifest = mirror_tool.Manifest(str(tmp_path / name), "ftp://x:21/", report)
+        manifest.open()
+        manifest.close()
+        loaded = read_mirror_manifest(tmp_path / name)
+        assert loaded["files"] == files
+        assert loaded["checksums"] == checksums
+        assert not (tmp_path / name / MIRROR_LEGACY_MANIFEST).exists()
 
 
 def test_mirror_checksum_on_a_server_without_checksums_decides_by_dates(

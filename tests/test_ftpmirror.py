@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import random
 import shutil
@@ -45,6 +44,7 @@ from tests.servers import (
     mirror_serving,
     mirror_snapshot,
     mirror_subprocess,
+    read_mirror_manifest,
 )
 
 MIRROR_SMALL_FILES = 1050
@@ -235,7 +235,7 @@ def test_mirror_reproduces_the_tree_then_a_second_run_transfers_nothing(
     for rel in ["README.txt", "big/big-1.bin", "non-ascii ünïcødé/café ☕.txt"]:
         assert (local / rel).stat().st_mtime == (mirror_remote / rel).stat().st_mtime
     assert not (local / "link-to-readme.txt").is_symlink()  # the server shows the link's file
-    manifest = json.loads((local / MIRROR_MANIFEST).read_text(encoding="ascii"))
+    manifest = read_mirror_manifest(local)
     assert set(manifest["files"]) == set(files)
     assert manifest["partial"] == {}
 
@@ -277,7 +277,7 @@ def test_mirror_converges_after_remote_edits_additions_and_deletions_with_r(
     assert pruned.summary["files"] == 0
     assert pruned.summary["deleted"] == 3  # README.txt, link-to-readme.txt, deep/
     assert mirror_snapshot(local) == mirror_snapshot(mirror_remote)
-    manifest = json.loads((local / MIRROR_MANIFEST).read_text(encoding="ascii"))
+    manifest = read_mirror_manifest(local)
     assert "README.txt" not in manifest["files"]
 
 
@@ -293,7 +293,7 @@ def test_mirror_trusts_an_existing_copy_when_the_manifest_is_lost_or_corrupt(
 
     assert again.status == 0, again.err
     assert again.summary["files"] == 0 and again.summary["unchanged"] == 4
-    assert json.loads((local / MIRROR_MANIFEST).read_text(encoding="ascii"))["files"]
+    assert read_mirror_manifest(local)["files"]
 
 
 def test_mirror_parallel_connections_give_the_same_tree(

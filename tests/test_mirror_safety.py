@@ -22,7 +22,6 @@ Run only these tests with::
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import tempfile
@@ -47,6 +46,8 @@ from tests.servers import (
     mirror_serving,
     mirror_snapshot,
     mirror_subprocess,
+    read_mirror_manifest,
+    write_mirror_manifest,
 )
 
 # ==================================================================================================
@@ -234,8 +235,11 @@ def test_mirror_writes_nothing_through_links_planted_before_the_run(
 ) -> None:
     local = tmp_path / "local"
     local.mkdir()
+    # The manifest is an SQLite database, which SQLite opens by path, with files of its own.
     (local / MIRROR_MANIFEST).symlink_to(outside / "manifest.txt")
-    (local / f"{MIRROR_MANIFEST}.tmp").symlink_to(outside / "by-symlink.txt")
+    (local / f"{MIRROR_MANIFEST}-journal").symlink_to(outside / "by-symlink.txt")
+    (local / f"{MIRROR_MANIFEST}-wal").symlink_to(outside / "by-symlink.txt")
+    os.link(outside / "by-hardlink.txt", local / f"{MIRROR_MANIFEST}-shm")
     (local / ".a.txt.ftpmirror-part").symlink_to(outside / "partial.txt")
     os.link(outside / "by-hardlink.txt", local / ".b.o.ftpmirror-part")
 
@@ -245,7 +249,7 @@ def test_mirror_writes_nothing_through_links_planted_before_the_run(
     assert_untouched(outside)
     assert mirror_snapshot(local) == mirror_snapshot(mirror_small_remote)
     assert not (local / MIRROR_MANIFEST).is_symlink()
-    assert json.loads((local / MIRROR_MANIFEST).read_text(encoding="ascii"))["files"]
+    assert read_mirror_manifest(local)["files"]
     assert not mirror_parts(local)
     assert mirror_listing_of(local) == [MIRROR_MANIFEST, "a.txt", "b.o", "sub"]
 
@@ -261,16 +265,16 @@ def test_mirror_writes_nothing_through_links_planted_after_planning(
     local = tmp_path / "local"
     args = [*mirror_login(mirror_server), mirror_small_remote.name, local]
     plant: list[Callable[[], None]] = []
-    carry_out = mirror_tool.Mirror.carry_out_download
+    submit = mirror_tool.Mirror._submit
 
-    def planted_then_carried_out(mirror: object, ftp: object) -> None:
-        for step in plant:
-            step()
-        carry_out(mirror, ftp)
+    def planted_then_submitted(mirror: object, *args: object) -> None:
+        while plant:  # once, before the first transfer is handed to a connection
+            plant.pop()()
+        submit(mirror, *args)
 
-    monkeypatch.setattr(mirror_tool.Mirror, "carry_out_download", planted_then_carried_out)
+    monkeypatch.setattr(mirror_tool.Mirror, "_submit", planted_then_submitted)
 
-    # A fresh mirror: once the plan is made, every name it will write is taken by a link.
+    # A fresh mirror: once the walk has decided, every name it will write is taken by a link.
     def at_every_name_of_a_fresh_mirror() -> None:
         local.mkdir()
         (local / "a.txt").symlink_to(outside / "by-symlink.txt")
@@ -312,7 +316,9 @@ def test_mirror_writes_nothing_through_links_planted_after_planning(
     assert swapped.status == 1
     assert_untouched(outside)
     assert (tmp_path / "sub-moved" / "c.txt").read_bytes() == b"gamma\n"
-    assert any(line.startswith("ftpmirror: error: get sub/c.txt: ") for line in swapped.error_lines)
+    assert any(
+        line.startswith("ftpmirror: error: get sub/c.txt: ") for line in swapped.error_lines
+    ), swapped.err
 
 
 def test_mirror_continue_never_appends_to_a_hard_link_planted_as_the_partial_file(
@@ -326,10 +332,9 @@ def test_mirror_continue_never_appends_to_a_hard_link_planted_as_the_partial_fil
     args = [*mirror_login(mirror_server), mirror_small_remote.name, local]
     assert mirror_run(mirror_tool, *args).status == 0
     # The manifest says a partial a.txt of the very version on the server is there...
-    manifest_path = local / MIRROR_MANIFEST
-    manifest = json.loads(manifest_path.read_text(encoding="ascii"))
+    manifest = read_mirror_manifest(local)
     manifest["partial"]["a.txt"] = manifest["files"].pop("a.txt")
-    manifest_path.write_text(json.dumps(manifest), encoding="ascii")
+    write_mirror_manifest(local, manifest)
     (local / "a.txt").unlink()
     # ... and someone made it a hard link to a file outside, shorter than a.txt.
     (outside / "short.txt").write_bytes(b"alp")
@@ -456,7 +461,7 @@ def test_mirror_keeps_undecodable_bytes_in_names_but_refuses_c1_bytes(
     result = mirror_run(mirror_tool, *mirror_login(raw_names_mirror_server), remote.name, local)
 
     assert result.status == 1
-    assert sorted(os.listdir(os.fsencode(local))) == [b".ftpmirror.json", b"caf\xe9.txt"]
+    assert sorted(os.listdir(os.fsencode(local))) == [b".ftpmirror.db", b"caf\xe9.txt"]
     assert result.error_lines == [
         "ftpmirror: error: refused csi\\x9b.txt: contains a control character"
     ]

@@ -868,7 +868,9 @@ def tree_digest(top: pathlib.Path) -> dict[str, str]:
     return {
         str(path.relative_to(top)): sha256(path)
         for path in sorted(top.rglob("*"))
-        if path.is_file() and path.name != ".ftpmirror.json" and not path.name.endswith("-part")
+        if path.is_file()
+        and not path.name.startswith(".ftpmirror.")
+        and not path.name.endswith("-part")
     }
 
 

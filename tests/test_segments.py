@@ -34,7 +34,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import hashlib
-import json
 import logging
 import os
 import socket
@@ -57,7 +56,6 @@ from pyftpdlib.ioloop import timer
 
 import ftplib2
 from tests.servers import (
-    MIRROR_MANIFEST,
     PASSWORD,
     TIMEOUT,
     USER,
@@ -73,6 +71,7 @@ from tests.servers import (
     mirror_parts,
     mirror_run,
     partial_downloads,
+    read_mirror_manifest,
     running_server,
 )
 from tests.test_checksums import FlippingDTPHandler, checksum_pyftpdlib
@@ -723,7 +722,7 @@ def test_mirror_fetches_files_above_the_threshold_in_segments(
     moved = sessions.moved()
     assert len(moved) == 4, moved  # the mirror's connection, and three for big.bin
     assert min(moved) > MiB // 4, moved
-    manifest = json.loads((local / MIRROR_MANIFEST).read_text())
+    manifest = read_mirror_manifest(local)
     assert set(manifest["files"]) == set(files) and manifest["partial"] == {}
     assert mirror_parts(local) == []
 

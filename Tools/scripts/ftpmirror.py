@@ -2,7 +2,7 @@
 """Mirror a directory tree from an FTP server to a local directory, or back with --reverse.
 
 The classic ftpmirror command line, on ftplib2: change detection from MLSD
-facts (or LIST), a JSON manifest of what was fetched, downloads under
+facts (or LIST), an SQLite manifest of what was fetched, downloads under
 temporary names renamed into place only when complete, resumable transfers,
 parallel connections and FTPS.  Run it with --help for the manual.
 """
@@ -16,6 +16,7 @@ import dataclasses
 import datetime
 import errno
 import fnmatch
+import functools
 import hashlib
 import json
 import netrc
@@ -24,6 +25,7 @@ import posixpath
 import queue
 import re
 import shutil
+import sqlite3
 import ssl
 import stat
 import sys
@@ -45,17 +47,26 @@ try:
 except ImportError:  # the progress bar is optional: plain lines do without it
     tqdm = None
 
-MANIFEST = ".ftpmirror.json"
-"""The state file kept in the local root: what each mirrored file was on the server."""
+MANIFEST = ".ftpmirror.db"
+"""The state kept in the local root: what each mirrored file was on the server (SQLite)."""
+
+LEGACY_MANIFEST = ".ftpmirror.json"
+"""The JSON manifest of earlier versions, migrated into `MANIFEST` on first use."""
+
+MANIFEST_FILES = (MANIFEST, MANIFEST + "-journal", MANIFEST + "-wal", MANIFEST + "-shm")
 
 PART_SUFFIX = ".ftpmirror-part"
 """A file being transferred is ``.NAME.ftpmirror-part`` beside its final name."""
 
-MANIFEST_FORMAT = "ftpmirror/1"
+MANIFEST_FORMAT = "ftpmirror/2"
+LEGACY_FORMAT = "ftpmirror/1"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_DEPTH = 100  # directory levels below the root
 SEGMENT_THRESHOLD = 32 << 20  # bytes: the smallest file --segments splits, by default
-SAVE_INTERVAL = 10.0  # seconds between manifest saves during a long run
+COMMIT_INTERVAL = 1.0  # seconds of manifest writes grouped into one transaction
+QUEUE_LIMIT = 1000  # transfers waiting for a connection, at most
+STATUS_INTERVAL = 0.25  # seconds between redraws of the status line on a terminal
+RESUME_WORTH = 1 << 20  # a file this big gets a partial record, committed before it starts
 CASE_INSENSITIVE = sys.platform in ("win32", "darwin")  # their usual file systems
 
 TRANSFER_ERRORS = (*ftplib2.all_errors, ValueError)  # ValueError: a name ftplib2 refuses to send
@@ -73,10 +84,12 @@ into the current directory), fetching only what changed since the last run.
 A file is fetched when it is new, when its size differs from the local copy, or
 when the server's facts for it (size, modification time, unique id; from MLSD,
 else from a parsed LIST) differ from those recorded in the manifest
-.ftpmirror.json in localdir.  Each file is written as .NAME.ftpmirror-part,
-checked against the server's size and only then renamed into place with the
-server's modification time, so an interrupted run never leaves a partial file
-under its final name; running again finishes the job (--continue resumes the
+.ftpmirror.db in localdir (a .ftpmirror.json of older versions is migrated).  The
+tree is walked and fetched as one stream, so memory grows with the largest
+directory, not with the tree; deletions wait until the whole tree was listed.
+Each file is written as .NAME.ftpmirror-part, checked against the server's size
+and only then renamed into place with the server's modification time, so an
+interrupted run never leaves a partial file under its final name; running again finishes the job (--continue resumes the
 partial files instead of starting them again).  With --checksum, a copy of the
 right size is checked against the server's checksum instead (HASH, XSHA256, ...,
 where the server has them), and so is every file fetched.
@@ -558,9 +571,12 @@ def refusal(name: str) -> str | None:
 
 def is_ours(name: str, at_root: bool) -> bool:
     """Whether `name` is one of ftpmirror's own files: a manifest or a partial transfer."""
-    return (at_root and name in (MANIFEST, MANIFEST + ".tmp")) or (
+    return (at_root and name in OWN_ROOT_NAMES) or (
         name.startswith(".") and name.endswith(PART_SUFFIX)
     )
+
+
+OWN_ROOT_NAMES = frozenset((*MANIFEST_FILES, LEGACY_MANIFEST, LEGACY_MANIFEST + ".tmp"))
 
 
 def part_name(name: str) -> str:
@@ -609,9 +625,9 @@ def join(rel_dir: str, name: str) -> str:
     return f"{rel_dir}/{name}" if rel_dir else name
 
 
-def facts_of(size: int | None, modify: datetime.datetime | None, unique: str | None) -> dict:
-    """A file's server facts as the manifest records them."""
-    return {"size": size, "modify": modify.isoformat() if modify else None, "unique": unique}
+def facts_of(size: int | None, modify: datetime.datetime | None, unique: str | None) -> str:
+    """A file's server facts as the manifest records them (see `facts_text`)."""
+    return facts_text(size, modify.isoformat() if modify else None, unique)
 
 
 # --------------------------------------------------------------------------
@@ -634,8 +650,10 @@ class Report:
     """Everything the user sees, from any thread: action lines or a bar, errors, the summary.
 
     Verbosity 0 (-q) prints errors only; 1 one line per transfer and deletion
-    (or a progress bar on a terminal when tqdm is installed) and the summary;
-    2 adds skipped and excluded names; 3 unchanged files; 4 and up FTP commands.
+    (on a terminal, a progress bar when tqdm is installed, else a status line of
+    counts, bytes and rate, redrawn at most `STATUS_INTERVAL` apart) and the
+    summary; 2 adds skipped and excluded names; 3 unchanged files; 4 and up FTP
+    commands.
     """
 
     def __init__(self, verbosity: int, *, dry_run: bool = False) -> None:
@@ -644,6 +662,8 @@ class Report:
         self.stats = Stats()
         self._lock = threading.RLock()
         self._bar: Any = None
+        self._status = False  # a status line is shown (a terminal without tqdm)
+        self._shown_at = 0.0
 
     def say(self, text: str, level: int = 1) -> None:
         if self.verbosity >= level:
@@ -653,8 +673,31 @@ class Report:
     def _write(self, text: str, stream: Any) -> None:
         if self._bar is not None:
             tqdm.write(text, file=stream)
-        else:
-            print(text, file=stream, flush=True)
+            return
+        if self._status:  # the line goes above the status line, drawn again on the next tick
+            sys.stdout.write("\r\x1b[K")
+            sys.stdout.flush()
+            self._shown_at = 0.0
+        print(text, file=stream, flush=True)
+
+    def _tick(self) -> None:
+        """Redraw the status line if it is shown and due."""
+        now = time.monotonic()
+        if self._status and now - self._shown_at >= STATUS_INTERVAL:
+            with self._lock:
+                self._shown_at = now
+                sys.stdout.write("\r\x1b[K" + self.counts())
+                sys.stdout.flush()
+
+    def counts(self) -> str:
+        """The counts so far, as the status line and the summary show them."""
+        s = self.stats
+        elapsed = max(time.monotonic() - s.started, 1e-6)
+        return (
+            f"{s.files} files, {s.bytes} bytes transferred in {elapsed:.1f} s "
+            f"({human_size(s.bytes / elapsed)}/s); {s.unchanged} unchanged, "
+            f"{s.skipped} skipped, {s.deleted} deleted, {s.errors} errors"
+        )
 
     def error(self, text: str) -> None:
         with self._lock:
@@ -673,34 +716,55 @@ class Report:
         with self._lock:
             self.stats.unchanged += 1
         self.say(f"same {show(rel)}", 3)
+        self._tick()
 
     def deleted(self, rel: str) -> None:
         with self._lock:
             self.stats.deleted += 1
-        if self._bar is None:
+        if self._bar is None and not self._status:
             self.say(f"{'would delete' if self.dry_run else 'delete'} {show(rel)}")
+        self._tick()
 
     def transferred(self, verb: str, rel: str, nbytes: int) -> None:
         with self._lock:
             self.stats.files += 1
             self.stats.bytes += nbytes
-        if self._bar is None:
+        if self._bar is None and not self._status:
             self.say(f"{verb} {show(rel)} ({nbytes} bytes)")
+        self._tick()
 
     @contextlib.contextmanager
-    def progress(self, total_bytes: int) -> Iterator[None]:
-        """A progress bar for the transfers when stdout is a terminal and tqdm is there."""
-        if tqdm is not None and self.verbosity >= 1 and sys.stdout.isatty():
+    def progress(self, total_bytes: int = 0) -> Iterator[None]:
+        """A progress bar for the transfers when stdout is a terminal and tqdm is there.
+
+        Its total grows as transfers are found (`planned`); tqdm redraws it at most
+        ten times a second, whatever the number of files.
+        """
+        terminal = self.verbosity >= 1 and not self.dry_run and sys.stdout.isatty()
+        if terminal and tqdm is not None:
             self._bar = tqdm(
                 total=total_bytes, unit="B", unit_scale=True, unit_divisor=1024,
                 file=sys.stdout, dynamic_ncols=True,
             )  # fmt: skip
+        elif terminal:
+            self._status = True
         try:
             yield
         finally:
             bar, self._bar = self._bar, None
             if bar is not None:
                 bar.close()
+            if self._status:
+                with self._lock:
+                    self._status = False
+                    sys.stdout.write("\r\x1b[K")
+                    sys.stdout.flush()
+
+    def planned(self, nbytes: int) -> None:
+        """A transfer of `nbytes` was found: the bar's total grows."""
+        if self._bar is not None:
+            with self._lock:
+                self._bar.total += nbytes
 
     def advance(self, nbytes: int) -> None:
         """`nbytes` more have gone over a data connection."""
@@ -717,12 +781,7 @@ class Report:
                 f"{s.errors} errors"
             )
             return
-        elapsed = max(time.monotonic() - s.started, 1e-6)
-        self.say(
-            f"ftpmirror: {s.files} files, {s.bytes} bytes transferred in {elapsed:.1f} s "
-            f"({human_size(s.bytes / elapsed)}/s); {s.unchanged} unchanged, "
-            f"{s.skipped} skipped, {s.deleted} deleted, {s.errors} errors"
-        )
+        self.say(f"ftpmirror: {self.counts()}")
 
 
 def human_size(n: float) -> str:
@@ -753,98 +812,352 @@ def ask(question: str) -> bool:
 
 
 class Manifest:
-    """What each mirrored file was on the server, kept as JSON in the local root.
+    """What each mirrored file was on the server: an SQLite database in the local root.
 
-    ``files`` maps a '/'-separated path to the facts of the server's file that
-    the local copy was made from; ``partial`` does the same for the partial
-    files of transfers not yet finished, so that --continue only resumes a
-    partial file of the very same version; ``checksums`` maps a path in
-    ``files`` to ``"ALGORITHM:hex"``, the checksum of the local copy, checked
-    against the server's (--checksum).  Records from another server or
-    directory (``source``) are ignored.
+    Table ``files`` maps a file (its directory and name, '/'-separated below the
+    root, as UTF-8 bytes with undecodable bytes kept) to the facts of the server's
+    file the local copy was made from, and, with --checksum, to ``"ALGORITHM:hex"``,
+    the checksum of the local copy.  Table ``partial`` does the same for the partial
+    files of transfers not yet finished, so that --continue only resumes a partial
+    file of the very same version.  Table ``meta`` holds the format and the source
+    (server and directory); records for another source are dropped.
 
-    ``checksums`` came after the format's first version and is optional: an
-    older ftpmirror reads such a manifest and drops the checksums when it saves
-    it, so none can outlive the copy it describes.
+    It is read one directory at a time, so a run holds the records of the
+    directories it is in, never the whole tree.  Writes are grouped into
+    transactions (`COMMIT_INTERVAL`), and a run that changes nothing writes
+    nothing: the database is opened in rollback-journal mode, which, unlike WAL,
+    creates no file to read it.  A record is written only once the file it
+    describes is in place, so a run killed at any moment leaves records that are
+    true of the files beside them (the last ones may be missing; see `why_fetch`).
+
+    A JSON manifest of ftpmirror/1 (``.ftpmirror.json``) is migrated on first use
+    and then deleted.  The database itself, its journal and any WAL or shared-memory
+    file of that name are never written through a link: SQLite opens them by path,
+    so a link or a file with another hard link found in their place is removed first.
     """
 
-    def __init__(self, path: str, source: str) -> None:
-        self.path = path
+    def __init__(self, root: str, source: str, report: Report, *, dry_run: bool = False) -> None:
+        self.root = root
         self.source = source
-        self.files: dict[str, dict] = {}
-        self.partial: dict[str, dict] = {}
-        self.checksums: dict[str, str] = {}
+        self.report = report
+        self.dry_run = dry_run  # read what there is; write nothing, create nothing
+        self.db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
-        self._saved_at = time.monotonic()
+        self._since: float | None = None  # when the open transaction began
 
-    @classmethod
-    def load(cls, path: str, source: str, report: Report) -> Manifest:
-        manifest = cls(path, source)
+    # -- opening -------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Open the database if there is one, after migrating a JSON manifest."""
+        if not os.path.isdir(self.root):
+            return
+        with LocalDir(self.root) as here:
+            for name in MANIFEST_FILES:
+                if not self._usable(here, name):
+                    if self.dry_run:
+                        return  # a dry run removes nothing: read no manifest at all
+                    with contextlib.suppress(FileNotFoundError):
+                        here.remove(name)
+                    self.report.say(f"ftpmirror: removed {name}: a link or a shared file", 1)
+            has_db = _exists(here, MANIFEST)
+            has_json = _exists(here, LEGACY_MANIFEST)
+        if has_db:
+            self._check_meta()
+        if has_json and self.db is None:
+            self._migrate()
+
+    @staticmethod
+    def _usable(here: LocalDir, name: str) -> bool:
+        """Whether `name` is absent or a regular file with no other link."""
         try:
-            with open(path, encoding="ascii") as f:
-                data = json.load(f)
+            st = os.stat(here.at(name), dir_fd=here.fd, follow_symlinks=False)
         except FileNotFoundError:
-            return manifest
-        except (OSError, ValueError) as exc:
-            report.say(f"ftpmirror: ignoring unreadable {MANIFEST}: {one_line(exc)}")
-            return manifest
-        if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT:
-            report.say(f"ftpmirror: ignoring {MANIFEST}: unknown format")
-            return manifest
-        if data.get("source") != source:
-            other = show(str(data.get("source")))
-            report.say(f"ftpmirror: {MANIFEST} is for {other}, not {source}", 2)
-            return manifest
-        manifest.files = _valid_records(data.get("files"))
-        manifest.partial = _valid_records(data.get("partial"))
-        manifest.checksums = _valid_checksums(data.get("checksums"), manifest.files)
-        return manifest
+            return True
+        return stat.S_ISREG(st.st_mode) and st.st_nlink == 1
 
-    def save(self) -> None:
-        """Write the manifest atomically (a temporary file renamed over the old one)."""
+    def _path(self) -> str:
+        return os.path.join(self.root, MANIFEST)
+
+    def _connect(self, *, create: bool) -> None:
+        mode = "ro" if self.dry_run else ("rwc" if create else "rw")
+        uri = "file:" + urllib.parse.quote(os.path.abspath(self._path())) + f"?mode={mode}"
+        db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        try:
+            db.execute("PRAGMA journal_mode=DELETE")
+            if create:  # (a database cut short here has no format: it is made again)
+                db.executescript(MANIFEST_SCHEMA)
+                db.execute("BEGIN")
+                db.executemany(
+                    "INSERT INTO meta VALUES (?, ?)",
+                    [("format", MANIFEST_FORMAT), ("source", self.source)],
+                )
+                db.execute("COMMIT")
+        except BaseException:
+            db.close()
+            raise
+        self.db = db
+
+    def _check_meta(self) -> None:
+        """Open the database; keep it if it is ours and for this source, else start afresh."""
+        try:
+            self._connect(create=False)
+            assert self.db is not None
+            meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+            if meta.get("format") != MANIFEST_FORMAT:
+                raise sqlite3.DatabaseError("unknown format")
+            self.db.execute("SELECT dir, name, facts, checksum FROM files LIMIT 1").fetchall()
+            self.db.execute("SELECT dir, name, facts FROM partial LIMIT 1").fetchall()
+        except sqlite3.DatabaseError as exc:
+            self.report.say(f"ftpmirror: ignoring unreadable {MANIFEST}: {one_line(exc)}")
+            self.close()
+            if not self.dry_run:
+                with LocalDir(self.root) as here:
+                    for name in MANIFEST_FILES[:2]:  # the database and its journal
+                        with contextlib.suppress(FileNotFoundError):
+                            here.remove(name)
+            return
+        if meta.get("source") != self.source:
+            self.report.say(
+                f"ftpmirror: {MANIFEST} is for {show(str(meta.get('source')))}, "
+                f"not {self.source}", 2,
+            )  # fmt: skip
+            if self.dry_run:
+                self.close()
+                return
+            with self._lock:
+                self._begin()
+                self.db.execute("DELETE FROM files")
+                self.db.execute("DELETE FROM partial")
+                self.db.execute("UPDATE meta SET value = ? WHERE key = 'source'", (self.source,))
+                self._commit()
+
+    def _migrate(self) -> None:
+        """Take the records of a JSON manifest of ftpmirror/1, then delete it."""
+        data = _load_legacy(os.path.join(self.root, LEGACY_MANIFEST), self.source, self.report)
+        if self.dry_run:  # into memory: the dry run sees what the real run would
+            self.db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            self.db.executescript(MANIFEST_SCHEMA)
+        else:
+            self._connect(create=True)
+        assert self.db is not None
+        if data is not None:
+            files, partial, checksums = data
+            with self._lock:
+                self._begin()
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
+                    (
+                        (*_key(rel), facts_text(f["size"], f["modify"], f["unique"]),
+                         checksums.get(rel))
+                        for rel, f in files.items()
+                    ),
+                )  # fmt: skip
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO partial VALUES (?, ?, ?)",
+                    (
+                        (*_key(rel), facts_text(f["size"], f["modify"], f["unique"]))
+                        for rel, f in partial.items()
+                    ),
+                )
+                self._commit()
+        if not self.dry_run:
+            with LocalDir(self.root) as here:
+                for name in (LEGACY_MANIFEST, LEGACY_MANIFEST + ".tmp"):
+                    with contextlib.suppress(FileNotFoundError):
+                        here.remove(name)
+            self.report.say(f"ftpmirror: {LEGACY_MANIFEST} migrated to {MANIFEST}", 2)
+
+    # -- reading: one directory at a time --------------------------------------------
+
+    def records(self, rel_dir: str) -> dict[str, tuple[str, str | None]]:
+        """The files recorded in directory `rel_dir`: name -> (facts, checksum)."""
+        if self.db is None:
+            return {}
         with self._lock:
-            data = {
-                "format": MANIFEST_FORMAT,
-                "source": self.source,
-                "files": dict(sorted(self.files.items())),
-                "partial": dict(sorted(self.partial.items())),
-                "checksums": {k: v for k, v in sorted(self.checksums.items()) if k in self.files},
-            }
-            # Compact, in one go: json's C encoder (dumps() without indent) is ten
-            # times faster than the indenting one, which cost 40 ms per 1000 files.
-            text = json.dumps(data, separators=(",", ":"))
-            directory, name = os.path.split(self.path)
-            with LocalDir(directory or os.curdir) as here:
-                with open(here.create(name + ".tmp"), "w", encoding="ascii") as f:
-                    f.write(text + "\n")
-                here.replace(name + ".tmp", name)
-            self._saved_at = time.monotonic()
+            rows = self.db.execute(
+                "SELECT name, facts, checksum FROM files WHERE dir = ?", (_encode(rel_dir),)
+            ).fetchall()
+        return {_decode(name): (facts, checksum) for name, facts, checksum in rows}
 
-    def resumable(self, rel: str, facts: dict | None) -> None:
-        """Record (`facts`) or drop (None) the partial file of `rel` as resumable; save now."""
+    def partials(self, rel_dir: str) -> dict[str, str]:
+        """The partial files recorded in directory `rel_dir`: name -> facts."""
+        if self.db is None:
+            return {}
         with self._lock:
-            if facts is None:
-                self.partial.pop(rel, None)
-            else:
-                self.partial[rel] = facts
-        self.save()
+            rows = self.db.execute(
+                "SELECT name, facts FROM partial WHERE dir = ?", (_encode(rel_dir),)
+            ).fetchall()
+        return {_decode(name): facts for name, facts in rows}
 
-    def finished(self, rel: str, facts: dict, checksum: str | None = None) -> None:
-        """Record a completed download, and save now and then so a crash loses little.
+    def directories(self) -> Iterator[str]:
+        """Every directory with a record, each once (a seek per directory, not a scan)."""
+        if self.db is None:
+            return
+        for table in ("files", "partial"):
+            last: bytes | None = None
+            while True:
+                with self._lock:
+                    if last is None:
+                        row = self.db.execute(f"SELECT min(dir) FROM {table}").fetchone()
+                    else:
+                        row = self.db.execute(
+                            f"SELECT min(dir) FROM {table} WHERE dir > ?", (last,)
+                        ).fetchone()
+                if row is None or row[0] is None:
+                    break
+                last = row[0]
+                yield _decode(last)
+
+    # -- writing -----------------------------------------------------------------------
+
+    def resumable(self, rel: str, facts: str | None) -> None:
+        """Record (`facts`) or drop (None) the partial file of `rel` as resumable; commit now."""
+        if facts is None:
+            self._write(("DELETE FROM partial WHERE dir = ? AND name = ?", _key(rel)))
+        else:
+            self.started(rel, facts)
+        self.commit()
+
+    def finished(self, rel: str, facts: str, checksum: str | None = None) -> None:
+        """Record a file now in place, made from the server's file with `facts`.
 
         `checksum` (``"ALGORITHM:hex"``) is the copy's; without it, any the
         record had is dropped: it was of the copy just replaced.
         """
+        self._write(
+            ("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", (*_key(rel), facts, checksum)),
+            ("DELETE FROM partial WHERE dir = ? AND name = ?", _key(rel)),
+        )
+
+    def started(self, rel: str, facts: str) -> None:
+        """Record that the partial file of `rel` is being written from the server's `facts`."""
+        self._write(("INSERT OR REPLACE INTO partial VALUES (?, ?, ?)", (*_key(rel), facts)))
+
+    def forget(
+        self, rel_dir: str, names: Iterator[str] | list[str], *, partial: bool = False
+    ) -> None:
+        """Drop the records of `names` in directory `rel_dir`."""
+        table = "partial" if partial else "files"
+        directory = _encode(rel_dir)
+        self._write(
+            *((f"DELETE FROM {table} WHERE dir = ? AND name = ?", (directory, _encode(n)))
+              for n in names)
+        )  # fmt: skip
+
+    def forget_directory(self, rel_dir: str) -> None:
+        """Drop every record of directory `rel_dir` (not of those below it)."""
+        directory = (_encode(rel_dir),)
+        self._write(
+            ("DELETE FROM files WHERE dir = ?", directory),
+            ("DELETE FROM partial WHERE dir = ?", directory),
+        )
+
+    def _write(self, *statements: tuple[str, tuple]) -> None:
+        if self.dry_run or not statements:
+            return
         with self._lock:
-            self.files[rel] = facts
-            self.partial.pop(rel, None)
-            if checksum is None:
-                self.checksums.pop(rel, None)
-            else:
-                self.checksums[rel] = checksum
-            due = time.monotonic() - self._saved_at > SAVE_INTERVAL
-        if due:
-            self.save()
+            if self.db is None:
+                self._connect(create=True)
+            self._begin()
+            assert self.db is not None
+            for sql, params in statements:
+                self.db.execute(sql, params)
+            if time.monotonic() - self._since > COMMIT_INTERVAL:  # type: ignore[operator]
+                self._commit()
+
+    def _begin(self) -> None:
+        if self._since is None:
+            assert self.db is not None
+            self.db.execute("BEGIN IMMEDIATE")
+            self._since = time.monotonic()
+
+    def _commit(self) -> None:
+        if self._since is not None:
+            assert self.db is not None
+            self.db.execute("COMMIT")
+            self._since = None
+
+    def commit(self) -> None:
+        """Make every write so far durable."""
+        with self._lock:
+            self._commit()
+
+    def close(self) -> None:
+        with self._lock:
+            db, self.db = self.db, None
+            if db is not None:
+                if self._since is not None:
+                    db.execute("COMMIT")
+                    self._since = None
+                db.close()
+
+
+MANIFEST_SCHEMA = """
+BEGIN;
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+CREATE TABLE files (
+    dir BLOB, name BLOB, facts TEXT NOT NULL, checksum TEXT, PRIMARY KEY (dir, name)
+) WITHOUT ROWID;
+CREATE TABLE partial (
+    dir BLOB, name BLOB, facts TEXT NOT NULL, PRIMARY KEY (dir, name)
+) WITHOUT ROWID;
+COMMIT;
+"""
+
+
+def _encode(text: str) -> bytes:
+    # Names come from the server decoded with 'surrogateescape': keep their bytes.
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")
+
+
+def _key(rel: str) -> tuple[bytes, bytes]:
+    directory, _, name = rel.rpartition("/")
+    return _encode(directory), _encode(name)
+
+
+def _exists(here: LocalDir, name: str) -> bool:
+    try:
+        os.stat(here.at(name), dir_fd=here.fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def facts_text(size: int | None, modify: str | None, unique: str | None) -> str:
+    """A file's server facts as the manifest records them, compared as text."""
+    return json.dumps([size, modify, unique], separators=(",", ":"))
+
+
+def _load_legacy(
+    path: str, source: str, report: Report
+) -> tuple[dict[str, dict], dict[str, dict], dict[str, str]] | None:
+    """The (files, partial, checksums) of a JSON manifest of ftpmirror/1, or None."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW)
+        with open(fd, encoding="ascii") as f:
+            data = json.load(f)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        report.say(f"ftpmirror: ignoring unreadable {LEGACY_MANIFEST}: {one_line(exc)}")
+        return None
+    if not isinstance(data, dict) or data.get("format") != LEGACY_FORMAT:
+        report.say(f"ftpmirror: ignoring {LEGACY_MANIFEST}: unknown format")
+        return None
+    if data.get("source") != source:
+        other = show(str(data.get("source")))
+        report.say(f"ftpmirror: {LEGACY_MANIFEST} is for {other}, not {source}", 2)
+        return None
+    files = _valid_records(data.get("files"))
+    return (
+        files,
+        _valid_records(data.get("partial")),
+        _valid_checksums(data.get("checksums"), files),
+    )
 
 
 DIGEST_LENGTHS = {"SHA-512": 128, "SHA-256": 64, "SHA-1": 40, "MD5": 32, "CRC32": 8}
@@ -940,22 +1253,25 @@ class Transfer:
     unique: str | None = None
     resume: bool = False  # a partial file of this very version is there, and --continue
     check: bool = False  # --checksum: a copy of the right size is there; fetch it if it differs
+    known: tuple[str, str | None] | None = None  # the manifest's (facts, checksum) of the copy
 
-    @property
-    def facts(self) -> dict:
+    @functools.cached_property
+    def facts(self) -> str:
         return facts_of(self.size, self.modify, self.unique)
 
 
 @dataclasses.dataclass
 class Plan:
-    """What a run will change, in the order it changes it."""
+    """What an upload (--reverse) will change, in the order it changes it.
+
+    Downloads are not planned ahead: they stream (see `Mirror.mirror_download`).
+    """
 
     removals: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (rel, kind)
     stale_parts: list[str] = dataclasses.field(default_factory=list)
     make_root: bool = False
     mkdirs: list[str] = dataclasses.field(default_factory=list)
     transfers: list[Transfer] = dataclasses.field(default_factory=list)
-    kept: dict[str, dict] = dataclasses.field(default_factory=dict)  # manifest records to keep
 
 
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -1099,8 +1415,43 @@ def local_kind(path: str) -> str | None:
     return "file" if stat.S_ISREG(mode) else "other"
 
 
+def _kind_of(entry: os.DirEntry | None) -> str | None:
+    """`local_kind` of an entry of os.scandir(): its type needs no more system calls."""
+    if entry is None:
+        return None
+    if entry.is_symlink():
+        return "link"
+    if entry.is_dir(follow_symlinks=False):
+        return "dir"
+    return "file" if entry.is_file(follow_symlinks=False) else "other"
+
+
+def why_fetch(
+    entry: ftplib2.Entry, local: os.stat_result | None, record: str | None, facts: str
+) -> str | None:
+    """Why the local copy of `entry` must be fetched again, or None if it is current.
+
+    `record` is the manifest's facts for the copy, `facts` the server's now.
+    """
+    if local is None:
+        return "new"
+    if entry.size is not None and local.st_size != entry.size:
+        return "size differs"
+    if record is not None:
+        return None if record == facts else "changed on the server"
+    # No record (first run over an existing copy, or a lost manifest): trust a copy
+    # whose size and time are those this tool gives a file it fetched.
+    if (
+        entry.size is not None
+        and entry.modify is not None
+        and int(local.st_mtime) == int(entry.modify.timestamp())
+    ):
+        return None
+    return "not known to be current"
+
+
 class Mirror:
-    """One run: connect, plan, then carry the plan out (or print it, with --dry-run)."""
+    """One run: connect, then walk and fetch as one stream, or (--reverse) plan and carry out."""
 
     def __init__(self, site: Site, args: argparse.Namespace, report: Report) -> None:
         self.site = site
@@ -1109,7 +1460,9 @@ class Mirror:
         self.root = site.localdir
         self.excludes = list(args.exclude) + (["*.o"] if args.bare_names else [])
         self.plan = Plan()
-        self.manifest = Manifest(os.path.join(self.root, MANIFEST), site.source)
+        self.manifest = Manifest(self.root, site.source, report, dry_run=args.dry_run)
+        self.workers: Workers | None = None  # the connections downloads stream to
+        self.remote_base: str | None = None  # the remote top as an absolute path, if known
         self.walker: ftplib2.TreeWalker | None = None  # lists the remote tree, once connected
         self._features: dict[str, str] = {}
         self.checksums = False  # --checksum, and the server has checksum commands
@@ -1193,17 +1546,14 @@ class Mirror:
                         "ftpmirror: --checksum: the server offers no checksum command; "
                         "deciding by sizes and dates"
                     )
-            if self.args.reverse:
-                self.plan_upload(ftp)
-            else:
-                self.manifest = Manifest.load(self.manifest.path, self.site.source, self.report)
-                self.plan_download(ftp)
+            if not self.args.reverse:
+                self.mirror_download(ftp)
+                return
+            self.plan_upload(ftp)
             if self.args.dry_run:
                 self.show_plan()
-            elif self.args.reverse:
-                self.carry_out_upload(ftp)
             else:
-                self.carry_out_download(ftp)
+                self.carry_out_upload(ftp)
 
     def walk_remote(self, ftp: ftplib2.FTP) -> ftplib2.TreeWalker:
         """A walker for the remote tree: it never follows a link out of it, nor round a loop."""
@@ -1229,7 +1579,8 @@ class Mirror:
             return self.walker.scandir(rel)
         except ftplib2.WalkLimitError as exc:
             raise MirrorFailed(
-                f"{one_line(exc)}; nothing was changed (see --max-dirs and --max-entries)"
+                f"{one_line(exc)}; the walk stopped, so nothing was deleted (see --max-dirs "
+                "and --max-entries)"
             ) from None
 
     def _bare_listing(self, ftp: ftplib2.FTP, rel: str) -> list[ftplib2.Entry]:
@@ -1284,15 +1635,67 @@ class Mirror:
     def confirm(self, question: str) -> bool:
         return not self.args.interactive or self.args.dry_run or ask(question)
 
-    # -- downloading: the plan -----------------------------------------------------
+    # -- downloading: walking, deciding and fetching as one stream -----------------
+    #
+    # Each remote directory is listed before anything is decided for it, then
+    # compared with the local directory and the manifest's records of it, and the
+    # transfers it needs go to the connections at once (`Workers`): memory holds the
+    # listings of the directories being walked and a bounded queue of transfers, not
+    # the tree.  What streaming cannot prove until the walk has ended is left until
+    # then: deletions (-r), the replacement of a local file or directory in the
+    # way, and directories that receive no file.  A walk stopped early (a bound, an
+    # interrupt, an error) therefore deletes nothing; the files fetched before it
+    # stopped are complete and recorded.
 
-    def plan_download(self, ftp: ftplib2.FTP) -> None:
-        """Walk the server's tree and decide what to fetch, create and delete here."""
-        self.plan.make_root = not os.path.isdir(self.root)
-        with self.walk_remote(ftp):
-            entries = self._list_remote("")
-            if entries is not None:
-                self._plan_remote_dir(rel="", entries=entries, local_is_dir=not self.plan.make_root)
+    def mirror_download(self, ftp: ftplib2.FTP) -> None:
+        """Walk the server's tree and fetch, create and delete here as it goes."""
+        self.manifest.open()
+        self._pending_dirs: list[str] = []  # not created yet: no file has needed them
+        self._empty_dirs: list[str] = []  # walked, nothing in them: made once the walk ends
+        self._failed_dirs: set[str] = set()
+        self._removals: list[tuple[str, str]] = []  # (rel, kind): once the walk ends
+        self._deferred: list[tuple[str, Transfer | None]] = []  # behind a removal: mkdir or get
+        self._visited: set[str] = set()
+        self._kept_below: set[str] = set()  # directories whose records stay: not listed
+        make_root = not os.path.isdir(self.root)
+        workers = None if self.args.dry_run else Workers(self, ftp, "get", self._download)
+        self.workers = workers
+        try:
+            with self.report.progress():
+                with self.walk_remote(ftp):
+                    entries = self._list_remote("")
+                    if entries is not None:
+                        self.remote_base = self._absolute_top()
+                        if workers is not None and self.remote_base is None:
+                            workers.before_own = self.walker.restore  # type: ignore[union-attr]
+                        if make_root:
+                            self._pending_dirs.append("")
+                        self._walk_dir("", entries, local_is_dir=not make_root, deferred=False)
+                        if make_root and self._pending_dirs == [""]:
+                            self._pending_dirs.clear()
+                            self._empty_dirs.append("")
+                # The walk is complete, within its bounds: now what needed that proof.
+                self._after_walk()
+                if workers is not None:
+                    workers.finish()
+            if entries is not None and not self.args.dry_run:
+                self._forget_unvisited()
+        finally:
+            if workers is not None:
+                workers.abort()
+            self.manifest.close()
+
+    def _absolute_top(self) -> str | None:
+        """The top as an absolute path, for transfers on any connection while the walk goes on."""
+        root = self.walker.root if self.walker is not None else None
+        return root if root is not None and root.startswith("/") else None
+
+    def transfer_path(self, rel: str) -> str:
+        """The remote path of `rel` to transfer: absolute when the top's PWD is."""
+        base = self.remote_base
+        if base is None:
+            return self.remote(rel)
+        return posixpath.join(base, rel) if rel else base
 
     def _list_remote(self, rel: str) -> list[ftplib2.Entry] | None:
         """The listing of remote directory `rel`, or None (reported) if it has none to trust.
@@ -1312,55 +1715,108 @@ class Mirror:
                 if not rel:
                     raise MirrorFailed(where) from None
                 self.report.error(where)
-        self._keep_records_below(rel)
+        self._kept_below.add(rel)
         return None
 
-    def _plan_remote_dir(self, rel: str, entries: list[ftplib2.Entry], local_is_dir: bool) -> None:
+    def _walk_dir(
+        self, rel: str, entries: list[ftplib2.Entry], local_is_dir: bool, deferred: bool
+    ) -> None:
+        """Decide for every entry of the listed directory `rel`, and walk its subdirectories."""
+        self._visited.add(rel)
+        local: dict[str, os.DirEntry] = {}
+        if local_is_dir:
+            try:
+                with os.scandir(self.local(rel)) as it:
+                    local = {e.name: e for e in it}
+            except OSError as exc:
+                self.report.error(f"cannot list {show(self.local(rel))}: {one_line(exc)}")
+                local_is_dir = False
+        records = self.manifest.records(rel)
+        partials = self.manifest.partials(rel) if local_is_dir else {}
+        keep: set[str] = set()  # names whose records stay
+        fetching: set[str] = set()
+        remote_names = {entry.name for entry in entries}
         for entry in self.screen(rel, entries):
             child = join(rel, entry.name)
             if entry.type == "dir":
-                self._plan_dir(child)
-            else:
-                self._plan_file(child, entry)
+                self._walk_subdir(child, local.get(entry.name), deferred)
+                continue
+            decided = self._decide_file(child, entry, local.get(entry.name), records, partials)
+            if decided is None:
+                continue  # refused: its record goes
+            keep.add(entry.name)
+            if isinstance(decided, Transfer):
+                fetching.add(entry.name)
+                replacing = _kind_of(local.get(entry.name)) not in (None, "file")
+                self._submit(decided, deferred or replacing)
         if local_is_dir:
-            self._plan_local_leftovers(rel, {entry.name for entry in entries})
+            self._local_leftovers(rel, local, remote_names, fetching)
+        if not self.args.dry_run:
+            stale = [name for name in records if name not in keep]
+            if stale:
+                self.manifest.forget(rel, stale)
+            stale = [name for name in partials if name not in fetching]
+            if stale:
+                self.manifest.forget(rel, stale, partial=True)
+        if self._pending_dirs and self._pending_dirs[-1] == rel:
+            self._pending_dirs.pop()  # nothing needed it: it is made once the walk ends
+            self._empty_dirs.append(rel)
 
-    def _keep_records_below(self, rel: str) -> None:
-        prefix = rel + "/"
-        for path, facts in self.manifest.files.items():
-            if path.startswith(prefix):
-                self.plan.kept[path] = facts
-
-    def _plan_dir(self, rel: str) -> None:
-        kind = local_kind(self.local(rel))
+    def _walk_subdir(self, rel: str, local: os.DirEntry | None, deferred: bool) -> None:
+        kind = _kind_of(local)
         if kind not in (None, "dir") and not self.args.delete:
             self.report.error(f"{show(rel)}: a local {kind} is in the way (-r replaces it)")
             return
-        # Listed before anything is planned for it: a link found on the way in changes nothing.
+        # Listed before anything is decided for it: a link found on the way in changes nothing.
         entries = self._list_remote(rel)
         if entries is None:
             return
         if kind == "dir":
-            self._plan_remote_dir(rel, entries, local_is_dir=True)
+            self._walk_dir(rel, entries, local_is_dir=True, deferred=deferred)
             return
         if not self.confirm(f"Mirror new directory {show(rel)}?"):
             self.report.skip(rel, "declined", level=1)
             return
-        if kind is not None:
-            self.plan.removals.append((rel, kind))
-        self.plan.mkdirs.append(rel)
-        self._plan_remote_dir(rel, entries, local_is_dir=False)
+        if kind is not None:  # in the way: replaced only once the walk has ended
+            self._removals.append((rel, kind))
+            self._deferred.append((rel, None))
+            self._walk_dir(rel, entries, local_is_dir=False, deferred=True)
+        elif deferred:
+            self._deferred.append((rel, None))
+            self._walk_dir(rel, entries, local_is_dir=False, deferred=True)
+        else:
+            self._pending_dirs.append(rel)
+            self._walk_dir(rel, entries, local_is_dir=False, deferred=False)
 
-    def _plan_file(self, rel: str, entry: ftplib2.Entry) -> None:
-        path = self.local(rel)
-        kind = local_kind(path)
+    def _decide_file(
+        self,
+        rel: str,
+        entry: ftplib2.Entry,
+        local_entry: os.DirEntry | None,
+        records: dict[str, tuple[str, str | None]],
+        partials: dict[str, str],
+    ) -> Transfer | bool | None:
+        """The transfer `entry` needs; else True if it is current or skipped, None if refused.
+
+        Each outcome but a transfer is reported here.
+        """
+        kind = _kind_of(local_entry)
         if kind not in (None, "file") and not self.args.delete:
             self.report.error(f"{show(rel)}: a local {kind} is in the way (-r replaces it)")
-            return
-        local = os.lstat(path) if kind == "file" else None
-        record = self.manifest.files.get(rel)
+            return None
+        local = None
+        if kind == "file":
+            assert local_entry is not None
+            try:  # os.scandir() gave the type; the size and time cost a stat, here only
+                local = local_entry.stat(follow_symlinks=False)
+            except FileNotFoundError:  # gone since the directory was listed
+                kind = None
+            except OSError as exc:
+                self.report.error(f"cannot stat {show(rel)}: {one_line(exc)}")
+                return None
+        record = records.get(entry.name)
         facts = facts_of(entry.size, entry.modify, entry.unique)
-        why = self._why_fetch(entry, local, record, facts)
+        why = why_fetch(entry, local, record[0] if record else None, facts)
         check = (
             self.checksums
             and local is not None
@@ -1369,11 +1825,10 @@ class Mirror:
         if check:  # the server's checksum will tell, not the dates
             why = "if its checksum differs"
         elif why is None:
-            self.plan.kept[rel] = record or facts
+            if record is None and not self.args.dry_run:
+                self.manifest.finished(rel, facts)  # trusted by its size and time: recorded
             self.report.unchanged(rel)
-            return
-        if record is not None:
-            self.plan.kept[rel] = record  # until the new version is in place
+            return True
         if (
             self.args.only_newer
             and local is not None
@@ -1381,107 +1836,120 @@ class Mirror:
             and local.st_mtime >= entry.modify.timestamp()
         ):
             self.report.skip(rel, "the local copy is newer", level=1)
-            return
+            return True
         if not self.confirm(f"Get {show(rel)} ({why})?"):
             self.report.skip(rel, "declined", level=1)
-            return
-        if kind not in (None, "file"):
-            self.plan.removals.append((rel, kind))
-        partial = os.path.join(os.path.dirname(path), part_name(entry.name))
+            return True
+        if kind not in (None, "file"):  # in the way: replaced only once the walk has ended
+            self._removals.append((rel, kind))
         resume = (
             self.args.resume
-            and local_kind(partial) == "file"
-            and self.manifest.partial.get(rel) == facts
+            and partials.get(entry.name) == facts
+            and local_kind(os.path.join(self.local(posixpath.dirname(rel)), part_name(entry.name)))
+            == "file"
         )
-        self.plan.transfers.append(
-            Transfer(rel, entry.size, entry.modify, entry.unique, resume=resume, check=check)
+        return Transfer(
+            rel, entry.size, entry.modify, entry.unique, resume=resume, check=check, known=record
         )
 
-    @staticmethod
-    def _why_fetch(
-        entry: ftplib2.Entry, local: os.stat_result | None, record: dict | None, facts: dict
-    ) -> str | None:
-        """Why the local copy of `entry` must be fetched again, or None if it is current."""
-        if local is None:
-            return "new"
-        if entry.size is not None and local.st_size != entry.size:
-            return "size differs"
-        if record is not None:
-            return None if record == facts else "changed on the server"
-        # No record (first run over an existing copy, or a lost manifest): trust a copy
-        # whose size and time are those this tool gives a file it fetched.
-        if (
-            entry.size is not None
-            and entry.modify is not None
-            and int(local.st_mtime) == int(entry.modify.timestamp())
-        ):
-            return None
-        return "not known to be current"
-
-    def _plan_local_leftovers(self, rel: str, remote_names: set[str]) -> None:
-        """Plan deleting (with -r) local entries the server no longer has, and stale parts."""
-        directory = self.local(rel)
-        try:
-            with os.scandir(directory) as it:
-                names = sorted(entry.name for entry in it)
-        except OSError as exc:
-            self.report.error(f"cannot list {show(directory)}: {one_line(exc)}")
+    def _submit(self, t: Transfer, deferred: bool) -> None:
+        """Hand `t` to the connections, after creating the directories it goes into."""
+        if self.args.dry_run:
+            self._show_transfer(t)
             return
-        planned = {t.rel for t in self.plan.transfers}
-        for name in names:
+        if deferred:
+            self._deferred.append((t.rel, t))
+            return
+        for rel in self._pending_dirs:  # the directories walked into, outermost first
+            self._make_dir(rel)
+        self._pending_dirs.clear()
+        if _below_any(t.rel, self._failed_dirs):
+            return  # already reported
+        if t.size is None or t.size >= RESUME_WORTH:  # smaller ones are fetched again whole
+            self.manifest.started(t.rel, t.facts)
+        assert self.workers is not None
+        self.workers.submit(t)
+
+    def _make_dir(self, rel: str) -> None:
+        if self.args.dry_run:
+            if rel:  # the top is not named: it is the destination given
+                self.report.say(f"would create {show(rel)}/")
+            return
+        if not rel:
+            try:
+                os.makedirs(self.root, exist_ok=True)
+            except OSError as exc:
+                raise MirrorFailed(f"cannot create {show(self.root)}: {one_line(exc)}") from None
+            return
+        if _below_any(rel, self._failed_dirs):  # already reported
+            self._failed_dirs.add(rel)
+            return
+        directory, name = posixpath.split(rel)
+        try:
+            with LocalDir(self.root, directory) as here:
+                here.mkdir(name)
+        except OSError as exc:
+            self.report.error(f"cannot create {show(rel)}: {one_line(exc)}")
+            self._failed_dirs.add(rel)
+
+    def _local_leftovers(
+        self, rel: str, local: dict[str, os.DirEntry], names: set[str], fetching: set[str]
+    ) -> None:
+        """Delete stale partial files now; note, for -r, local entries the server no longer has."""
+        for name in sorted(local):
             child = join(rel, name)
             if is_ours(name, not rel):
-                final = join(rel, name[1 : -len(PART_SUFFIX)]) if name.endswith(PART_SUFFIX) else ""
-                if final and final not in planned:
-                    self.plan.stale_parts.append(child)
+                final = name[1 : -len(PART_SUFFIX)] if name.endswith(PART_SUFFIX) else ""
+                if final and final not in fetching and not self.args.dry_run:
+                    self._remove_part(child)
                 continue
-            if name in remote_names or not self.args.delete:
+            if name in names or not self.args.delete:
                 continue
-            kind = local_kind(os.path.join(directory, name))
+            kind = _kind_of(local[name])
             if self.excluded(child, name, kind != "dir"):
                 continue
             if self.confirm(f"Delete local {kind} {show(child)}?"):
-                self.plan.removals.append((child, kind or "file"))
+                self._removals.append((child, kind or "file"))
             else:
                 self.report.skip(child, "declined", level=1)
 
-    # -- downloading: carrying the plan out --------------------------------------
-
-    def carry_out_download(self, ftp: ftplib2.FTP) -> None:
-        plan = self.plan
-        if plan.make_root:
-            os.makedirs(self.root, exist_ok=True)
-        for rel, kind in plan.removals:
-            self._remove_local(rel, kind)
-        for rel in plan.stale_parts:
-            directory, name = posixpath.split(rel)
-            try:
-                with LocalDir(self.root, directory) as here:
-                    here.remove(name)
-            except FileNotFoundError:
-                pass
-            except OSError as exc:
-                self.report.error(f"cannot delete {show(rel)}: {one_line(exc)}")
-        failed_dirs: set[str] = set()
-        for rel in plan.mkdirs:
-            if _below_any(rel, failed_dirs):  # already reported
-                failed_dirs.add(rel)
-                continue
-            directory, name = posixpath.split(rel)
-            try:
-                with LocalDir(self.root, directory) as here:
-                    here.mkdir(name)
-            except OSError as exc:
-                self.report.error(f"cannot create {show(rel)}: {one_line(exc)}")
-                failed_dirs.add(rel)
-        transfers = [t for t in plan.transfers if not _below_any(t.rel, failed_dirs)]
-        self.manifest.files = dict(plan.kept)
-        self.manifest.partial = {t.rel: t.facts for t in transfers}
-        self.manifest.save()
+    def _remove_part(self, rel: str) -> None:
+        directory, name = posixpath.split(rel)
         try:
-            self.run_transfers(ftp, transfers, "get", self._download)
-        finally:
-            self.manifest.save()
+            with LocalDir(self.root, directory) as here:
+                here.remove(name)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            self.report.error(f"cannot delete {show(rel)}: {one_line(exc)}")
+
+    def _after_walk(self) -> None:
+        """Once the whole tree was listed within bounds: delete, replace, make empty directories."""
+        for rel, kind in self._removals:
+            if self.args.dry_run:
+                self.report.deleted(rel)
+            else:
+                self._remove_local(rel, kind)
+        self._removals = []
+        for rel in sorted(self._empty_dirs):  # a parent before its children
+            self._make_dir(rel)
+        for rel, t in self._deferred:
+            if t is None:
+                self._make_dir(rel)
+            else:
+                self._submit(t, deferred=False)
+        self._deferred = []
+
+    def _forget_unvisited(self) -> None:
+        """Drop the records of directories the walk did not reach (gone, excluded, refused)."""
+        gone = [
+            d for d in self.manifest.directories()
+            if d not in self._visited and not any(
+                d == k or d.startswith(k + "/") or not k for k in self._kept_below
+            )
+        ]  # fmt: skip
+        for rel in gone:
+            self.manifest.forget_directory(rel)
 
     def _remove_local(self, rel: str, kind: str) -> None:
         directory, name = posixpath.split(rel)
@@ -1494,8 +1962,18 @@ class Mirror:
         except OSError as exc:
             self.report.error(f"cannot delete {show(rel)}: {one_line(exc)}")
             return
-        self.manifest.files.pop(rel, None)
+        if kind != "dir":
+            self.manifest.forget(directory, [name])
         self.report.deleted(rel)
+
+    def _show_transfer(self, t: Transfer) -> None:
+        for rel in self._pending_dirs:
+            self._make_dir(rel)
+        self._pending_dirs.clear()
+        if t.check:
+            self.report.say(f"would check {show(t.rel)} by checksum (and get it if it differs)")
+        else:
+            self.report.transferred("would get", t.rel, t.size or 0)
 
     def _download(self, ftp: ftplib2.FTP, t: Transfer, callback: Callable[[int], None]) -> bool:
         """Fetch `t` into its partial file; rename it into place once it is whole.
@@ -1509,7 +1987,7 @@ class Mirror:
         expected = self._checksum_first(ftp, t) if self.checksums else None
         if expected is not None and t.check:
             with LocalDir(self.root, directory) as here:
-                held = self.manifest.checksums.get(t.rel)
+                held = t.known[1] if t.known is not None else None
                 if held is None or held.partition(":")[0] != expected[0]:
                     hashing = HashingFile(None, expected[0])
                     fd = here.read(name)
@@ -1519,10 +1997,11 @@ class Mirror:
                         os.close(fd)
                     held = f"{expected[0]}:{hashing.hexdigest()}"
             if held == ":".join(expected):
-                self.manifest.finished(t.rel, t.facts, held)
+                if t.known != (t.facts, held):  # a run that changes nothing writes nothing
+                    self.manifest.finished(t.rel, t.facts, held)
                 self.report.unchanged(t.rel)
                 return False
-        elif t.check and self.manifest.files.get(t.rel) == t.facts:
+        elif t.check and t.known is not None and t.known[0] == t.facts:
             self.report.unchanged(t.rel)  # no checksum for this file: the dates decide
             return False
         segments = 1
@@ -1557,11 +2036,12 @@ class Mirror:
                                 local.hash_fd(kept)
                             finally:
                                 os.close(kept)
+                    if t.size is None or t.size >= RESUME_WORTH:  # --continue must know it
+                        self.manifest.commit()
                     # The listing's size spares a SIZE round trip; download() checks against it.
                     ftp.download(
-                        self.remote(t.rel), local, resume=resume, callback=callback, size=t.size,
-                        retries=self.args.retries,
-                        segments=segments,
+                        self.transfer_path(t.rel), local, resume=resume, callback=callback,
+                        size=t.size, retries=self.args.retries, segments=segments,
                     )  # fmt: skip
                     if expected is not None and segments > 1:
                         # Written out of order: hashed once whole, from the page cache.
@@ -1601,8 +2081,8 @@ class Mirror:
         SHA-256 first (fast to check, and strong), else the strongest the server has;
         the algorithm of the copy's recorded checksum, if it has one, before either.
         """
-        remote = self.remote(t.rel)
-        held = self.manifest.checksums.get(t.rel, "").partition(":")[0]
+        remote = self.transfer_path(t.rel)
+        held = (t.known[1] or "" if t.known is not None else "").partition(":")[0]
         for algorithm in dict.fromkeys([held, self.algorithm, None]):
             if algorithm == "":
                 continue
@@ -1853,73 +2333,14 @@ class Mirror:
         broke is opened again.  An interrupt (KeyboardInterrupt in this thread)
         stops every connection at its next block and propagates.
         """
-        todo: queue.SimpleQueue[Transfer] = queue.SimpleQueue()
-        for t in transfers:
-            todo.put(t)
-        stop = threading.Event()
-        connection_failures: list[str] = []
-
-        def work(connection: Connection) -> None:
-            while not stop.is_set():
-                try:
-                    t = todo.get_nowait()
-                except queue.Empty:
-                    return
-                try:
-                    ftp = connection.get()
-                except TRANSFER_ERRORS as exc:
-                    todo.put(t)  # for another connection
-                    connection_failures.append(one_line(exc))
-                    self.report.say(f"ftpmirror: a connection failed: {one_line(exc)}", 2)
-                    return
-                moved = 0
-
-                def callback(n: int) -> None:
-                    nonlocal moved
-                    if stop.is_set():
-                        raise Stopped
-                    moved += n
-                    self.report.advance(n)
-
-                try:
-                    moved_any = transfer_one(ftp, t, callback)
-                except Stopped:
-                    return
-                except (*TRANSFER_ERRORS, OSError) as exc:
-                    self.report.error(f"{verb} {show(t.rel)}: {one_line(exc)}")
-                    connection.check()
-                else:
-                    if moved_any is not False:  # False: found current (--checksum)
-                        self.report.transferred(verb, t.rel, moved)
-
-        def work_on_own_connection() -> None:
-            with Connection(self.connect) as connection:
-                work(connection)
-
-        with self.report.progress(sum(t.size or 0 for t in transfers)):
-            helpers = [
-                threading.Thread(target=work_on_own_connection, name=f"ftpmirror-{n}")
-                for n in range(1, min(self.args.parallel, len(transfers)))
-            ]
-            for thread in helpers:
-                thread.start()
-            try:
-                with Connection(self.connect, ftp) as connection:
-                    work(connection)
-                    for thread in helpers:
-                        thread.join()
-                    work(connection)  # what a helper that could not connect put back
-            finally:
-                stop.set()
-                for thread in helpers:
-                    thread.join()
-        while True:  # left over only when no connection could be made
-            try:
-                t = todo.get_nowait()
-            except queue.Empty:
-                break
-            why = connection_failures[-1] if connection_failures else "no connection"
-            self.report.error(f"{verb} {show(t.rel)}: not transferred: {why}")
+        workers = Workers(self, ftp, verb, transfer_one)
+        try:
+            with self.report.progress():
+                for t in transfers:
+                    workers.submit(t)
+                workers.finish()
+        finally:
+            workers.abort()
 
     # -- --dry-run -------------------------------------------------------------------
 
@@ -1936,6 +2357,127 @@ class Mirror:
                 )
             else:
                 self.report.transferred(f"would {arrow}", t.rel, t.size or 0)
+
+
+class Workers:
+    """Transfers carried out as they are submitted, on up to --parallel connections.
+
+    The caller's thread keeps the first connection (it lists the tree on it);
+    each helper thread opens one of its own, once, for the whole run.  Helpers
+    start as transfers arrive, one per transfer up to --parallel - 1, so a run
+    with nothing to transfer opens no more connections.  At most `QUEUE_LIMIT`
+    transfers wait: beyond that, the caller's thread carries them out itself
+    before it submits more.  A failed transfer is reported and the others go on;
+    a connection that broke is opened again.  `abort` stops every connection at
+    its next block.
+    """
+
+    def __init__(
+        self,
+        mirror: Mirror,
+        ftp: ftplib2.FTP,
+        verb: str,
+        transfer_one: Callable[[ftplib2.FTP, Transfer, Callable[[int], None]], bool | None],
+    ) -> None:
+        self.mirror = mirror
+        self.report = mirror.report
+        self.verb = verb
+        self.transfer_one = transfer_one
+        self.before_own: Callable[[], None] | None = None  # before the caller's connection works
+        self._todo: queue.SimpleQueue[Transfer | None] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._helpers: list[threading.Thread] = []
+        self._failures: list[str] = []
+        self._own = Connection(mirror.connect, ftp)
+
+    def submit(self, t: Transfer) -> None:
+        if len(self._helpers) < self.mirror.args.parallel - 1:
+            thread = threading.Thread(
+                target=self._helper, name=f"ftpmirror-{len(self._helpers) + 1}", daemon=True
+            )
+            self._helpers.append(thread)
+            thread.start()
+        self.report.planned(t.size or 0)
+        self._todo.put(t)
+        while self._todo.qsize() > QUEUE_LIMIT:
+            self._work(self._own, wait=False, limit=1)
+
+    def finish(self) -> None:
+        """Carry out what is left, on every connection, and wait for it."""
+        self._work(self._own, wait=False)
+        for _ in self._helpers:
+            self._todo.put(None)  # one stop sign for each helper, once the queue is empty
+        for thread in self._helpers:
+            thread.join()
+        self._work(self._own, wait=False)  # what a helper that could not connect put back
+        while True:  # left over only when no connection could be made
+            try:
+                t = self._todo.get_nowait()
+            except queue.Empty:
+                break
+            if t is not None:
+                why = self._failures[-1] if self._failures else "no connection"
+                self.report.error(f"{self.verb} {show(t.rel)}: not transferred: {why}")
+
+    def abort(self) -> None:
+        """Stop every connection at its next block, wait for the helpers, close the connections."""
+        self._stop.set()
+        for _ in self._helpers:
+            self._todo.put(None)
+        for thread in self._helpers:
+            thread.join()
+        self._own.close()
+
+    def _helper(self) -> None:
+        with Connection(self.mirror.connect) as connection:
+            self._work(connection, wait=True)
+
+    def _work(self, connection: Connection, *, wait: bool, limit: int | None = None) -> None:
+        """Take transfers until a stop sign (`wait`) or an empty queue, or `limit` of them."""
+        done = 0
+        while not self._stop.is_set() and (limit is None or done < limit):
+            try:
+                t = self._todo.get() if wait else self._todo.get_nowait()
+            except queue.Empty:
+                return
+            if t is None:
+                if wait:
+                    return
+                continue
+            done += 1
+            try:
+                ftp = connection.get()
+            except TRANSFER_ERRORS as exc:
+                self._todo.put(t)  # for another connection
+                self._failures.append(one_line(exc))
+                self.report.say(f"ftpmirror: a connection failed: {one_line(exc)}", 2)
+                return
+            if connection is self._own and self.before_own is not None:
+                self.before_own()
+            self._transfer(connection, ftp, t)
+
+    def _transfer(self, connection: Connection, ftp: ftplib2.FTP, t: Transfer) -> None:
+        moved = 0
+        stop = self._stop
+        advance = self.report.advance
+
+        def callback(n: int) -> None:
+            nonlocal moved
+            if stop.is_set():
+                raise Stopped
+            moved += n
+            advance(n)
+
+        try:
+            moved_any = self.transfer_one(ftp, t, callback)
+        except Stopped:
+            return
+        except (*TRANSFER_ERRORS, OSError) as exc:
+            self.report.error(f"{self.verb} {show(t.rel)}: {one_line(exc)}")
+            connection.check()
+        else:
+            if moved_any is not False:  # False: found current (--checksum)
+                self.report.transferred(self.verb, t.rel, moved)
 
 
 class Stopped(Exception):

@@ -1,0 +1,374 @@
+"""ftpmirror at archive scale: a streaming walk, an SQLite manifest, runs that can be killed.
+
+Proves, against a live pyftpdlib server, with ftpmirror run as a process of its own:
+
+* killed with SIGKILL at random moments (10 times), ftpmirror never leaves a manifest that
+  makes the next run skip a file it lacks or delete one it should keep: each following run
+  converges to a byte-identical copy (issue 22);
+* a run that changes nothing writes nothing: no file or directory of the copy, the manifest
+  included, changes its inode, size or modification time;
+* memory grows with the largest directory, not with the tree: the peak RSS of a run over
+  20,000 files is within a few MB of that over 2,000 (the old JSON manifest and plan held
+  about 1 KB per file);
+* a walk stopped by --max-dirs deletes nothing and creates no directory for nothing, while
+  the files it fetched before it stopped are whole;
+* the manifest's database, and its journal, are never written through links planted in
+  their place, even over an existing mirror;
+* a JSON manifest of ftpmirror/1 is migrated on first use: its records still decide.
+
+The figures themselves (CPU per file, RSS at 1,000,000 files, lftp beside it) come from
+Tools/bench/archive.py, not from here.  Run only these tests with::
+
+    python -m pytest -q -p no:cacheprovider tests/test_archive.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+import ftplib2
+from tests.servers import (
+    MIRROR_LEGACY_MANIFEST,
+    MIRROR_MANIFEST,
+    MIRROR_PASSWORD,
+    MIRROR_USER,
+    MirrorServer,
+    mirror_command,
+    mirror_env,
+    mirror_login,
+    mirror_run,
+    mirror_snapshot,
+    mirror_subprocess,
+    read_mirror_manifest,
+)
+from tests.test_ftpmirror import MirrorTerminal
+
+
+def make_tree(root: Path, dirs: int, per_dir: int, size: int = 0) -> Path:
+    """`dirs` directories of `per_dir` files of `size` bytes, in a new directory below `root`."""
+    remote = Path(tempfile.mkdtemp(prefix="a-", dir=root))
+    for d in range(dirs):
+        (remote / f"d{d:03d}").mkdir()
+        for f in range(per_dir):
+            path = remote / f"d{d:03d}" / f"f{f:03d}"
+            path.write_bytes(os.urandom(size) if size else b"")
+    return remote
+
+
+def copy_with_times(remote: Path, local: Path) -> None:
+    """A copy such as ftpmirror makes: same bytes, same modification times."""
+    shutil.copytree(remote, local, copy_function=shutil.copy2)
+
+
+def state_of(local: Path) -> dict[str, tuple[int, int, int]]:
+    """(inode, size, mtime in ns) of everything below `local`, the directories included."""
+    found = {".": _stamp(local)}
+    for dirpath, dirnames, filenames in os.walk(local):
+        for name in dirnames + filenames:
+            path = Path(dirpath) / name
+            found[str(path.relative_to(local))] = _stamp(path)
+    return found
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    st = path.lstat()
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+PEAK_RSS_WRAPPER = """
+import runpy, sys
+script = sys.argv[1]
+sys.argv = sys.argv[1:]
+try:
+    runpy.run_path(script, run_name="__main__")
+finally:
+    with open("/proc/self/status", encoding="ascii") as status:
+        peak = next(line for line in status if line.startswith("VmHWM:"))
+    sys.stderr.write("PEAK " + peak.split()[1] + "\\n")
+"""
+
+
+def peak_rss_mb(tmp_path: Path, *argv: object) -> float:
+    """Run ftpmirror as a process and return its peak resident set size, in MB.
+
+    Read from /proc/self/status (VmHWM) as it exits: the ru_maxrss of a child started
+    from this process would carry this process's own peak across exec().
+    """
+    command = mirror_command(*argv)
+    done = subprocess.run(
+        [command[0], "-c", PEAK_RSS_WRAPPER, *command[1:]],
+        env=mirror_env(tmp_path),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    peak = [line for line in done.stderr.splitlines() if line.startswith("PEAK ")]
+    return int(peak[-1].split()[1]) / 1024
+
+
+# --------------------------------------------------------------------------
+# Killed at random moments
+# --------------------------------------------------------------------------
+
+
+def test_mirror_killed_ten_times_at_random_moments_always_converges(
+    mirror_server: MirrorServer, mirror_ftp_root: Path, tmp_path: Path
+) -> None:
+    rng = random.Random(22)  # the moments vary with the machine's speed, the choices do not
+    remote = make_tree(mirror_ftp_root, dirs=8, per_dir=25, size=2000)
+    (remote / "big.bin").write_bytes(os.urandom(3 << 20))  # long enough to be killed in
+    local = tmp_path / "local"
+    args = [*mirror_login(mirror_server), remote.name, local]
+    files = sorted(p.relative_to(remote) for p in remote.rglob("*") if p.is_file())
+    assert mirror_subprocess(tmp_path, *args).status == 0
+    unfinished = 0  # kills that left work undone: the test is no test without them
+    for kill in range(10):
+        # Work for the run to be killed in: changed files (some of the same size, which
+        # only the manifest tells apart), files lost here, files only here (-r deletes them).
+        for rel in rng.sample(files, 12):
+            path = remote / rel
+            data = path.read_bytes()
+            same_size = rng.random() < 0.5
+            path.write_bytes(os.urandom(len(data)) if same_size else os.urandom(len(data) + 7))
+            stamp = 1_700_000_000 + kill * 1000 + rng.randrange(1000)
+            os.utime(path, (stamp, stamp))
+        for rel in rng.sample(files, 5):
+            (local / rel).unlink(missing_ok=True)
+        for n in range(3):
+            (local / f"d00{n}" / f"extra-{kill}").write_bytes(b"not on the server")
+        before = {rel for rel in files if (local / rel).exists()}
+        options = rng.choice([["-r"], ["-r", "--parallel", "3"], ["-r", "--continue"]])
+        process = subprocess.Popen(
+            mirror_command(*options, *args),
+            env=mirror_env(tmp_path),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(0.05, 0.6))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        # Killed: nothing the server has may have gone (replaced is fine, removed is not).
+        assert {rel for rel in files if (local / rel).exists()} >= before, f"kill {kill}"
+        unfinished += mirror_snapshot(local) != mirror_snapshot(remote)
+
+        again = mirror_subprocess(tmp_path, "-r", *args)
+
+        assert again.status == 0, f"kill {kill}: {again.err}"
+        assert mirror_snapshot(local) == mirror_snapshot(remote), f"kill {kill}"
+        assert not list(local.rglob("*.ftpmirror-part")), f"kill {kill}"
+    assert unfinished >= 3, unfinished
+
+
+# --------------------------------------------------------------------------
+# A run that changes nothing writes nothing
+# --------------------------------------------------------------------------
+
+
+def test_mirror_rerun_that_changes_nothing_writes_nothing(
+    mirror_server: MirrorServer, mirror_ftp_root: Path, tmp_path: Path
+) -> None:
+    remote = make_tree(mirror_ftp_root, dirs=3, per_dir=10, size=100)
+    (remote / "empty").mkdir()
+    local = tmp_path / "local"
+    args = [*mirror_login(mirror_server), remote.name, local]
+    first = mirror_subprocess(tmp_path, "-r", *args)
+    assert first.status == 0, first.err
+    assert (local / MIRROR_MANIFEST).is_file()
+    before = state_of(local)
+    time.sleep(0.05)  # a write now would show in the modification times
+
+    again = mirror_subprocess(tmp_path, "-r", *args)
+
+    assert again.status == 0, again.err
+    assert state_of(local) == before
+    assert sorted(os.listdir(local)) == [MIRROR_MANIFEST, "d000", "d001", "d002", "empty"]
+
+
+# --------------------------------------------------------------------------
+# Memory: bounded by the directory, not the tree
+# --------------------------------------------------------------------------
+
+
+def test_mirror_memory_grows_with_the_directory_not_the_tree(
+    mirror_server: MirrorServer, mirror_ftp_root: Path, tmp_path: Path
+) -> None:
+    peaks = []
+    for dirs in (20, 200):  # 2,000 and 20,000 files, 100 in each directory
+        remote = make_tree(mirror_ftp_root, dirs=dirs, per_dir=100)
+        local = tmp_path / f"local-{dirs}"
+        copy_with_times(remote, local)  # trusted by size and time: the walk, not transfers
+        peaks.append(peak_rss_mb(tmp_path, "-q", *mirror_login(mirror_server), remote.name, local))
+        assert len(read_mirror_manifest(local)["files"]) == dirs * 100
+        shutil.rmtree(remote)
+
+    # ftpmirror/1 held the tree: 13 MB more here.  SQLite's page cache (2 MB at most) and
+    # the path of each directory visited may grow.
+    assert peaks[1] - peaks[0] < 5, peaks
+
+
+# --------------------------------------------------------------------------
+# A walk stopped by a bound
+# --------------------------------------------------------------------------
+
+
+def test_mirror_stopped_by_max_dirs_deletes_nothing_and_keeps_whole_files(
+    mirror_server: MirrorServer, mirror_ftp_root: Path, tmp_path: Path
+) -> None:
+    remote = make_tree(mirror_ftp_root, dirs=12, per_dir=3, size=500)
+    (remote / "d011" / "empty").mkdir()
+    local = tmp_path / "local"
+    local.mkdir()
+    (local / "mine.txt").write_bytes(b"not on the server")
+
+    result = mirror_subprocess(
+        tmp_path, "-r", "--max-dirs", "6", *mirror_login(mirror_server), remote.name, local
+    )
+
+    assert result.status == 1
+    assert any("more than 6 directories" in line for line in result.err.splitlines()), result.err
+    assert "nothing was deleted" in result.err
+    assert (local / "mine.txt").read_bytes() == b"not on the server"
+    assert not (local / "d011").exists()  # the walk never got there
+    fetched = [p for p in local.rglob("f*") if p.is_file()]
+    for path in fetched:  # whatever it fetched is whole
+        assert path.read_bytes() == (remote / path.relative_to(local)).read_bytes()
+    assert not list(local.rglob("*.ftpmirror-part"))
+
+
+# --------------------------------------------------------------------------
+# The database's files and links
+# --------------------------------------------------------------------------
+
+
+def test_mirror_never_writes_through_links_planted_at_the_database_of_a_mirror(
+    mirror_server: MirrorServer, mirror_ftp_root: Path, tmp_path: Path
+) -> None:
+    remote = make_tree(mirror_ftp_root, dirs=2, per_dir=3, size=100)
+    local = tmp_path / "local"
+    args = [*mirror_login(mirror_server), remote.name, local]
+    assert mirror_subprocess(tmp_path, *args).status == 0
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    # The database moved out and linked back; its journal and WAL names linked out too.
+    (local / MIRROR_MANIFEST).rename(outside / "manifest.db")
+    (local / MIRROR_MANIFEST).symlink_to(outside / "manifest.db")
+    (local / f"{MIRROR_MANIFEST}-journal").symlink_to(outside / "journal")
+    (local / f"{MIRROR_MANIFEST}-wal").symlink_to(outside / "wal")
+    kept = (outside / "manifest.db").read_bytes()
+    (remote / "d001" / "f002").write_bytes(b"changed on the server")
+
+    result = mirror_subprocess(tmp_path, *args)
+
+    assert result.status == 0, result.err
+    assert (outside / "manifest.db").read_bytes() == kept
+    assert sorted(os.listdir(outside)) == ["manifest.db"]
+    assert not (local / MIRROR_MANIFEST).is_symlink()
+    assert len(read_mirror_manifest(local)["files"]) == 6
+    assert mirror_snapshot(local) == mirror_snapshot(remote)
+    assert sorted(os.listdir(local)) == [MIRROR_MANIFEST, "d000", "d001"]
+
+
+def test_mirror_migrates_a_json_manifest_and_its_records_still_decide(
+    mirror_server: MirrorServer, mirror_ftp_root: Path, tmp_path: Path
+) -> None:
+    remote = make_tree(mirror_ftp_root, dirs=1, per_dir=3, size=100)
+    local = tmp_path / "local"
+    copy_with_times(remote, local)
+    os.utime(local / "d000" / "f000", (1_000_000_000, 1_000_000_000))  # only a record trusts it
+    with ftplib2.FTP() as ftp:
+        ftp.connect("127.0.0.1", mirror_server.port)
+        ftp.login(MIRROR_USER, MIRROR_PASSWORD)
+        entries = ftp.scandir(f"{remote.name}/d000")
+    records = {
+        f"d000/{e.name}": {"size": e.size, "modify": e.modify.isoformat(), "unique": e.unique}
+        for e in entries
+    }
+    host, port = mirror_server.address.split(":")
+    source = f"ftp://{MIRROR_USER}@{host}:{port}/{remote.name}"
+    legacy = {"format": "ftpmirror/1", "source": source, "files": records, "partial": {}}
+    (local / MIRROR_LEGACY_MANIFEST).write_text(json.dumps(legacy), encoding="ascii")
+
+    result = mirror_subprocess(
+        tmp_path, "-v", "-v", *mirror_login(mirror_server), remote.name, local
+    )
+
+    assert result.status == 0, result.err
+    assert result.summary["files"] == 0 and result.summary["unchanged"] == 3
+    assert f"{MIRROR_LEGACY_MANIFEST} migrated to {MIRROR_MANIFEST}" in result.out
+    assert not (local / MIRROR_LEGACY_MANIFEST).exists()
+    assert read_mirror_manifest(local)["files"] == records
+
+
+# --------------------------------------------------------------------------
+# Fixed and per-file costs
+# --------------------------------------------------------------------------
+
+
+def test_mirror_sends_no_command_per_file_but_the_transfer_and_logs_in_once_per_worker(
+    mirror_server: MirrorServer, mirror_ftp_root: Path, tmp_path: Path
+) -> None:
+    remote = make_tree(mirror_ftp_root, dirs=3, per_dir=10, size=100)
+    local = tmp_path / "local"
+    args = [*mirror_login(mirror_server), remote.name, local]
+    start = len(mirror_server.commands)
+
+    first = mirror_subprocess(tmp_path, "--parallel", "3", *args)
+
+    assert first.status == 0, first.err
+    verbs = [line.split()[0].upper() for line in mirror_server.commands_since(start)]
+    assert verbs.count("USER") == 3  # one connection per worker, for the whole run
+    assert verbs.count("RETR") == 30
+    assert "SIZE" not in verbs and "MDTM" not in verbs  # the listing has the facts
+    start = len(mirror_server.commands)
+
+    again = mirror_subprocess(tmp_path, "--parallel", "3", *args)
+
+    assert again.status == 0, again.err
+    verbs = [line.split()[0].upper() for line in mirror_server.commands_since(start)]
+    assert verbs.count("USER") == 1  # nothing to transfer: no other connection
+    assert "RETR" not in verbs
+
+
+# --------------------------------------------------------------------------
+# Progress on a terminal
+# --------------------------------------------------------------------------
+
+
+def test_mirror_on_a_terminal_without_tqdm_shows_a_status_line_instead_of_a_line_per_file(
+    mirror_tool: ModuleType,
+    mirror_server: MirrorServer,
+    mirror_ftp_root: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(mirror_tool, "tqdm", None)
+    remote = make_tree(mirror_ftp_root, dirs=4, per_dir=50, size=10)
+    started = time.monotonic()
+
+    result = mirror_run(
+        mirror_tool, *mirror_login(mirror_server), remote.name, tmp_path / "local",
+        stdout=MirrorTerminal(),
+    )  # fmt: skip
+
+    elapsed = time.monotonic() - started
+    assert result.status == 0, result.err
+    assert "get " not in result.out
+    assert result.summary["files"] == 200 and result.summary["bytes"] == 2000
+    draws = result.out.split("\r\x1b[K")[1:-1]  # the last one clears it for the summary
+    assert 1 <= len(draws) <= elapsed / 0.25 + 2, len(draws)  # at most 4 a second
+    assert all(" files, " in draw and " unchanged, " in draw for draw in draws)
