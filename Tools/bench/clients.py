@@ -73,11 +73,13 @@ class Clients:
 
     # -- connection helpers --------------------------------------------------
 
-    def ftplib2_login(self, srv: Server, *, pipelining: bool = False) -> Any:
+    def ftplib2_login(self, srv: Server, *, pipelining: bool | None = None) -> Any:
+        """A logged-in ftplib2 connection; `pipelining` as given, else its default."""
         ftp = self.ftplib2.FTP()
         ftp.connect(HOST, srv.port)
         ftp.login(srv.user, srv.password)
-        ftp.pipelining = pipelining
+        if pipelining is not None:
+            ftp.pipelining = pipelining
         return ftp
 
     @staticmethod
