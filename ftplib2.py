@@ -1361,13 +1361,19 @@ class FTP:
     Never taken from the environment.
     """
     _takes_dash_a: tuple[object, bool] = (None, False)  # (the connection, what LIST -a does)
-    pipelining = False
-    """Send PASV/EPSV and a download or listing command together (extension).
+    pipelining: bool | None = None
+    """What may go out before the replies it follows have come (extension).
 
-    Saves a round trip per transfer.  Used only for RETR, LIST, NLST and
-    MLSD without REST, once the passive command has worked on this
-    connection, and only if the methods that send commands are not
-    overridden.
+    None, the default: what changes nothing on the server.  ``download()``
+    sends SIZE, when it needs the size, in one write with the passive (or
+    PORT) command, and once the data of a download whose size it checked
+    has all come, the next command goes out before that transfer's final
+    reply, which is read right after.  True: besides, the passive (or
+    PORT/EPRT) command and a download or listing command (RETR, LIST, NLST,
+    MLSD, without REST) go in one write, once that command has worked on
+    this connection.  False: one command at a time, each reply read before
+    the next command is sent, as ftplib does.  Nothing is sent ahead when a
+    method that sends commands is overridden.
     """
 
     def __init__(
@@ -1404,6 +1410,13 @@ class FTP:
         self._hash_selected: str | None = None  # what OPTS HASH last chose, None: as FEAT says
         self._epsv_refused = False
         self._passive_verb: str | None = None  # the one that last worked, for pipelining
+        self._port_worked = False  # PORT/EPRT has worked on this connection, for pipelining
+        self._deferred = False  # the reply owed is a finished download's: see _settle()
+        self._riders: list[str] = []  # commands the next write carries ahead of its own
+        self._size_ahead: int | None = None  # the answer to a SIZE that rode ahead
+        self._ask_size = True  # download() may send SIZE ahead: see _download_to()
+        self._batch = False  # download_many() runs: active mode keeps one listener for it
+        self._batch_listener: socket.socket | None = None
         if host:
             try:
                 self.connect(host)
@@ -1553,31 +1566,94 @@ class FTP:
         self._send(self._encode_line(line), [line])
 
     def _send(self, data: bytes, lines: Sequence[str], *, settle: bool = True) -> None:
-        """Send the encoded `lines`, each of which owes a reply."""
+        """Send the encoded `lines`, each of which owes a reply.
+
+        The commands in `_riders` go first, in the same write, and their
+        replies are read (see `_read_riders`) before this returns.
+        """
         if self.sock is None:
             raise OSError(errno.ENOTCONN, "not connected")
+        riders, self._riders = self._riders, []
+        if riders:
+            data = b"".join(map(self._encode_rider, riders)) + data
+            lines = [*riders, *lines]
         verbs = [line.split(" ", 1)[0].upper() for line in lines]
+        deferred = False
         if settle and verbs[0] != "ABOR":
-            self._settle()
+            deferred = self._settle()
         self.sock.sendall(data)
         self._owed.extend(verbs)
+        if deferred:
+            self._read_deferred()
+        if riders:
+            self._read_riders(riders)
 
-    def _settle(self) -> None:
+    def _settle(self) -> bool:
         """Read and drop the replies owed, but the final reply of a transfer still running.
 
         Each must come within the timeout; one that fails or is late closes
-        the connection (see `getmultiline`) and raises.
+        the connection (see `getmultiline`) and raises.  True if the one
+        reply owed is the final reply of a finished download (`_deferred`),
+        left for the caller to read once its command has gone out: the
+        server sends it when it has seen the data connection end, which
+        vsftpd, for one, learns only from the client's close, half a round
+        trip after the client saw the end.
         """
+        if self._deferred and len(self._owed) == 1 and self._running is None:
+            return True
+        self._deferred = False
         keep = 0 if self._running is None else 1
         while len(self._owed) > keep and self.sock is not None:
             with contextlib.suppress(error_temp, error_perm):  # a transfer's 426, say
                 self.getresp()
+        return False
+
+    def _read_deferred(self) -> None:
+        """Read the final reply of a finished download, sent for before the command just sent.
+
+        The download had all the bytes its size said: an error reply changes
+        nothing about the file, and is dropped as `_settle` drops it.
+        """
+        self._deferred = False
+        with contextlib.suppress(error_temp, error_perm):
+            self.getresp()
+
+    def _encode_rider(self, line: str) -> bytes:
+        if self.debugging:
+            print("*cmd*", self.sanitize(line))
+        return self._encode_line(line)
+
+    def _read_riders(self, riders: Sequence[str]) -> None:
+        """Read the replies to the commands that rode ahead (SIZE), keeping what they tell."""
+        for line in riders:
+            try:
+                resp = self.getresp()
+            except (error_temp, error_perm) as exc:
+                if str(exc)[:3] in ("500", "502"):  # no SIZE here: do not send it again
+                    self._ask_size = False
+                continue
+            text = resp[3:].strip()
+            if resp[:3] == "213" and text.isdigit() and text.isascii():
+                self._size_ahead = _bounded(text)
+
+    def _may_send_ahead(self) -> bool:
+        """Whether a command may go out before the replies it follows: see `pipelining`.
+
+        Never when a method that sends commands is overridden: whoever
+        overrides one watches or changes what is sent, and must see each
+        command go out through it.
+        """
+        if self.pipelining is False:
+            return False
+        cls, own = type(self), vars(self)
+        return not any(getattr(cls, m) is not getattr(FTP, m) or m in own for m in _SENDING_METHODS)
 
     def _paid(self, reply: str) -> None:
         """Account for a whole reply read: it pays the oldest reply owed."""
         owed = self._owed
         if not owed or (reply[:1] == "1" and owed[0] in _PRELIMINARY_VERBS):
             return  # a transfer started, or the greeting is coming: the final reply is owed
+        self._deferred = False  # whoever reads it, the deferred reply is no longer waiting
         if reply[:3] == "225" and "ABOR" in owed:
             # The answer to ABOR, and no transfer's: a transfer before it whose final
             # reply has not come never will (pyftpdlib drops one it had not started).
@@ -1880,8 +1956,7 @@ class FTP:
             return None
         if cmd.split(" ", 1)[0].upper() not in _PIPELINED_COMMANDS:
             return None
-        cls, own = type(self), vars(self)
-        if any(getattr(cls, m) is not getattr(FTP, m) or m in own for m in _SENDING_METHODS):
+        if not self._may_send_ahead():
             return None  # someone watches or changes what is sent: let them see each command
         return self._passive_verb
 
@@ -1958,6 +2033,8 @@ class FTP:
             except BaseException:
                 conn.close()
                 raise
+        elif not self.proxy and self._may_send_ahead():
+            conn, resp = self._active_connection(cmd, rest)
         else:
             with self.makeport() as listener:
                 resp = self._send_transfer_command(cmd, rest)
@@ -1976,6 +2053,96 @@ class FTP:
             self._abandon_data(conn)
             raise
         return conn, size
+
+    def _active_connection(self, cmd: str, rest: int | str | None) -> tuple[socket.socket, Reply]:
+        """Active mode as `makeport` does it, but with the batch's listener if there is one,
+        and with PORT/EPRT and `cmd` in one write when `pipelining` allows.
+
+        Returns the data connection and the 1xx reply.  A listener of a batch
+        (`download_many`) is kept for the next transfer, unless this one
+        failed: a server that connects as soon as it has the port (pyftpdlib)
+        may have left a connection in its queue.
+        """
+        listener = self._batch_listener
+        if listener is None:
+            listener = self._listen(self.sock.getsockname())  # type: ignore[union-attr]
+            if self.timeout is not _GLOBAL_DEFAULT_TIMEOUT:
+                listener.settimeout(self.timeout)
+            if self._batch:
+                self._batch_listener = listener
+        try:
+            port_line = self._port_line(listener)
+            resp = None
+            if (
+                self.pipelining
+                and self._port_worked
+                and rest is None
+                and cmd.split(" ", 1)[0].upper() in _PIPELINED_COMMANDS
+            ):
+                resp = self._port_and_command(port_line, cmd)
+            if resp is None:
+                self.voidcmd(port_line)
+                self._port_worked = True
+                resp = self._send_transfer_command(cmd, rest)
+            try:
+                conn = self._accept_data(listener)
+            except BaseException:
+                self._resync_after_transfer()
+                raise
+        except BaseException:
+            self._drop_batch_listener()
+            raise
+        finally:
+            if listener is not self._batch_listener:
+                listener.close()
+        if self.timeout is not _GLOBAL_DEFAULT_TIMEOUT:
+            conn.settimeout(self.timeout)
+        return conn, resp
+
+    def _port_line(self, listener: socket.socket) -> str:
+        """The PORT (IPv4) or EPRT command that announces `listener`, as `makeport` sends."""
+        host = self.active_address or listener.getsockname()[0]
+        port = listener.getsockname()[1]
+        if self.af == socket.AF_INET:
+            return "PORT " + ",".join(host.split(".") + [str(port >> 8), str(port & 0xFF)])
+        return f"EPRT |2|{host}|{port}|"
+
+    def _port_and_command(self, port_line: str, cmd: str) -> Reply | None:
+        """Send `port_line` and `cmd` in one write; return the 1xx reply to `cmd`.
+
+        None, with the control connection in step, if the server refused the
+        port command and `cmd` too (vsftpd: ``425 Use PORT or PASV first``):
+        the caller then goes one command at a time.  A server that refused
+        the port but started `cmd`, waiting for a connection (pyftpdlib
+        answers ``150``), is sent the port command once more; if it refuses
+        again, the connection is closed and the refusal raised.
+        """
+        _check_line(port_line)
+        _check_line(cmd)  # both refused before either is audited
+        data = b"".join(map(self._encode_rider, (port_line, cmd)))
+        self._send(data, (port_line, cmd))
+        try:
+            self.voidresp()
+        except (error_reply, error_temp, error_perm) as exc:
+            if str(exc)[:3] == "421":  # the server is closing: nothing else will come
+                raise
+            self._port_worked = False
+            started = self._skip_pipelined_reply()
+            if started is None:
+                return None
+            try:
+                self._send(self._encode_rider(port_line), [port_line], settle=False)
+                self.voidresp()
+            except BaseException:
+                self.close()  # it waits for a data connection that cannot come
+                raise
+            return started
+        return self._transfer_reply()
+
+    def _drop_batch_listener(self) -> None:
+        listener, self._batch_listener = self._batch_listener, None
+        if listener is not None:
+            listener.close()
 
     def _accept_data(self, listener: socket.socket) -> socket.socket:
         """Accept the server's data connection on the active-mode `listener`.
@@ -2195,7 +2362,8 @@ class FTP:
             resp = self._last_reply
             announced = parse150(resp) if resp[:3] == "150" else None
             if limit is None and limit_to_150:
-                limit = announced
+                # Else the answer to a SIZE that rode ahead of the transfer (download()).
+                limit = announced if announced is not None else self._size_ahead
             if splice is not None and _spliceable(conn, splice[0]):
                 # None: the kernel would not splice from this socket, so read it
                 received = _splice_into(conn, *splice, limit)
@@ -2440,6 +2608,11 @@ class FTP:
         self._hash_selected = None
         self._epsv_refused = False
         self._passive_verb = None
+        self._port_worked = False
+        self._deferred = False
+        self._riders = []
+        self._ask_size = True
+        self._drop_batch_listener()
         self._owed.clear()
         self._running = None
         self._parser.reset()
@@ -3011,24 +3184,57 @@ class FTP:
         if spliced:  # a file of our own, nothing buffered in `fp`: hand the kernel its fd
             fp.flush()
             splice = (fp.fileno(), callback, blocksize)
-        received, announced = self._receive(
-            "RETR " + remote,
-            offset or None,
-            blocksize,
-            deliver,
-            splice,
-            limit=None if expected is None else expected - offset,
-            limit_to_150=expected is None and not offset,
-        )
-        self._end_transfer()
+        # The size to check against is the caller's, else the 150 reply's, else SIZE's.  SIZE
+        # goes out in one write with the passive (or PORT) command, and its reply comes with
+        # theirs: the check costs no round trip.  Not once this server's 150 replies have given
+        # sizes, nor where it does not know SIZE.
+        ask = expected is None and not offset and self._ask_size and self._may_send_ahead()
+        self._size_ahead = None
+        if ask:
+            self._riders = ["SIZE " + remote]
+        try:
+            received, announced = self._receive(
+                "RETR " + remote,
+                offset or None,
+                blocksize,
+                deliver,
+                splice,
+                limit=None if expected is None else expected - offset,
+                limit_to_150=expected is None and not offset,
+            )
+        finally:
+            self._riders = []
+            ahead, self._size_ahead = self._size_ahead, None
         if expected is None and not offset:
-            expected = announced
-        if expected is None:  # neither given nor announced in the 150 reply
-            expected = self._remote_size(remote)
+            if announced is not None:
+                expected = announced
+                self._ask_size = False  # its 150 replies say the size: no SIZE from now on
+            else:
+                expected = ahead
         total = offset + received
-        _check_size(remote, total, expected)
+        if expected is None:
+            self._end_transfer()
+            if not ask:  # nothing was asked before: ask now (one command at a time)
+                expected = self._remote_size(remote)
+            _check_size(remote, total, expected)
+        else:
+            _check_size(remote, total, expected)  # before the final reply: a short one is owed
+            self._defer_final_reply()
         _log_transfer("downloaded", remote, received, offset, started)
         return total
+
+    def _defer_final_reply(self) -> None:
+        """Leave a checked download's final reply for after the next command has gone out.
+
+        All the bytes its size said have come, so the transfer is complete
+        whatever the reply says; reading it now would cost vsftpd's clients
+        one more round trip per file (see `_settle`).  Read now when nothing
+        may be sent ahead, or when the reply owed is not just this one.
+        """
+        if len(self._owed) == 1 and self._running is None and self._may_send_ahead():
+            self._deferred = True
+        else:
+            self._end_transfer()
 
     def upload(
         self,
@@ -3156,7 +3362,7 @@ _PIPELINED_COMMANDS = frozenset({"RETR", "LIST", "NLST", "MLSD"})
 # Commands whose 1xx reply starts a transfer, and the greeting (""), which may be led by 120.
 # Any other command's 1xx reply is its answer, as ftplib takes it.
 _PRELIMINARY_VERBS = frozenset({"", "RETR", "STOR", "STOU", "APPE", "LIST", "NLST", "MLSD"})
-_SENDING_METHODS = ("putline", "putcmd", "sendcmd", "makepasv")
+_SENDING_METHODS = ("putline", "putcmd", "sendcmd", "makepasv", "makeport")
 
 
 # Strongest first: the order checksum() tries them in, unless told which.

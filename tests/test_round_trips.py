@@ -1,0 +1,324 @@
+"""Round trips per file (issue 16, item 2): what goes out in one write, and what is not waited for.
+
+Proves, against live pyftpdlib and vsftpd, by counting the commands each write carries and
+the order of writes and replies (never by timing), that:
+
+* ``download()`` pays no round trip for its size check: the size comes from the caller, from
+  the 150 reply, or from a SIZE sent in the same write as the passive command (once a server's
+  150 replies have given sizes, none is sent);
+* after a download whose bytes all came, the next command goes out before that transfer's
+  final reply is read (vsftpd sends it only once it has seen the client's close), and replies
+  stay in step; ``pipelining = False`` keeps one command at a time, as ftplib does;
+* with ``pipelining = True`` in active mode, PORT/EPRT and RETR go in one write, and a refused
+  port command falls back without a hang or a wrong file, on both servers;
+* ``download_many()`` fetches a list of files with these savings, keeps one listening socket
+  for a whole batch in active mode, and spreads the files over several connections.
+
+Run only these::
+
+    PATH=$PATH:/usr/sbin python -m pytest -q -p no:cacheprovider tests/test_round_trips.py
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import ftplib2
+from tests.servers import (
+    PASSWORD,
+    TIMEOUT,
+    USER,
+    HostileControl,
+    InteropTarget,
+    LiveServer,
+    hostile_serving,
+)
+
+# --------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------
+
+
+class Wire:
+    """What went over a client's control connection, in order: its writes and the replies read."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str]] = []  # ("write", text) or ("reply", text)
+
+    def writes(self) -> list[str]:
+        return [text for kind, text in self.events if kind == "write"]
+
+    def commands_per_write(self) -> list[list[str]]:
+        """Each write as the command lines it carried."""
+        return [w.removesuffix("\r\n").split("\r\n") for w in self.writes()]
+
+    def index(self, kind: str, start: str, after: int = -1) -> int:
+        """The index of the first event of `kind` after `after` whose text starts with `start`."""
+        for i, (k, text) in enumerate(self.events):
+            if i > after and k == kind and text.startswith(start):
+                return i
+        raise AssertionError(f"no {kind} starting with {start!r} after event {after}")
+
+
+class _WireSocket:
+    """Stands in for the control socket: every sendall is recorded in a `Wire`."""
+
+    def __init__(self, sock: Any, wire: Wire) -> None:
+        self._sock = sock
+        self._wire = wire
+
+    def sendall(self, data: bytes, *args: Any) -> None:
+        self._wire.events.append(("write", bytes(data).decode("latin-1")))
+        self._sock.sendall(data, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+class WatchedFTP(ftplib2.FTP):
+    """An FTP client whose control connection is watched: see `Wire`.
+
+    Only getmultiline() is overridden, which sends nothing: commands may still go out
+    ahead (overriding putline() and the like would keep them one at a time, by design).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.wire = Wire()
+        super().__init__(*args, **kwargs)
+
+    def connect(self, *args: Any, **kwargs: Any) -> str:
+        welcome = super().connect(*args, **kwargs)
+        self.sock = _WireSocket(self.sock, self.wire)  # type: ignore[assignment]
+        return welcome
+
+    def getmultiline(self) -> ftplib2.Reply:
+        reply = super().getmultiline()
+        self.wire.events.append(("reply", str(reply)))
+        return reply
+
+
+def watched_session(target: InteropTarget | LiveServer, directory: str = "", **attrs: Any) -> Any:
+    ftp = WatchedFTP(timeout=TIMEOUT)
+    try:
+        ftp.connect(target.host, target.port)
+        if isinstance(target, InteropTarget):
+            ftp.login(target.user, target.passwd)
+        else:
+            ftp.login(USER, PASSWORD)
+        if directory:
+            ftp.cwd(directory)
+        for name, value in attrs.items():
+            setattr(ftp, name, value)
+    except BaseException:
+        ftp.close()
+        raise
+    return ftp
+
+
+@contextlib.contextmanager
+def session(target: InteropTarget, directory: str, **attrs: Any) -> Iterator[Any]:
+    ftp = watched_session(target, directory, **attrs)
+    try:
+        yield ftp
+    finally:
+        ftp.close()
+
+
+def put_files(target: InteropTarget, directory: str, count: int, size: int = 3000) -> dict:
+    """Upload `count` files of random bytes to `directory`; return {name: bytes}."""
+    files = {f"f{i}.bin": os.urandom(size + i) for i in range(count)}
+    with session(target, directory) as ftp:
+        for name, data in files.items():
+            ftp.storbinary(f"STOR {name}", io.BytesIO(data))
+    return files
+
+
+# --------------------------------------------------------------------------
+# download(): no round trip for the size check
+# --------------------------------------------------------------------------
+
+
+def test_download_sends_size_in_the_write_of_the_passive_command(
+    server: LiveServer, workdir: Path, tmp_path: Path
+) -> None:
+    data = os.urandom(5000)
+    (workdir / "f.bin").write_bytes(data)
+    ftp = watched_session(server, workdir.name)
+    try:
+        ftp.voidcmd("TYPE I")
+        assert ftp.download("f.bin", tmp_path / "f.bin") == len(data)
+        ftp.voidcmd("NOOP")
+        # pyftpdlib's 150 reply names no size: SIZE rides with PASV, nothing comes after RETR.
+        assert ftp.wire.commands_per_write()[-3:] == [
+            ["SIZE f.bin", "PASV"],
+            ["RETR f.bin"],
+            ["NOOP"],
+        ]
+        verbs = [c.split(" ")[0] for c in server.commands_of(ftp)[-4:]]
+        assert verbs == ["SIZE", "PASV", "RETR", "NOOP"]
+    finally:
+        ftp.close()
+    assert (tmp_path / "f.bin").read_bytes() == data
+
+
+def test_download_checks_against_the_size_asked_ahead(hostile_server: Any, tmp_path: Path) -> None:
+    """A server whose SIZE says 10 and that sends 4 bytes: the download fails, no file appears."""
+
+    def retr(ctl: HostileControl, argument: str) -> None:
+        ctl.reply("150 Here it comes.")
+        conn = ctl.accept_data()
+        conn.sendall(b"abcd")
+        conn.close()
+        ctl.reply("226 Done.")
+
+    ftp = hostile_server(hostile_serving({"SIZE": "213 10", "RETR": retr})).connect()
+    with pytest.raises(ftplib2.error_proto, match="4 bytes of 10"):
+        ftp.download("f.bin", tmp_path / "f.bin")
+    assert not (tmp_path / "f.bin").exists()
+    assert ftp.voidcmd("NOOP").startswith("200")
+    ftp.close()
+
+
+def test_download_learns_that_the_150_reply_gives_the_size(
+    interop: InteropTarget, interop_dir: str, tmp_path: Path
+) -> None:
+    files = put_files(interop, interop_dir, 3)
+    with session(interop, interop_dir) as ftp:
+        for name, data in files.items():
+            assert ftp.download(name, tmp_path / name) == len(data)
+        sizes = [c for w in ftp.wire.commands_per_write() for c in w if c.startswith("SIZE")]
+    if (
+        interop.name == "vsftpd"
+    ):  # "150 Opening BINARY mode data connection for f0.bin (3000 bytes)"
+        assert sizes == ["SIZE f0.bin"]
+    else:  # pyftpdlib's 150 names no size: SIZE each time, in the passive command's write
+        assert sizes == [f"SIZE {name}" for name in files]
+    for name, data in files.items():
+        assert (tmp_path / name).read_bytes() == data
+
+
+# --------------------------------------------------------------------------
+# The next command before a finished download's final reply
+# --------------------------------------------------------------------------
+
+
+def test_next_command_goes_out_before_a_finished_downloads_final_reply(
+    hostile_server: Any, tmp_path: Path
+) -> None:
+    """A server that sends 226 only once the next command has come: nothing waits for it."""
+
+    def retr(ctl: HostileControl, argument: str) -> None:
+        ctl.reply("150 Opening data connection (4 bytes).")
+        conn = ctl.accept_data()
+        conn.sendall(b"abcd")
+        conn.close()
+        following = ctl.recv_command()  # before the 226: the client must not wait for it
+        ctl.reply("226 Transfer complete.")
+        assert following == "NOOP"
+        ctl.reply("200 NOOP ok.")
+
+    server = hostile_server(hostile_serving({"RETR": retr}))
+    ftp = server.connect(timeout=3)
+    assert ftp.download("f.bin", tmp_path / "f.bin") == 4
+    assert ftp.voidcmd("NOOP") == "200 NOOP ok."
+    assert ftp.voidcmd("NOOP") == "200 NOOP ok."  # in step
+    assert (tmp_path / "f.bin").read_bytes() == b"abcd"
+    ftp.close()
+
+
+def test_file_after_file_the_next_command_precedes_the_226(
+    interop: InteropTarget, interop_dir: str, tmp_path: Path
+) -> None:
+    files = put_files(interop, interop_dir, 4)
+    with session(interop, interop_dir) as ftp:
+        for name, data in files.items():
+            assert ftp.download(name, tmp_path / name, size=len(data)) == len(data)
+        assert ftp.pwd().endswith(interop_dir)  # replies in step
+        wire = ftp.wire
+    retrs = [i for i, (k, t) in enumerate(wire.events) if k == "write" and "RETR" in t]
+    assert len(retrs) == len(files)
+    for previous in retrs[:-1]:
+        # After a download: the next PASV goes out, then the previous file's 226 is read.
+        passive = wire.index("write", "PASV", after=previous)
+        final = wire.index("reply", "226", after=previous)
+        assert passive < final
+    for name, data in files.items():
+        assert (tmp_path / name).read_bytes() == data
+
+
+def test_one_command_at_a_time_when_pipelining_is_false(
+    server: LiveServer, workdir: Path, tmp_path: Path
+) -> None:
+    data = os.urandom(5000)
+    (workdir / "f.bin").write_bytes(data)
+    ftp = watched_session(server, workdir.name, pipelining=False)
+    try:
+        for _ in range(2):
+            assert ftp.download("f.bin", tmp_path / "f.bin") == len(data)
+        wire = ftp.wire
+        assert all(len(commands) == 1 for commands in wire.commands_per_write())
+        # The size is asked after the transfer, its final reply read before anything is sent.
+        first_retr = wire.index("write", "RETR")
+        assert wire.index("reply", "226", first_retr) < wire.index("write", "SIZE", first_retr)
+    finally:
+        ftp.close()
+
+
+# --------------------------------------------------------------------------
+# Opt-in pipelining: active mode
+# --------------------------------------------------------------------------
+
+
+def test_active_pipelining_sends_the_port_command_and_retr_in_one_write(
+    interop: InteropTarget, interop_dir: str
+) -> None:
+    files = put_files(interop, interop_dir, 3)
+    with session(interop, interop_dir, pipelining=True) as ftp:
+        ftp.set_pasv(False)
+        for name, data in files.items():
+            received = io.BytesIO()
+            ftp.retrbinary(f"RETR {name}", received.write)
+            assert received.getvalue() == data
+        writes = ftp.wire.commands_per_write()
+    together = [w for w in writes if len(w) == 2 and w[0].startswith(("PORT", "EPRT"))]
+    # The first transfer goes one command at a time: the port command has not worked yet.
+    assert [w[1] for w in together] == ["RETR f1.bin", "RETR f2.bin"]
+
+
+def test_active_pipelining_falls_back_when_the_port_command_is_refused(
+    interop: InteropTarget, interop_dir: str
+) -> None:
+    """PORT to another host is refused; the RETR sent with it must not leave a server waiting.
+
+    vsftpd answers that RETR with 425 (the connection stays in step); pyftpdlib starts it
+    and waits for a data connection, so the port is announced again, refused again, and
+    the connection closed: in neither case a hang, and the error is the refusal.
+    """
+    files = put_files(interop, interop_dir, 1)
+    with session(interop, interop_dir, pipelining=True) as ftp:
+        ftp.set_pasv(False)
+        ftp.retrbinary("RETR f0.bin", io.BytesIO().write)  # the port command has worked
+        ftp.active_address = "127.0.0.3"  # not the control connection's peer: refused
+        received = io.BytesIO()
+        with pytest.raises(ftplib2.error_perm) as caught:
+            ftp.retrbinary("RETR f0.bin", received.write)
+        assert caught.value.code in ("500", "501")
+        assert received.getvalue() == b""
+        sent_ahead = [w for w in ftp.wire.commands_per_write() if len(w) == 2]
+        assert sent_ahead[-1][0].startswith("PORT 127,0,0,3,")
+        assert sent_ahead[-1][1] == "RETR f0.bin"
+        if interop.name == "vsftpd":
+            assert ftp.sock is not None
+            ftp.active_address = None
+            received = io.BytesIO()
+            ftp.retrbinary("RETR f0.bin", received.write)  # in step, and pipelining again
+            assert received.getvalue() == files["f0.bin"]
+        else:
+            assert ftp.sock is None
