@@ -1411,6 +1411,7 @@ class FTP:
         self._epsv_refused = False
         self._passive_verb: str | None = None  # the one that last worked, for pipelining
         self._port_worked = False  # PORT/EPRT has worked on this connection, for pipelining
+        self._port_ahead = True  # and the server takes a transfer command sent with it
         self._deferred = False  # the reply owed is a finished download's: see _settle()
         self._riders: list[str] = []  # commands the next write carries ahead of its own
         self._size_ahead: int | None = None  # the answer to a SIZE that rode ahead
@@ -2076,10 +2077,11 @@ class FTP:
             if (
                 self.pipelining
                 and self._port_worked
+                and self._port_ahead
                 and rest is None
                 and cmd.split(" ", 1)[0].upper() in _PIPELINED_COMMANDS
             ):
-                resp = self._port_and_command(port_line, cmd)
+                resp = self._port_and_command(port_line, cmd, listener)
             if resp is None:
                 self.voidcmd(port_line)
                 self._port_worked = True
@@ -2107,23 +2109,30 @@ class FTP:
             return "PORT " + ",".join(host.split(".") + [str(port >> 8), str(port & 0xFF)])
         return f"EPRT |2|{host}|{port}|"
 
-    def _port_and_command(self, port_line: str, cmd: str) -> Reply | None:
+    def _port_and_command(self, port_line: str, cmd: str, listener: socket.socket) -> Reply | None:
         """Send `port_line` and `cmd` in one write; return the 1xx reply to `cmd`.
 
-        None, with the control connection in step, if the server refused the
-        port command and `cmd` too (vsftpd: ``425 Use PORT or PASV first``):
-        the caller then goes one command at a time.  A server that refused
-        the port but started `cmd`, waiting for a connection (pyftpdlib
-        answers ``150``), is sent the port command once more; if it refuses
-        again, the connection is closed and the refusal raised.
+        None, with the control connection in step, when the caller must go
+        one command at a time:
+
+        * the server refused the port command and `cmd` too (vsftpd: ``425
+          Use PORT or PASV first``).  One that refused the port but started
+          `cmd`, waiting for a connection, is sent the port command once
+          more; if it refuses again, the connection is closed and the
+          refusal raised;
+        * the server answered `cmd` before the port command: it took `cmd`
+          before its data connection was up, and pyftpdlib then sends the
+          data but never ends the transfer.  That transfer is aborted (ABOR,
+          its connection accepted and closed; the replies are owed) and the
+          port command is never sent ahead again on this connection.
         """
         _check_line(port_line)
         _check_line(cmd)  # both refused before either is audited
         data = b"".join(map(self._encode_rider, (port_line, cmd)))
         self._send(data, (port_line, cmd))
         try:
-            self.voidresp()
-        except (error_reply, error_temp, error_perm) as exc:
+            first = self.getresp()
+        except (error_temp, error_perm) as exc:
             if str(exc)[:3] == "421":  # the server is closing: nothing else will come
                 raise
             self._port_worked = False
@@ -2137,7 +2146,25 @@ class FTP:
                 self.close()  # it waits for a data connection that cannot come
                 raise
             return started
-        return self._transfer_reply()
+        if first[:1] == "2":
+            return self._transfer_reply()
+        try:
+            if first[:1] != "1":
+                raise error_reply(first)
+            self.voidresp()  # the port command's answer, late
+            self._owed.appendleft(cmd.split(" ", 1)[0].upper())  # the transfer's final reply
+            self._port_ahead = False
+            # Its end would never come: abort it.  Its final reply, if any, and ABOR's
+            # are owed, read before the next command.
+            conn = self._accept_data(listener)
+            try:
+                self._send_abor()
+            finally:
+                conn.close()
+        except BaseException:
+            self.close()  # a transfer may wait for a connection: nothing after it can be trusted
+            raise
+        return None
 
     def _drop_batch_listener(self) -> None:
         listener, self._batch_listener = self._batch_listener, None
@@ -2609,6 +2636,7 @@ class FTP:
         self._epsv_refused = False
         self._passive_verb = None
         self._port_worked = False
+        self._port_ahead = True
         self._deferred = False
         self._riders = []
         self._ask_size = True
@@ -3096,6 +3124,84 @@ class FTP:
             remote, local, offset, expected, callback, blocksize, algorithm
         )
 
+    def download_many(
+        self,
+        files: Iterable[tuple[str, _LocalFile] | tuple[str, _LocalFile, int | None]],
+        *,
+        connections: Sequence[FTP] = (),
+        callback: Callable[[str, int], object] | None = None,
+        blocksize: int = 1 << 18,
+    ) -> list[int]:
+        """Download many files, in as few round trips as the server allows; return their sizes.
+
+        Each item of `files` is ``(remote, local)`` or ``(remote, local,
+        size)``, fetched as ``download(remote, local, size=size)`` fetches
+        it: a path through a partial file renamed into place once complete,
+        the size checked.  Pass the sizes a listing gave: then no SIZE is
+        sent.  One after another, each file costs its passive (or PORT)
+        command and its transfer; in active mode one listening socket serves
+        the whole batch.  `callback` is called with the remote name and the
+        number of bytes of each block.
+
+        With `connections`, other logged-in connections to the same server
+        (in the directory the remote names are relative to), the files are
+        shared out: each connection, this one in the calling thread and each
+        of the others in a thread of its own, takes the next file as soon as
+        it is free.  The first failure stops the batch: no file is started
+        after it, those under way finish, and it is raised; files completed
+        stay complete.  Returns the sizes in the order of `files`.
+        """
+        items = [_batch_item(item) for item in files]
+        sizes: list[int] = [0] * len(items)
+        lock = threading.Lock()
+        todo = iter(range(len(items)))
+        stop = threading.Event()
+        failures: list[BaseException] = []
+
+        def work(ftp: FTP) -> None:
+            with ftp._batched():
+                while not stop.is_set():
+                    with lock:
+                        index = next(todo, None)
+                    if index is None:
+                        return
+                    remote, local, size = items[index]
+                    each = None if callback is None else functools.partial(callback, remote)
+                    try:
+                        sizes[index] = ftp.download(
+                            remote, local, size=size, callback=each, blocksize=blocksize
+                        )
+                    except BaseException as exc:  # noqa: BLE001 - raised once the others stop
+                        failures.append(exc)
+                        stop.set()
+                        return
+
+        helpers = [
+            threading.Thread(target=work, args=(ftp,), name=f"ftplib2-download-{n}", daemon=True)
+            for n, ftp in enumerate(connections, 1)
+        ]
+        for thread in helpers:
+            thread.start()
+        try:
+            work(self)
+        finally:
+            stop.set()  # on an interrupt here too: no new file; those under way finish
+            for thread in helpers:
+                thread.join()
+        if failures:
+            raise failures[0]
+        return sizes
+
+    @contextlib.contextmanager
+    def _batched(self) -> Iterator[None]:
+        """While a batch runs: active mode keeps its listening socket from file to file."""
+        self._batch = True
+        try:
+            yield
+        finally:
+            self._batch = False
+            self._drop_batch_listener()
+
     def _download_checked(
         self,
         remote: str,
@@ -3362,7 +3468,7 @@ _PIPELINED_COMMANDS = frozenset({"RETR", "LIST", "NLST", "MLSD"})
 # Commands whose 1xx reply starts a transfer, and the greeting (""), which may be led by 120.
 # Any other command's 1xx reply is its answer, as ftplib takes it.
 _PRELIMINARY_VERBS = frozenset({"", "RETR", "STOR", "STOU", "APPE", "LIST", "NLST", "MLSD"})
-_SENDING_METHODS = ("putline", "putcmd", "sendcmd", "makepasv", "makeport")
+_SENDING_METHODS = ("putline", "putcmd", "sendcmd", "makepasv", "makeport", "sendport", "sendeprt")
 
 
 # Strongest first: the order checksum() tries them in, unless told which.
@@ -3565,6 +3671,20 @@ class _TrailingDigest:
                     done += len(data)
         except BaseException as exc:  # noqa: BLE001 - raised by hexdigest()
             self._error = exc
+
+
+_LocalFile = str | os.PathLike[str] | BinaryIO
+
+
+def _batch_item(item: Sequence[Any]) -> tuple[str, Any, int | None]:
+    """An item of `FTP.download_many`'s files as (remote, local, size)."""
+    if len(item) == 2:
+        return item[0], item[1], None
+    if len(item) == 3:
+        return item[0], item[1], item[2]
+    raise ValueError(
+        f"download_many() takes (remote, local) or (remote, local, size), not {item!r}"
+    )
 
 
 def _check_size(what: str, total: int, expected: int | None) -> None:

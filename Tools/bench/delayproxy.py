@@ -76,6 +76,7 @@ class Flow:
         self.reading = src is not None
         self.ended = False  # EOF or reset passed on
         self.lines: LineRewriter | None = None
+        self.hold_until = 0.0  # see DelayProxy._accept: nothing leaves before this
 
     def received(self, data: Any, now: float) -> None:
         """Queue what `src` gave (bytes, EOF or RESET), to be written rtt/2 from now."""
@@ -90,7 +91,7 @@ class Flow:
         self._queue(data, now)
 
     def _queue(self, data: Any, now: float) -> None:
-        start = now
+        start = max(now, self.hold_until)
         rate = self.proxy.rate
         if rate and isinstance(data, bytes):
             start = max(now, self.link_free) + len(data) / rate
@@ -150,8 +151,9 @@ class LineRewriter:
 
     PORT_RE = re.compile(rb"^(PORT|EPRT)\s+(.*?)\r?\n$", re.IGNORECASE)
 
-    def __init__(self, proxy: DelayProxy) -> None:
+    def __init__(self, proxy: DelayProxy, control: Relay) -> None:
         self.proxy = proxy
+        self.control = control
         self.partial = b""
 
     def feed(self, data: bytes) -> bytes:
@@ -182,7 +184,7 @@ class LineRewriter:
                 port = int(port_text)
         except (ValueError, IndexError):
             return line  # the server refuses it as it is
-        own = self.proxy.listen_active((host, port))
+        own = self.proxy.listen_active((host, port), self.control)
         if verb == b"PORT":
             h = LISTEN_HOST.replace(".", ",")
             return f"PORT {h},{own >> 8},{own & 0xFF}\r\n".encode()
@@ -275,9 +277,9 @@ class DelayProxy:
         self.selector.register(sock, selectors.EVENT_READ, ("listen", sock))
         return sock
 
-    def listen_active(self, client: tuple[str, int]) -> int:
+    def listen_active(self, client: tuple[str, int], control: Relay) -> int:
         """A listener for the server's active-mode data connection to `client`; its port."""
-        sock = self._listen(0, ("active", client))
+        sock = self._listen(0, ("active", (client, control)))
         self.active_deadline[sock] = time.monotonic() + ACTIVE_LISTEN_SECONDS
         return sock.getsockname()[1]
 
@@ -297,12 +299,16 @@ class DelayProxy:
         near.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if kind == "active":
             self._close_listener(listener)  # one data connection per PORT
-            far = arg
+            far, control = arg
+            # The server's connect() returned at once, where a real one takes a round trip:
+            # what it says on the control connection meanwhile (pyftpdlib's 200 to PORT,
+            # vsftpd's 150) leaves no earlier than a real connect() would let it.
+            control.down.hold_until = now + self.rtt
         else:
             far = (SERVER_HOST, arg)
         relay = Relay(self, near, far, now)
         if kind == "port" and arg in self.control_ports:
-            relay.up.lines = LineRewriter(self)
+            relay.up.lines = LineRewriter(self, relay)
         self.relays.add(relay)
         self.watch(near, relay)
 
