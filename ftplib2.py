@@ -2322,7 +2322,11 @@ class FTP:
     ) -> Reply:
         """Retrieve data in binary mode (TYPE I): call `callback` with each block.
 
-        Blocks are bytes objects of at most `blocksize` bytes.  `rest` is a
+        Blocks are bytes objects of at most `blocksize` bytes, except for the
+        ``write`` method of a binary file from ``open()`` or of a BytesIO
+        (those types exactly), which cannot tell blocks apart: it is given
+        larger ones, views of a reused buffer, for the same bytes in the file
+        at a fraction of the work.  `rest` is a
         restart offset (REST).  Returns the final reply.  With `check_size`
         (ftplib2 extension), the byte count is checked against the file's
         SIZE (or, failing that, the 150 reply) and a short transfer raises
@@ -2338,11 +2342,18 @@ class FTP:
             if expected is not None:
                 limit = max(expected - offset, 0)
 
-        def deliver(chunk: memoryview) -> None:
-            # Received in large reads whatever the block size: the callback
-            # still gets blocks of at most `blocksize` bytes, at one copy each.
-            for start in range(0, len(chunk), blocksize):
-                callback(bytes(chunk[start : start + blocksize]))
+        deliver: Callable[[memoryview], object]
+        if _plain_file_method(callback, "write"):
+            # The write of a file from open() or of a BytesIO: what reaches the file is the
+            # same whatever the blocks, so it takes each large read whole, as a view.
+            deliver = callback
+        else:
+
+            def deliver(chunk: memoryview) -> None:
+                # Received in large reads whatever the block size: the callback
+                # still gets blocks of at most `blocksize` bytes, at one copy each.
+                for start in range(0, len(chunk), blocksize):
+                    callback(bytes(chunk[start : start + blocksize]))
 
         received, announced = self._receive(
             cmd,
@@ -2454,10 +2465,14 @@ class FTP:
         # Without a callback the block size is unobservable: read big blocks.
         readsize = blocksize if callback is not None else max(blocksize, _RECV_SIZE)
         with self._transfer(cmd, rest, sending=True) as conn:
-            while buf := fp.read(readsize):
-                conn.sendall(buf)
-                if callback is not None:
-                    callback(buf)
+            if callback is None and _plain_file_method(getattr(fp, "read", None), "read"):
+                # A file from open() or a BytesIO: read into one reused buffer instead.
+                _send_file(conn, fp, readsize, None)
+            else:
+                while buf := fp.read(readsize):
+                    conn.sendall(buf)
+                    if callback is not None:
+                        callback(buf)
         return self._end_transfer()
 
     def storlines(
@@ -4111,6 +4126,22 @@ def _wait_readable(fd: int, timeout: float | None) -> None:
     poller.register(fd, select.POLLIN)
     if not poller.poll(None if timeout is None else timeout * 1000):
         raise TimeoutError("timed out")
+
+
+# The binary files of open() and io.BytesIO, whose read() and write() behave the same
+# whatever the block sizes, and take and fill any buffer (readinto, a memoryview).
+_PLAIN_FILES = (io.BufferedWriter, io.BufferedReader, io.BufferedRandom, io.FileIO, io.BytesIO)
+
+
+def _plain_file_method(method: object, name: str) -> bool:
+    """Whether `method` is the `name` method (read, write) of a plain file (`_PLAIN_FILES`).
+
+    Exactly those types, not subclasses, which may override it: a caller can
+    then not tell which block sizes it was called with.
+    """
+    return type(getattr(method, "__self__", None)) in _PLAIN_FILES and (
+        getattr(method, "__name__", None) == name
+    )
 
 
 def _send_file(

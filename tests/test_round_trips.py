@@ -12,7 +12,11 @@ the order of writes and replies (never by timing), that:
 * with ``pipelining = True`` in active mode, PORT/EPRT and RETR go in one write, and a refused
   port command falls back without a hang or a wrong file, on both servers;
 * ``download_many()`` fetches a list of files with these savings, keeps one listening socket
-  for a whole batch in active mode, and spreads the files over several connections.
+  for a whole batch in active mode, and spreads the files over several connections;
+* (item 3) ``retrbinary(cmd, f.write)`` and ``storbinary(cmd, f)`` with a file from ``open()``
+  or a BytesIO, which now move large blocks, store and send every byte, and a subclass that
+  can watch its blocks still gets bytes of at most *blocksize*.  Their speed is the
+  benchmark's to show (``Tools/bench/bench.py --only idioms``), not a test's.
 
 Run only these::
 
@@ -422,3 +426,83 @@ def test_download_many_stops_at_the_first_failure(
 def test_download_many_refuses_a_malformed_item(ftp: ftplib2.FTP) -> None:
     with pytest.raises(ValueError, match="remote, local"):
         ftp.download_many([("a",)])  # type: ignore[list-item]
+
+
+# --------------------------------------------------------------------------
+# Issue 16, item 3: the everyday idioms with plain files
+# --------------------------------------------------------------------------
+
+PLAIN_WRITERS = {
+    "BytesIO": lambda path: io.BytesIO(),
+    "open(wb)": lambda path: open(path, "wb"),  # noqa: SIM115 - closed by the test
+    "open(wb, buffering=0)": lambda path: open(path, "wb", buffering=0),  # noqa: SIM115
+    "open(w+b)": lambda path: open(path, "w+b"),  # noqa: SIM115
+}
+
+
+def _written(f: Any, path: Path) -> bytes:
+    if isinstance(f, io.BytesIO):
+        return f.getvalue()
+    f.close()
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("kind", list(PLAIN_WRITERS))
+def test_retrbinary_into_a_plain_files_write_stores_every_byte(
+    interop: InteropTarget, interop_dir: str, tmp_path: Path, kind: str
+) -> None:
+    """The write of a file from open() or a BytesIO takes large reads whole: same bytes."""
+    data = os.urandom(3 * 2**20 + 12345)
+    with session(interop, interop_dir) as ftp:
+        ftp.storbinary("STOR big.bin", io.BytesIO(data))
+        f = PLAIN_WRITERS[kind](tmp_path / "big.bin")
+        try:
+            assert ftp.retrbinary("RETR big.bin", f.write).code == "226"
+            assert _written(f, tmp_path / "big.bin") == data
+            f = PLAIN_WRITERS[kind](tmp_path / "tail.bin")
+            ftp.retrbinary("RETR big.bin", f.write, rest=2**20 + 7)
+            assert _written(f, tmp_path / "tail.bin") == data[2**20 + 7 :]
+        finally:
+            f.close()
+
+
+def test_retrbinary_into_a_subclass_still_gets_blocks_of_blocksize(
+    interop: InteropTarget, interop_dir: str
+) -> None:
+    """A subclass may override write() and see the blocks: it gets bytes of blocksize at most."""
+    data = os.urandom(300_000)
+    blocks: list[tuple[type, int]] = []
+
+    class Watched(io.BytesIO):
+        def write(self, block: Any) -> int:
+            blocks.append((type(block), len(block)))
+            return super().write(block)
+
+    with session(interop, interop_dir) as ftp:
+        ftp.storbinary("STOR f.bin", io.BytesIO(data))
+        received = Watched()
+        ftp.retrbinary("RETR f.bin", received.write, blocksize=4096)
+    assert received.getvalue() == data
+    assert {kind for kind, _ in blocks} == {bytes}
+    assert max(n for _, n in blocks) <= 4096
+
+
+@pytest.mark.parametrize("kind", ["BytesIO", "open(rb)", "open(rb, buffering=0)"])
+def test_storbinary_from_a_plain_file_sends_every_byte(
+    interop: InteropTarget, interop_dir: str, tmp_path: Path, kind: str
+) -> None:
+    data = os.urandom(2 * 2**20 + 999)
+    source = tmp_path / "source.bin"
+    source.write_bytes(data)
+    with session(interop, interop_dir) as ftp:
+        f: Any
+        if kind == "BytesIO":
+            f = io.BytesIO(data)
+        else:
+            f = open(source, "rb", buffering=0 if "buffering" in kind else -1)  # noqa: SIM115
+        with f:
+            f.seek(1000)  # from the file's position, as ftplib sends it
+            assert ftp.storbinary("STOR f.bin", f).code == "226"
+        received = io.BytesIO()
+        ftp.retrbinary("RETR f.bin", received.write)
+    assert received.getvalue() == data[1000:]

@@ -214,6 +214,7 @@ class Relay:
     def start_connect(self) -> None:
         far = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         far.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        far.setsockopt(socket.SOL_SOCKET, socket.SO_OOBINLINE, 1)
         far.setblocking(False)
         try:
             far.bind((LISTEN_HOST, 0))  # servers check that data comes from the control peer
@@ -297,6 +298,9 @@ class DelayProxy:
             return
         near.setblocking(False)
         near.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # Urgent data (ABOR sent with MSG_OOB) stays in the stream, passed on as plain bytes:
+        # read out of band, its last byte would vanish and the server wait for the line's end.
+        near.setsockopt(socket.SOL_SOCKET, socket.SO_OOBINLINE, 1)
         if kind == "active":
             self._close_listener(listener)  # one data connection per PORT
             far, control = arg

@@ -77,6 +77,7 @@ class Case:
     wan: dict[float, list[Sample]] = dataclasses.field(default_factory=dict)
     fixed: Case | None = None
     expect_round_trips: float | None = None
+    reference: Case | None = None  # the row "× stdlib" compares with, if not the server's
 
     @property
     def runnable(self) -> bool:

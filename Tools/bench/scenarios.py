@@ -33,10 +33,11 @@ if TYPE_CHECKING:
 FTPMIRROR = REPO / "Tools" / "scripts" / "ftpmirror.py"
 
 # Scenario keys: the names --only takes, and each row's Case.scenario.
-SESSION, DOWNLOAD, UPLOAD, NOOP, LISTING, SMALL, MIRROR = (
+SESSION, DOWNLOAD, UPLOAD, IDIOMS, NOOP, LISTING, SMALL, MIRROR = (
     "login",
     "download",
     "upload",
+    "idioms",
     "noop",
     "list",
     "small",
@@ -308,6 +309,100 @@ class Scenarios(Clients):
                     **common,
                 )
             )
+        return cases
+
+    def idioms(self, raw: Server, servers: list[Server]) -> list[Case]:
+        """What most code does, with a real file at the other end: each against ftplib's."""
+        size = self.ws.size
+        source = self.ws.pub / "big.bin"
+        local = self.ws.dl / "big.bin"
+        common = {"scenario": IDIOMS, "nbytes": size, "slow": True}
+        cases: list[Case] = []
+
+        def get_write(ftp: Any) -> None:
+            with open(local, "wb") as f:
+                ftp.retrbinary("RETR big.bin", f.write)
+            expect(local.stat().st_size, size, "retrbinary(cmd, f.write)")
+
+        def get_path(ftp: Any) -> None:
+            expect(ftp.download("big.bin", local), size, "download()")
+
+        def fresh_login(login: Callable[[], Any]) -> Callable[[], Any]:
+            return lambda: (fresh_file(local), login())[1]
+
+        for srv in servers:
+            target = srv.upload_target
+
+            def put_file(ftp: Any, target: str = target) -> None:
+                with open(source, "rb") as f:
+                    ftp.storbinary(f"STOR {target}", f)
+
+            def put_path(ftp: Any, target: str = target) -> None:
+                expect(ftp.upload(source, target), size, "upload()")
+
+            def stored(ftp: Any, srv: Server = srv) -> None:
+                try:
+                    self.check_stored(srv, size, ftp)
+                finally:
+                    self.logout(ftp)
+
+            f2 = lambda srv=srv: self.ftplib2_login(srv)
+            std = lambda srv=srv: self.stdlib_login(srv)
+            row = {"server": srv.name, "srv": srv, **common}
+            get_ref = Case(
+                client="stdlib retrbinary(cmd, f.write) → tmpfs file",
+                setup=fresh_login(std),
+                body=get_write,
+                teardown=self.logout,
+                **row,
+            )
+            put_ref = Case(
+                client="stdlib storbinary(cmd, f) from tmpfs file",
+                setup=std,
+                body=put_file,
+                teardown=stored,
+                **row,
+            )
+            cases += [
+                get_ref,
+                Case(
+                    client="ftplib2 retrbinary(cmd, f.write) → tmpfs file",
+                    setup=fresh_login(f2),
+                    body=get_write,
+                    teardown=self.logout,
+                    reference=get_ref,
+                    profile=True,
+                    **row,
+                ),
+                Case(
+                    client="ftplib2 download(path) → tmpfs file",
+                    setup=fresh_login(f2),
+                    body=get_path,
+                    teardown=self.logout,
+                    reference=get_ref,
+                    profile=True,
+                    **row,
+                ),
+                put_ref,
+                Case(
+                    client="ftplib2 storbinary(cmd, f) from tmpfs file",
+                    setup=f2,
+                    body=put_file,
+                    teardown=stored,
+                    reference=put_ref,
+                    profile=True,
+                    **row,
+                ),
+                Case(
+                    client="ftplib2 upload(path) from tmpfs file",
+                    setup=f2,
+                    body=put_path,
+                    teardown=stored,
+                    reference=put_ref,
+                    profile=True,
+                    **row,
+                ),
+            ]
         return cases
 
     def noop(self, raw: Server, servers: list[Server]) -> list[Case]:
@@ -1068,8 +1163,16 @@ class Scenarios(Clients):
             todo = ["tree"]
             while todo:
                 path = todo.pop()
-                if stdlib:
+                if stdlib and srv.has_mlsd:
                     entries = [(n, f.get("type"), int(f.get("size", 0))) for n, f in ftp.mlsd(path)]
+                elif stdlib:  # LIST, as a program on ftplib reads it: "drwx... size ... name"
+                    lines: list[str] = []
+                    ftp.retrlines(f"LIST {path}", lines.append)
+                    entries = []
+                    for line in lines:
+                        fields = line.split(None, 8)
+                        kind = {"d": "dir", "-": "file"}.get(line[:1], "")
+                        entries.append((fields[8], kind, int(fields[4])))
                 else:
                     entries = [(e.name, e.type, e.size or 0) for e in ftp.scandir(path)]
                 for name, kind, size in entries:
@@ -1122,6 +1225,10 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     DOWNLOAD: Scenario("Download of one {size} file", Scenarios.download),
     UPLOAD: Scenario("Upload of one {size} file (server discards it)", Scenarios.upload),
+    IDIOMS: Scenario(
+        "The everyday idioms with a real file, {size}: each against ftplib's same idiom",
+        Scenarios.idioms,
+    ),
     NOOP: Scenario("{noops} NOOP round trips on one connection", Scenarios.noop),
     LISTING: Scenario("Listing of a directory of {entries} entries", Scenarios.listing),
     SMALL: Scenario("{small} small-file (4 KiB) downloads on one connection", Scenarios.small),
