@@ -2343,10 +2343,18 @@ class FTP:
                 limit = max(expected - offset, 0)
 
         deliver: Callable[[memoryview], object]
-        if _plain_file_method(callback, "write"):
+        plain = _plain_file_method(callback, "write")
+        splice = None
+        if plain:
             # The write of a file from open() or of a BytesIO: what reaches the file is the
-            # same whatever the blocks, so it takes each large read whole, as a view.
+            # same whatever the blocks, so it takes each large read whole, as a view; and a
+            # regular file's descriptor may take the bytes from the kernel directly.
             deliver = callback
+            target: Any = callback.__self__  # type: ignore[attr-defined]
+            with contextlib.suppress(OSError, ValueError):  # no descriptor: a BytesIO
+                fd = target.fileno()
+                target.flush()  # its buffer, and the descriptor at its position
+                splice = (fd, None, max(blocksize, _RECV_SIZE))
         else:
 
             def deliver(chunk: memoryview) -> None:
@@ -2355,14 +2363,20 @@ class FTP:
                 for start in range(0, len(chunk), blocksize):
                     callback(bytes(chunk[start : start + blocksize]))
 
-        received, announced = self._receive(
-            cmd,
-            rest,
-            max(blocksize, _RECV_SIZE),
-            deliver,
-            limit=limit,
-            limit_to_150=check_size and expected is None and not offset,
-        )
+        try:
+            received, announced = self._receive(
+                cmd,
+                rest,
+                max(blocksize, _RECV_SIZE),
+                deliver,
+                splice,
+                limit=limit,
+                limit_to_150=check_size and expected is None and not offset,
+            )
+        finally:
+            if splice is not None:  # the file object learns where its descriptor now is
+                with contextlib.suppress(OSError, ValueError):
+                    target.seek(0, os.SEEK_CUR)
         reply = self._end_transfer()
         if check_size:
             if expected is None and not offset:
@@ -2466,8 +2480,13 @@ class FTP:
         readsize = blocksize if callback is not None else max(blocksize, _RECV_SIZE)
         with self._transfer(cmd, rest, sending=True) as conn:
             if callback is None and _plain_file_method(getattr(fp, "read", None), "read"):
-                # A file from open() or a BytesIO: read into one reused buffer instead.
-                _send_file(conn, fp, readsize, None)
+                # A file from open() or a BytesIO: a regular file goes from the kernel's
+                # page cache to the socket (sendfile, which leaves fp at its end), anything
+                # else is read into one reused buffer.
+                if type(conn) is socket.socket and _regular_file(fp):
+                    conn.sendfile(fp, fp.tell())
+                else:
+                    _send_file(conn, fp, readsize, None)
             else:
                 while buf := fp.read(readsize):
                     conn.sendall(buf)
@@ -4142,6 +4161,14 @@ def _plain_file_method(method: object, name: str) -> bool:
     return type(getattr(method, "__self__", None)) in _PLAIN_FILES and (
         getattr(method, "__name__", None) == name
     )
+
+
+def _regular_file(fp: Any) -> bool:
+    """Whether `fp` has a descriptor, of a regular file (sendfile(2) reads nothing else)."""
+    try:
+        return stat.S_ISREG(os.fstat(fp.fileno()).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def _send_file(

@@ -466,6 +466,31 @@ def test_retrbinary_into_a_plain_files_write_stores_every_byte(
             f.close()
 
 
+@pytest.mark.parametrize("mode", ["wb", "w+b", "wb0", "ab"])
+def test_retrbinary_into_a_file_keeps_the_file_objects_position(
+    interop: InteropTarget, interop_dir: str, tmp_path: Path, mode: str
+) -> None:
+    """Bytes written before and after land around the download, wherever they come from."""
+    data = os.urandom(2**20 + 5)
+    path = tmp_path / "f.bin"
+    with session(interop, interop_dir) as ftp:
+        ftp.storbinary("STOR f.bin", io.BytesIO(data))
+        buffering = 0 if mode == "wb0" else -1
+        with open(path, mode.rstrip("0"), buffering=buffering) as f:
+            f.write(b"head")
+            if mode == "w+b":
+                f.seek(0)
+                assert f.read(2) == b"he"  # a read buffer, and a position inside it
+                f.seek(4)
+            ftp.retrbinary("RETR f.bin", f.write)
+            assert f.tell() == 4 + len(data)
+            f.write(b"tail")
+            if mode == "w+b":
+                f.seek(2)
+                assert f.read(4) == b"ad" + data[:2]
+    assert path.read_bytes() == b"head" + data + b"tail"
+
+
 def test_retrbinary_into_a_subclass_still_gets_blocks_of_blocksize(
     interop: InteropTarget, interop_dir: str
 ) -> None:
@@ -503,6 +528,7 @@ def test_storbinary_from_a_plain_file_sends_every_byte(
         with f:
             f.seek(1000)  # from the file's position, as ftplib sends it
             assert ftp.storbinary("STOR f.bin", f).code == "226"
+            assert f.tell() == len(data)  # left at its end, as ftplib leaves it
         received = io.BytesIO()
         ftp.retrbinary("RETR f.bin", received.write)
     assert received.getvalue() == data[1000:]

@@ -330,6 +330,53 @@ class Scenarios(Clients):
         def fresh_login(login: Callable[[], Any]) -> Callable[[], Any]:
             return lambda: (fresh_file(local), login())[1]
 
+        def get_null(ftp: Any) -> None:
+            with open(os.devnull, "wb") as f:
+                ftp.retrbinary("RETR big.bin", f.write)
+
+        def raw_get_file(_: Any) -> None:
+            buf = bytearray(RAW_BUFSIZE * 2)
+            view = memoryview(buf)
+            total = 0
+            with socket.create_connection((HOST, raw.port)) as s, open(local, "wb") as f:
+                s.sendall(b"GET pub/big.bin\n")
+                while n := s.recv_into(buf):
+                    f.write(view[:n])
+                    total += n
+            expect(total, size, "raw GET to tmpfs")
+
+        def raw_put_file(_: Any) -> None:
+            buf = bytearray(RAW_BUFSIZE * 2)
+            view = memoryview(buf)
+            with socket.create_connection((HOST, raw.port)) as s, open(source, "rb") as f:
+                s.sendall(b"PUT\n")
+                while n := f.readinto(buf):
+                    s.sendall(view[:n])
+                s.shutdown(socket.SHUT_WR)
+                reply = b""
+                while chunk := s.recv(100):
+                    reply += chunk
+            expect(int(reply.split()[1]), size, "raw PUT")
+
+        # The limits: what the kernel's copies (and tmpfs's pages) cost any client.
+        cases += [
+            Case(
+                server=raw.name,
+                client="raw: recv_into 256 KiB + write → tmpfs file",
+                srv=raw,
+                setup=lambda: fresh_file(local),
+                body=raw_get_file,
+                **common,
+            ),
+            Case(
+                server=raw.name,
+                client="raw: readinto 256 KiB + sendall from tmpfs file",
+                srv=raw,
+                setup=lambda: None,
+                body=raw_put_file,
+                **common,
+            ),
+        ]
         for srv in servers:
             target = srv.upload_target
 
@@ -363,7 +410,23 @@ class Scenarios(Clients):
                 teardown=stored,
                 **row,
             )
+            null_ref = Case(
+                client="stdlib retrbinary(cmd, f.write) → /dev/null",
+                setup=std,
+                body=get_null,
+                teardown=self.logout,
+                **row,
+            )
             cases += [
+                null_ref,
+                Case(
+                    client="ftplib2 retrbinary(cmd, f.write) → /dev/null",
+                    setup=f2,
+                    body=get_null,
+                    teardown=self.logout,
+                    reference=null_ref,
+                    **row,
+                ),
                 get_ref,
                 Case(
                     client="ftplib2 retrbinary(cmd, f.write) → tmpfs file",
