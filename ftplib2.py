@@ -2351,10 +2351,9 @@ class FTP:
             # regular file's descriptor may take the bytes from the kernel directly.
             deliver = callback
             target: Any = callback.__self__  # type: ignore[attr-defined]
-            with contextlib.suppress(OSError, ValueError):  # no descriptor: a BytesIO
-                fd = target.fileno()
+            if _regular_file(target):  # not a BytesIO, a pipe, a terminal
                 target.flush()  # its buffer, and the descriptor at its position
-                splice = (fd, None, max(blocksize, _RECV_SIZE))
+                splice = (target.fileno(), None, max(blocksize, _RECV_SIZE))
         else:
 
             def deliver(chunk: memoryview) -> None:
