@@ -23,6 +23,7 @@ import errno
 import functools
 import hashlib
 import io
+import json
 import logging
 import os
 import posixpath
@@ -41,6 +42,7 @@ import urllib.parse
 import urllib.request
 import urllib.response
 import warnings
+import weakref
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from email.message import Message
@@ -63,6 +65,7 @@ __all__ = [
     "MAX_WALK_DIRS",
     "MAX_WALK_ENTRIES",
     "CacheFTPHandler",
+    "Cancelled",
     "Entry",
     "FTPHandler",
     "ProxyError",
@@ -76,6 +79,7 @@ __all__ = [
     "error_proto",
     "error_reply",
     "error_temp",
+    "parse_list",
     "parse_list_line",
     "parse_mlsx_line",
     "urlcleanup",
@@ -109,6 +113,8 @@ B_CRLF = b"\r\n"
 
 _GLOBAL_DEFAULT_TIMEOUT = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
 _RECV_SIZE = 1 << 18  # bytes per recv_into on data connections
+_TLS_RECORD = 1 << 14  # the most plain text one TLS record carries
+_REPLY_GRACE = 0.25  # seconds for a reply to follow a data connection reset before a transfer
 _ABORT_GRACE = 1.0  # seconds a server gets to act on the ABOR of an upload before its reset
 
 # The library logs, as libraries do, to its own logger and nowhere else: commands and
@@ -166,6 +172,14 @@ class error_proto(Error):
 
 class _Overrun(error_proto):
     """More bytes arrived than the size known for a transfer; none past it were written."""
+
+
+class _ShortTransfer(error_proto):
+    """Fewer bytes arrived (or reached the server) than the size known: a drop, not an end."""
+
+
+class Cancelled(Error):
+    """A transfer that `FTP.cancel` stopped; the control connection is still usable."""
 
 
 class _Mismatch(error_proto):
@@ -535,11 +549,13 @@ def print_line(line: str) -> None:
 class Entry:
     """One directory entry, from an MLSD/MLST line or a LIST line.
 
-    `type` is ``'file'``, ``'dir'``, ``'link'`` or ``'other'``; `size` is an
-    int or None; `modify` an aware UTC datetime or None (a LIST date without
-    a year or zone is taken as UTC); `perm` the MLSD ``perm`` fact or the
-    Unix mode string; `target` a link's target; `unique` the MLSD ``unique``
-    fact; `facts` the lower-cased MLSD facts ({} for LIST); `raw` the line.
+    `type` is ``'file'``, ``'dir'``, ``'link'`` or ``'other'``; `size` is a
+    size in bytes or None; `modify` an aware UTC datetime or None (a LIST
+    date without a year or zone is taken as UTC); `perm` the MLSD ``perm``
+    fact, the Unix mode string or a LIST dialect's permissions as listed;
+    `target` a link's target; `unique` the MLSD ``unique`` fact; `facts` the
+    lower-cased MLSD facts, or the other columns of a LIST dialect beyond
+    Unix, MS-DOS and EPLF under its prefix ({} otherwise); `raw` the line.
     """
 
     name: str
@@ -634,28 +650,96 @@ _MONTHS = {
         ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
     )
 }
+# The blanks after the mode are taken whole (\s++): else the lazy group that skips columns
+# could start anywhere in them, and a mode followed by a run of blanks took quadratic time.
 _UNIX_RE = re.compile(
-    r"(?P<mode>[-bcdlpsDn?][-rwxsStTlL?]{9})[.+@]?\s+"
+    r"(?P<mode>[-bcdlpsDn?][-rwxsStTlL?]{9})[.+@]?\s++"
     r"(?:.*?\s)??(?P<size>\d+|\d+,\s*\d+)\s+"
     r"(?P<month>[A-Za-z]{3})\s+(?P<day>\d{1,2})\s+(?P<when>\d{1,2}:\d{2}|\d{4})\s(?P<name>.+)\Z",
     re.ASCII,
 )
 _DOS_RE = re.compile(
     r"(?P<month>\d{1,2})-(?P<day>\d{1,2})-(?P<year>\d{2}|\d{4})\s+"
-    r"(?P<hour>\d{1,2}):(?P<minute>\d{2})\s*(?P<ampm>[AaPp][Mm])?\s+"
+    r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?:\s*(?P<ampm>[AaPp][Mm]))?\s+"
     r"(?P<size><DIR>|\d+)\s+(?P<name>.+)\Z",
     re.ASCII,
 )
 _UNIX_TYPES = {"-": "file", "d": "dir", "l": "link"}
 
 
-def parse_list_line(line: str, now: datetime.datetime | None = None) -> Entry | None:
-    """Parse one LIST line, in Unix ``ls -l``, MS-DOS/IIS or EPLF form.
+def parse_list(lines: Iterable[str], now: datetime.datetime | None = None) -> list[Entry]:
+    """Parse a whole LIST listing into its entries, in the server's order.
 
-    Returns None for lines that describe no entry (``total 42``, blank
-    lines) and raises `error_proto` for a line in none of the forms.  `now`
-    (default: the current UTC time) places Unix dates that carry no year.
+    Each line goes to `parse_list_line`, with one clock for the whole
+    listing (`now`, default the current UTC time); lines that describe no
+    entry are left out.  A VMS entry that the server wrapped onto the next
+    lines (a long name alone on its line) is first joined into one line.
+    Raises `error_proto` for a line in no known form.
     """
+    now = now or datetime.datetime.now(datetime.UTC)
+    parsed = (parse_list_line(line, now) for line in _joined_list_lines(lines))
+    return [entry for entry in parsed if entry is not None]
+
+
+_VMS_SPEC_RE = re.compile(r"(?P<stem>[^\s;]+);(?P<version>\d{1,5})(?=\s|\Z)", re.ASCII)
+
+
+def _joined_list_lines(lines: Iterable[str]) -> Iterator[str]:
+    """`lines`, with each VMS entry the server wrapped joined into one line (blank-separated).
+
+    OpenVMS ``DIRECTORY`` puts a name too long for its column alone on its
+    line and the rest on the next, which starts with blanks (or, from some
+    servers, with the size); some servers put the protection on a line of
+    its own.  Only a line that starts with a VMS file spec
+    (``NAME.TYPE;version``) is continued, and by at most two lines: the cost
+    per line stays fixed, and no other form is touched.
+    """
+    pending: str | None = None
+    continued = 0
+    for line in lines:
+        if pending is not None and continued < 2 and _continues_vms_entry(pending, line):
+            pending = f"{pending} {line.strip()}"
+            continued += 1
+            continue
+        if pending is not None:
+            yield pending
+            pending = None
+        if _VMS_SPEC_RE.match(line):
+            pending, continued = line, 0
+        else:
+            yield line
+    if pending is not None:
+        yield pending
+
+
+def _continues_vms_entry(entry: str, line: str) -> bool:
+    """Whether `line` goes on with the VMS entry `entry` rather than starting a line of its own."""
+    if not line.strip() or _VMS_SPEC_RE.match(line.lstrip()) or line.startswith(_VMS_TOTALS):
+        return False
+    if line[:1] in (" ", "\t", "("):
+        return True
+    # After a name alone on its line, the next line is its rest, however it starts.
+    spec = _VMS_SPEC_RE.match(entry)
+    return spec is not None and not entry[spec.end() :].strip() and line[:1].isdigit()
+
+
+def parse_list_line(line: str, now: datetime.datetime | None = None) -> Entry | None:
+    """Parse one LIST line into an Entry.
+
+    Reads Unix ``ls -l`` lines and their variants, MS-DOS/IIS, EPLF, MacOS
+    (NetPresenz, Peter's server), NetWare, HP NonStop (Tandem), OpenVMS,
+    IBM i (OS/400), OS/2 and IBM z/OS (data sets, PDS members; z/OS UNIX
+    lists in Unix form); the documentation says what is read from each.
+    Returns None for lines that describe no entry (``total 42``, headings,
+    blank lines) and raises `error_proto` for a line in none of the forms or
+    one holding a line break.  `now` (default: the current UTC time) places
+    dates that carry no year.  A wrapped VMS entry must be joined first
+    (`parse_list` does it).
+    """
+    # A line has no line break; refusing one also keeps every regex below linear, as each
+    # reads a name up to the end of the line, which then always matches.
+    if "\n" in line:
+        raise error_proto(f"a LIST line holds no line break: {line[:200]!r}")
     parts = line.split(None, 8)
     if len(parts) == 9:  # the common `ls -l` line, taken apart without a regex
         entry = _plain_unix_entry(line, parts, now)
@@ -663,14 +747,13 @@ def parse_list_line(line: str, now: datetime.datetime | None = None) -> Entry | 
             return entry
     if not line.strip() or line.startswith("total "):
         return None
-    if line[:1] == "+":
+    if line[:1] == "+":  # no other form starts with '+'
         return _parse_eplf(line)
-    m = _UNIX_RE.match(line)
-    if m:
-        return _unix_entry(m, line, now or datetime.datetime.now(datetime.UTC))
-    m = _DOS_RE.match(line)
-    if m:
-        return _dos_entry(m, line)
+    now = now or datetime.datetime.now(datetime.UTC)
+    for form in _LIST_FORMS:  # in the order, and for the reasons, given there
+        entry = form(line, now)
+        if entry is not _NOT_THIS_FORM:
+            return entry
     raise error_proto(f"unrecognised LIST line: {line[:200]!r}")
 
 
@@ -823,13 +906,409 @@ def _parse_eplf(line: str) -> Entry:
         elif tag == "s":
             size = _int_or_none(value, line)
         elif tag == "m" and value.isdigit() and value.isascii():
-            with contextlib.suppress(OverflowError, OSError, ValueError):
-                when = datetime.datetime.fromtimestamp(int(value), datetime.UTC)
+            seconds = _bounded(value)
+            if seconds is not None:
+                with contextlib.suppress(OverflowError, OSError, ValueError):
+                    when = datetime.datetime.fromtimestamp(seconds, datetime.UTC)
         elif tag == "i":
             unique = value
         elif tag == "u" and value[:1] == "p":
             perm = value[1:]
     return Entry(name=name, type=kind, size=size, modify=when, perm=perm, unique=unique, raw=line)
+
+
+# The forms below are tried in the order of _LIST_FORMS, after the fast path and EPLF.  Each
+# takes a line and `now` and returns an Entry, None for a line of its form that describes no
+# entry (a heading, a total), or _NOT_THIS_FORM.  Their lines begin differently, so the order
+# matters only where two forms could read one line; _LIST_FORMS says where.  Columns a form
+# has beyond name, type, size, time and permissions go into `Entry.facts`, named after the
+# form's heading (or documentation) with the form's prefix, with the text as listed.
+_NOT_THIS_FORM: Any = object()
+
+
+def _unix_form(line: str, now: datetime.datetime) -> Entry | None:
+    m = _UNIX_RE.match(line)
+    return _NOT_THIS_FORM if m is None else _unix_entry(m, line, now)
+
+
+def _dos_form(line: str, now: datetime.datetime) -> Entry | None:
+    m = _DOS_RE.match(line)
+    return _NOT_THIS_FORM if m is None else _dos_entry(m, line)
+
+
+def _two_digit_year(digits: str, pivot: int) -> int:
+    """A year listed with 2 digits (19xx from `pivot` on, else 20xx), 3 (years since 1900) or 4."""
+    year = int(digits)
+    if len(digits) <= 2:
+        return year + (1900 if year >= pivot else 2000)
+    return year + 1900 if len(digits) == 3 else year
+
+
+def _utc(*fields: int) -> datetime.datetime | None:
+    """The UTC datetime of `fields` (year, month, day, ...), or None if there is no such time."""
+    try:
+        return datetime.datetime(*fields, tzinfo=datetime.UTC)  # type: ignore[misc]
+    except ValueError:
+        return None
+
+
+# MacOS servers (NetPresenz, Peter's server) list a file's resource fork, data fork and total
+# size, and a folder as "folder" and a count; the dates are those of ls.
+_MAC_RE = re.compile(
+    r"(?P<mode>[-d][-rwxsStT]{9})\s+(?:(?P<rsrc>\d+)\s+(?P<data>\d+)\s+(?P<size>\d+)|folder\s+\d+)"
+    r"\s+(?P<month>[A-Za-z]{3})\s+(?P<day>\d{1,2})\s+(?P<when>\d{1,2}:\d{2}|\d{4})\s(?P<name>.+)\Z",
+    re.ASCII,
+)
+
+
+def _mac_form(line: str, now: datetime.datetime) -> Entry | None:
+    m = _MAC_RE.match(line)
+    if m is None or (m["size"] is None) != (m["mode"][0] == "d"):
+        return _NOT_THIS_FORM
+    size, facts = None, {}
+    if m["size"] is not None:
+        size = _listed_size(m["size"], line)
+        rsrc, data = _bounded(m["rsrc"]), _bounded(m["data"])
+        # Three numbers are also "links owner size" of an ls line with numeric owner and no
+        # group: only forks that add up to the total make a Mac line.
+        if rsrc is None or data is None or rsrc + data != size:
+            return _NOT_THIS_FORM
+        facts = {"mac.resource_fork": m["rsrc"], "mac.data_fork": m["data"]}
+    mode = m["mode"]
+    when = _unix_time(m["month"], int(m["day"]), m["when"], now)
+    return Entry(m["name"], _UNIX_TYPES[mode[0]], size, when, mode[1:], None, None, facts, line)
+
+
+_NETWARE_RE = re.compile(
+    r"(?P<kind>[-d])\s+\[(?P<rights>[-RWCEAFMS]{8})\]\s+(?P<owner>\S+)\s+(?P<size>\d+)\s+"
+    r"(?P<month>[A-Za-z]{3})\s+(?P<day>\d{1,2})\s+(?P<when>\d{1,2}:\d{2}|\d{4})\s+(?P<name>\S.*)\Z",
+    re.ASCII,
+)
+
+
+def _netware_form(line: str, now: datetime.datetime) -> Entry | None:
+    """Novell NetWare: ``d [RWCEAFMS] owner size Mon DD HH:MM|YYYY name``."""
+    m = _NETWARE_RE.match(line)
+    if m is None:
+        return _NOT_THIS_FORM
+    return Entry(
+        name=m["name"],
+        type="dir" if m["kind"] == "d" else "file",
+        size=_listed_size(m["size"], line),
+        modify=_unix_time(m["month"], int(m["day"]), m["when"], now),
+        perm=m["rights"],
+        facts={"netware.owner": m["owner"]},
+        raw=line,
+    )
+
+
+_TANDEM_RE = re.compile(
+    r"(?P<name>[A-Za-z][A-Za-z0-9]{0,7})\s+(?:[A-Z]\s+)?(?P<code>\d{1,5})\s+(?P<eof>\d+)\s+"
+    r"(?P<day>\d{1,2})-(?P<month>[A-Za-z]{3})-(?P<year>\d{2})\s+"
+    r"(?P<hour>\d{1,2}):(?P<minute>\d{2}):(?P<second>\d{2})\s+"
+    r"(?P<owner>\d{1,3},\s*\d{1,3})\s+\"?(?P<rwep>[A-Za-z-]{4})\"?\s*\Z",
+    re.ASCII,
+)
+
+
+def _tandem_form(line: str, now: datetime.datetime) -> Entry | None:
+    """HP NonStop (Tandem) Guardian: ``NAME [flag] code EOF d-Mon-yy hh:mm:ss g,u "RWEP"``."""
+    if line.startswith("File ") and line.rstrip().endswith("RWEP"):
+        return None  # the heading
+    m = _TANDEM_RE.match(line)
+    if m is None:
+        return _NOT_THIS_FORM
+    month = _MONTHS.get(m["month"].lower())
+    fields = (_two_digit_year(m["year"], 70), month or 0, int(m["day"]))
+    when = _utc(*fields, int(m["hour"]), int(m["minute"]), int(m["second"]))
+    return Entry(
+        name=m["name"],
+        type="file",  # a subvolume holds files only
+        size=_listed_size(m["eof"], line),
+        modify=when,
+        perm=m["rwep"],
+        facts={"tandem.code": m["code"], "tandem.owner": m["owner"].replace(" ", "")},
+        raw=line,
+    )
+
+
+# A VMS entry after its file spec: blocks used[/allocated], the date, the time, the owner
+# in brackets and the protection in parentheses, each of them left out by some servers.
+_VMS_BLOCKS_RE = re.compile(r"(\d+)(?:/(\d+))?", re.ASCII)
+_VMS_DATE_RE = re.compile(r"(\d{1,2})-([A-Za-z]{3})-(\d{4})", re.ASCII)
+_VMS_TIME_RE = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,2}))?)?", re.ASCII)
+_VMS_TOTALS = ("Total of ", "Grand total of ")
+
+
+def _vms_form(line: str, now: datetime.datetime) -> Entry | None:
+    """OpenVMS: ``NAME.TYPE;version  used/alloc  DD-MON-YYYY hh:mm:ss  [grp,owner]  (S,O,G,W)``."""
+    if line.startswith(_VMS_TOTALS) or (
+        line.startswith("Directory ") and len(line.split()) == 2 and ":" in line
+    ):
+        return None  # "Directory DISK$USER:[NAME]" above the entries, the totals below
+    m = _VMS_SPEC_RE.match(line)
+    if m is None:
+        return _NOT_THIS_FORM
+    facts = {"vms.version": m["version"]}
+    blocks = date = clock = owner = protection = None
+    for token in line[m.end() :].split():
+        if token[:1] == "(" and token[-1:] == ")" and protection is None:
+            protection = token[1:-1]
+        elif token[:1] == "[" and owner is None:
+            owner = token[1:].removesuffix("]")
+        elif blocks is None and (size := _VMS_BLOCKS_RE.fullmatch(token)):
+            blocks = size
+        elif date is None and (day := _VMS_DATE_RE.fullmatch(token)):
+            date = day
+        elif clock is None and date is not None and (hour := _VMS_TIME_RE.fullmatch(token)):
+            clock = hour
+        elif owner is None and date is not None and token.replace("_", "").isalnum():
+            owner = token  # an owner some servers print without brackets
+        else:
+            raise error_proto(f"unrecognised VMS LIST line: {line[:200]!r}")
+    if (blocks is None) != (date is None):  # a spec alone is an entry, a partial line is not
+        raise error_proto(f"unrecognised VMS LIST line: {line[:200]!r}")
+    when = None
+    if blocks is not None and date is not None:
+        facts["vms.blocks"] = blocks[1]
+        if blocks[2] is not None:
+            facts["vms.allocated"] = blocks[2]
+        when = _vms_time(date, clock)
+    if owner is not None:
+        facts["vms.owner"] = owner
+    stem = m["stem"]
+    # A directory is the file NAME.DIR;1, and CWD takes NAME; a file keeps its version, which
+    # tells its versions apart and which RETR takes.
+    if stem[-4:].upper() == ".DIR" and len(stem) > 4:
+        name, kind = stem[:-4], "dir"
+    else:
+        name, kind = f"{stem};{m['version']}", "file"
+    return Entry(name, kind, None, when, protection, None, None, facts, line)
+
+
+def _vms_time(date: re.Match[str], clock: re.Match[str] | None) -> datetime.datetime | None:
+    month = _MONTHS.get(date[2].lower())
+    if month is None:
+        return None
+    fields = [int(date[3]), month, int(date[1])]
+    if clock is not None:
+        hundredths = int((clock[4] or "0").ljust(2, "0"))
+        fields += [int(clock[1]), int(clock[2]), int(clock[3] or 0), hundredths * 10_000]
+    return _utc(*fields)
+
+
+# IBM i (OS/400) LISTFMT 0: owner (blank for anonymous users), size, date and time in the
+# server job's format, object type, name.  Members and some objects have no size or date.
+_OS400_RE = re.compile(
+    r"(?P<owner>[A-Za-z#$@][A-Za-z0-9#$@_]{0,9})?\s+(?:(?P<size>\d+)\s+)?"
+    r"(?:(?P<date>\d{1,4}[/.,-]\d{1,3}(?:[/.,-]\d{1,4})?)\s+(?P<time>\d{1,2}[:.,]\d{2}[:.,]\d{2})\s+)?"
+    r"(?P<type>\*[A-Z][A-Z0-9]{0,9})(?:\s+(?P<name>\S.*))?\s*\Z",
+    re.ASCII,
+)
+_OS400_DIRS = frozenset({"*DIR", "*DDIR", "*LIB", "*FLR"})
+_OS400_FILES = frozenset({"*STMF", "*DSTMF", "*MEM", "*DOC"})
+
+
+def _os400_form(line: str, now: datetime.datetime) -> Entry | None:
+    m = _OS400_RE.match(line)
+    if m is None:
+        return _NOT_THIS_FORM
+    name, kind = m["name"], m["type"]
+    if name is None:
+        return None  # the file that is the working directory, listed with its members
+    name = name.removesuffix("/")
+    if not name:
+        return None
+    if "/" in name:
+        if not name.startswith("/"):
+            return None  # FILE.FILE/MEMBER.MBR: a member, listed under its file, of that file
+        name = name.rpartition("/")[2]  # a path from LIST with an argument: its last name
+    if kind in _OS400_DIRS:
+        type_ = "dir"
+    elif kind in _OS400_FILES:
+        type_ = "file"
+    elif kind == "*FILE":  # a database file holds members, unless it is a save file
+        type_ = "dir" if name.upper().endswith(".FILE") else "file"
+    else:
+        type_ = "link" if kind == "*SYMLNK" else "other"
+    facts = {"os400.type": kind}
+    if m["owner"]:
+        facts["os400.owner"] = m["owner"]
+    if m["date"]:
+        facts["os400.date"], facts["os400.time"] = m["date"], m["time"]
+    size = None if m["size"] is None else _listed_size(m["size"], line)
+    when = _os400_time(m["date"], m["time"]) if m["date"] else None
+    return Entry(name, type_, size, when, None, None, None, facts, line)
+
+
+def _os400_time(date: str, clock: str) -> datetime.datetime | None:
+    """The time an IBM i date and time name, if the date reads as only one day, else None.
+
+    The date is in the server job's format (MDY, DMY, YMD or Julian YY/DDD,
+    with any separator), which the listing does not say.  Two-digit years
+    are those of IBM i: 40-99 are 19xx, 00-39 are 20xx.
+    """
+    parts = _OS400_DATE_SEP_RE.split(date)
+    hms = [int(part) for part in _OS400_TIME_SEP_RE.split(clock)]
+    if len(parts) == 2:  # Julian: YY/DDD
+        start = _utc(_two_digit_year(parts[0], 40), 1, 1, *hms)
+        if start is None or len(parts[0]) != 2 or len(parts[1]) != 3 or parts[1] == "000":
+            return None
+        stamp = start + datetime.timedelta(days=int(parts[1]) - 1)
+        return stamp if stamp.year == start.year else None
+    first, second, third = parts
+    readings = {
+        _utc(_two_digit_year(third, 40), int(first), int(second), *hms),  # MDY
+        _utc(_two_digit_year(third, 40), int(second), int(first), *hms),  # DMY
+        _utc(_two_digit_year(first, 40), int(second), int(third), *hms),  # YMD
+    } - {None}
+    return readings.pop() if len(readings) == 1 else None
+
+
+_OS400_DATE_SEP_RE = re.compile(r"[/.,-]")
+_OS400_TIME_SEP_RE = re.compile(r"[:.,]")
+
+
+_OS2_RE = re.compile(
+    r"\s*(?P<size>\d+)\s+(?:(?P<flag1>[A-Z]+)\s+)?(?:(?P<flag2>[A-Z]+)\s+)?"
+    r"(?P<month>\d{2})-(?P<day>\d{2})-(?P<year>\d{2,4})\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})"
+    r"\s+(?P<name>\S.*)\Z",
+    re.ASCII,
+)
+
+
+def _os2_form(line: str, now: datetime.datetime) -> Entry | None:
+    """OS/2: ``size [attributes] [DIR] MM-DD-YY hh:mm name`` (years past 1999 may be 100...)."""
+    m = _OS2_RE.match(line)
+    if m is None:
+        return _NOT_THIS_FORM
+    flags = [flag for flag in (m["flag1"], m["flag2"]) if flag is not None]
+    is_dir = "DIR" in flags
+    attributes = [flag for flag in flags if flag != "DIR"]
+    if len(attributes) > 1 or (attributes and attributes[0].strip("ARSH")):
+        return _NOT_THIS_FORM
+    year = _two_digit_year(m["year"], 70)
+    when = _utc(year, int(m["month"]), int(m["day"]), int(m["hour"]), int(m["minute"]))
+    return Entry(
+        name=m["name"],
+        type="dir" if is_dir else "file",
+        size=None if is_dir else _listed_size(m["size"], line),
+        modify=when,
+        facts={"os2.attributes": attributes[0]} if attributes else {},
+        raw=line,
+    )
+
+
+# IBM z/OS data sets: "Volume Unit Referred Ext Used Recfm Lrecl BlkSz Dsorg Dsname" (LISTLEVEL
+# 2 drops Unit; very old servers say Date for Referred), with Ext and Used run together when
+# Used fills its column.  Referred is the last time the data set was read: not a modify time.
+_MVS_NOT_ON_DISK = (["Migrated"], ["ARCIVE", "Not", "Direct", "Access", "Device"])
+_MVS_REFERRED_RE = re.compile(r"\d{4}/\d{2}/\d{2}|\d{2}/\d{2}/\d{2}|\*\*NONE\*\*", re.ASCII)
+_MVS_DSORG_RE = re.compile(r"[A-Z]{1,4}(?:-[A-Z])?|\?+", re.ASCII)
+_MVS_RECFM_RE = re.compile(r"[A-Z]{1,5}|\?+", re.ASCII)
+_MVS_NUMBER_RE = re.compile(r"\d{1,6}|\?+", re.ASCII)
+_MVS_MERGED_RE = re.compile(r"\d+\+*", re.ASCII)
+
+
+def _mvs_dataset_form(line: str, now: datetime.datetime) -> Entry | None:
+    if line.startswith("Volume ") and line.rstrip().endswith(" Dsname"):
+        return None  # the heading
+    tokens = line.split()
+    name = tokens[-1]
+    if tokens[:-1] in _MVS_NOT_ON_DISK:
+        return Entry(name, "other", facts={"mvs.volume": tokens[0]}, raw=line)  # not on disk
+    if tokens[:-1] == ["Pseudo", "Directory"]:
+        return Entry(name, "dir", raw=line)  # a qualifier level shared by data sets
+    if 2 <= len(tokens) <= 4 and tokens[-2] == "VSAM":
+        facts = dict(zip(("mvs.volume", "mvs.unit"), tokens[:-2], strict=False))
+        return Entry(name, "other", facts={**facts, "mvs.dsorg": "VSAM"}, raw=line)
+    if not 8 <= len(tokens) <= 10:
+        return _NOT_THIS_FORM
+    head, (recfm, lrecl, blksz, dsorg) = tokens[:-5], tokens[-5:-1]
+    referred = next((i for i, t in enumerate(head[:3]) if _MVS_REFERRED_RE.fullmatch(t)), None)
+    if (
+        referred not in (1, 2)
+        or len(head) - referred not in (2, 3)
+        or not _MVS_DSORG_RE.fullmatch(dsorg)
+        or not _MVS_RECFM_RE.fullmatch(recfm)
+        or not _MVS_NUMBER_RE.fullmatch(lrecl)
+        or not _MVS_NUMBER_RE.fullmatch(blksz)
+    ):
+        return _NOT_THIS_FORM
+    facts = {"mvs.volume": head[0]}
+    if referred == 2:
+        facts["mvs.unit"] = head[1]
+    if head[referred] != "**NONE**":
+        facts["mvs.referred"] = head[referred]
+    counts = head[referred + 1 :]
+    if len(counts) == 2 and all(count.isdigit() and count.isascii() for count in counts):
+        facts["mvs.ext"], facts["mvs.used"] = counts
+    elif len(counts) == 2 or not _MVS_MERGED_RE.fullmatch(counts[0]):
+        return _NOT_THIS_FORM
+    facts |= {"mvs.recfm": recfm, "mvs.lrecl": lrecl, "mvs.blksz": blksz, "mvs.dsorg": dsorg}
+    kind = "file" if dsorg.startswith("PS") else "dir" if dsorg.startswith("PO") else "other"
+    return Entry(name, kind, facts=facts, raw=line)
+
+
+# IBM z/OS PDS members, with ISPF statistics ("Name VV.MM Created Changed Size Init Mod Id"),
+# of a load library ("Name Size TTR Alias-of AC Attributes Amode Rmode"), or a bare name.
+_MVS_MEMBER = r"(?P<name>[A-Z@#$][A-Z0-9@#$]{0,7})"
+_MVS_STATS_RE = re.compile(
+    _MVS_MEMBER + r"\s+(?P<vvmm>\d{2}\.\d{2})\s+(?P<created>\d{4}/\d{2}/\d{2})\s+"
+    r"(?P<year>\d{4})/(?P<month>\d{2})/(?P<day>\d{2})\s+"
+    r"(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?\s+"
+    r"(?P<size>\d+)\s+(?P<init>\d+)\s+(?P<mod>\d+)(?:\s+(?P<id>\S+))?\s*\Z",
+    re.ASCII,
+)
+_MVS_LOAD_RE = re.compile(
+    _MVS_MEMBER + r"\s+(?P<size>[0-9A-F]{6})\s+(?P<ttr>[0-9A-F]{6})\s+"
+    r"(?:(?P<alias>[A-Z@#$][A-Z0-9@#$]{0,7})\s+)?(?P<ac>\d{2})\s+(?P<rest>\S.*)\Z",
+    re.ASCII,
+)
+_MVS_BARE_RE = re.compile(_MVS_MEMBER + r"\s*\Z", re.ASCII)
+
+
+def _mvs_member_form(line: str, now: datetime.datetime) -> Entry | None:
+    heading = line.lstrip()
+    if heading.startswith("Name ") and ("VV.MM" in heading or " TTR " in heading):
+        return None
+    m = _MVS_STATS_RE.match(line)
+    if m:
+        fields = (int(m[k] or 0) for k in ("year", "month", "day", "hour", "minute", "second"))
+        facts = {
+            "mvs.vv.mm": m["vvmm"],
+            "mvs.created": m["created"],
+            "mvs.size": m["size"],
+            "mvs.init": m["init"],
+            "mvs.mod": m["mod"],
+        }
+        if m["id"]:
+            facts["mvs.id"] = m["id"]
+        return Entry(m["name"], "file", None, _utc(*fields), facts=facts, raw=line)
+    m = _MVS_LOAD_RE.match(line)
+    if m and len(rest := m["rest"].split()) >= 2:
+        *attributes, amode, rmode = rest
+        facts = {"mvs.size": m["size"], "mvs.ttr": m["ttr"], "mvs.ac": m["ac"]}
+        if m["alias"]:
+            facts["mvs.alias-of"] = m["alias"]
+        facts |= {"mvs.attributes": " ".join(attributes), "mvs.amode": amode, "mvs.rmode": rmode}
+        return Entry(m["name"], "file", facts=facts, raw=line)
+    m = _MVS_BARE_RE.match(line)
+    return Entry(m["name"], "file", raw=line) if m else _NOT_THIS_FORM
+
+
+_LIST_FORMS = (
+    _mac_form,  # before Unix: its lines are ls-like, and the Unix regex would misread them
+    _unix_form,
+    _dos_form,
+    _netware_form,  # the rest start in ways no other form does; none reads another's lines
+    _tandem_form,
+    _vms_form,
+    _os400_form,
+    _os2_form,
+    _mvs_dataset_form,
+    _mvs_member_form,  # last: a member without statistics is a bare name
+)
 
 
 # --------------------------------------------------------------------------
@@ -1337,6 +1816,7 @@ class FTP:
     max_reply_size = 1 << 20
     """The most bytes accepted in one reply."""
     _implicit_tls = False
+    _tls_session: Any = None  # a TLS session for the control connection to resume
     prefer_epsv = False
     """Try EPSV before PASV on IPv4 (ftplib2 extension)."""
     active_address: str | None = None
@@ -1349,6 +1829,18 @@ class FTP:
     Others are closed unread and the wait goes on.  Turn it off only where
     the data legitimately comes from elsewhere (server-to-server copies,
     servers behind unusual NAT).
+    """
+    retry_delay = 0.5
+    """Seconds before a transfer is retried (``retries``); doubled for each retry in a row
+    that moved no byte, up to 30 (extension)."""
+    tcp_keepalive: tuple[float, float, int] | None = (60, 15, 4)
+    """TCP keepalive on the control connection: (idle, interval, probes); None: off (extension).
+
+    While a transfer runs the control connection carries nothing, and a NAT or
+    firewall may forget it: a probe after `idle` seconds of silence, then
+    every `interval` seconds, keeps it known, and `probes` unanswered ones
+    end it.  Set before ``connect()``; where the platform lacks a setting,
+    its own default applies.
     """
     proxy: str | None = None
     """The proxy every connection goes through, as a URL, or None: direct (extension).
@@ -1387,8 +1879,11 @@ class FTP:
         *,
         encoding: str = "utf-8",
         errors: str = "strict",
+        stall_timeout: float | None = None,
         proxy: str | None = None,
     ) -> None:
+        if stall_timeout is not None and not stall_timeout > 0:
+            raise ValueError(f"stall_timeout must be positive or None, not {stall_timeout!r}")
         if proxy is not None:
             if proxy:
                 _parse_proxy(proxy)  # a malformed URL fails here, not at the first connection
@@ -1397,6 +1892,11 @@ class FTP:
         self.errors = errors
         self.source_address = source_address
         self.timeout = timeout
+        self.stall_timeout = stall_timeout
+        self._session = _Session()
+        self._cancel_lock = threading.Lock()
+        self._cancelled = threading.Event()
+        self._busy = 0  # transfers (and download/upload calls) running, for cancel()
         self.af = socket.AF_INET
         self.lastresp = ""
         self._parser = self._new_parser()
@@ -1405,6 +1905,9 @@ class FTP:
         self._type: str | None = None
         self._owed: collections.deque[str] = collections.deque()  # see putline()
         self._running: tuple[socket.socket, bool] | None = None  # (data connection, sending?)
+        # The last data connection ntransfercmd returned: abort() closes it if still open.
+        self._transfer_started = False  # the 1xx of the transfer owed first has come
+        self._handed_out: weakref.ref[socket.socket] | None = None
         self._last_reply = Reply("")
         self._features: dict[str, str] | None = None
         self._hash_selected: str | None = None  # what OPTS HASH last chose, None: as FEAT says
@@ -1418,6 +1921,8 @@ class FTP:
         self._ask_size = True  # download() may send SIZE ahead: see _download_to()
         self._batch = False  # download_many() runs: active mode keeps one listener for it
         self._batch_listener: socket.socket | None = None
+        self._credentials: tuple[str, str, str] | None = None  # of the last login()
+        self._segment_limit: int | None = None  # connections a server took before refusing more
         if host:
             try:
                 self.connect(host)
@@ -1485,12 +1990,16 @@ class FTP:
         if self.sock is not None:
             self.close()
         sys.audit("ftplib.connect", self, self.host, self.port)
+        self._session = _Session()
         self.sock = _open_connection(
             self.proxy, (self.host, self.port), self.timeout, self.source_address
         )
         try:
+            self._keep_alive(self.sock)
             if self._implicit_tls:  # FTPS on port 990: TLS from the first byte
-                self.sock = self.context.wrap_socket(self.sock, server_hostname=self.host)  # type: ignore[attr-defined]
+                self.sock = self.context.wrap_socket(  # type: ignore[attr-defined]
+                    self.sock, server_hostname=self.host, session=self._tls_session
+                )
                 _log_tls("implicit TLS", self.sock)
             self.af = self.sock.family
             if self.proxy:  # the socket's family is the proxy's: the server's is unknown
@@ -1525,6 +2034,108 @@ class FTP:
         self.welcome = resp
         _log.info("connected to %s port %s: %s", self.host, self.port, resp.split("\n", 1)[0])
         return resp
+
+    def _keep_alive(self, sock: socket.socket) -> None:
+        """Turn on TCP keepalive on the control connection, as `tcp_keepalive` says."""
+        if self.tcp_keepalive is None:
+            return
+        idle, interval, probes = self.tcp_keepalive
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        # TCP_KEEPALIVE is macOS's name for the idle time.
+        idle_option = getattr(socket, "TCP_KEEPIDLE", getattr(socket, "TCP_KEEPALIVE", None))
+        for option, value in (
+            (idle_option, idle),
+            (getattr(socket, "TCP_KEEPINTVL", None), interval),
+            (getattr(socket, "TCP_KEEPCNT", None), probes),
+        ):
+            if option is not None:
+                with contextlib.suppress(OSError):  # out of the platform's range: its default
+                    sock.setsockopt(socket.IPPROTO_TCP, option, max(1, round(value)))
+
+    def reconnect(self) -> str:
+        """Open a new control connection in the place of this one; return its welcome.
+
+        The new connection goes to the same host and port, from the same
+        source address, with the same timeout, and is brought to the state
+        the old one was in: logged in with the same credentials and account,
+        in the same working directory (the `cwd` calls since the last absolute
+        one are repeated), and for `FTP_TLS` with the same TLS (AUTH, PROT P,
+        CCC).  Passive or active mode and the encoding are the object's own
+        and stay as they are.  The old connection is closed first, without
+        QUIT: it is usually broken already.  Any failure closes the new one
+        and propagates; calling reconnect() again tries again.
+        """
+        session = self._session
+        self.close()
+        try:
+            welcome = self.connect()
+            self._restore(session)
+        except BaseException:
+            self.close()
+            self._session = session  # for the next attempt
+            raise
+        return welcome
+
+    def _restore(self, session: _Session) -> None:
+        """Repeat on a new connection what `session` recorded of the old one."""
+        if session.login is not None:
+            self._login_again(*session.login)
+            if session.acct is not None:
+                self.acct(session.acct)
+        self._protect_again(session)
+        for dirname in session.directory:
+            self.cwd(dirname)
+
+    def _login_again(self, user: str, passwd: str, acct: str) -> None:
+        self.login(user, passwd, acct)
+
+    def cancel(self) -> bool:
+        """Stop the transfer running in another thread; return whether one was running.
+
+        Safe to call from any thread.  The transfer raises `Cancelled`, and the
+        control connection stays usable: the transfer's final reply is read
+        before the next command, as after any broken transfer.  A download
+        stops at once (its data connection is shut down under it); an upload
+        at its next block, and is aborted with ABOR, so the server does not
+        take what it has for the whole file.  The retries of `download` and
+        `upload` stop too.  Without a transfer running, nothing happens.
+        """
+        with self._cancel_lock:
+            if not self._busy:
+                return False
+            self._cancelled.set()
+            running = self._running
+        if running is not None and not running[1]:
+            conn = running[0]
+            with contextlib.suppress(OSError):
+                # The close that follows is a reset: after this shutdown, a plain one
+                # could leave the server sending into a closed window for a minute.
+                # (The server has the connection: its 1xx reply came first.)
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                # Not the SSLSocket's own shutdown(), which would pull its TLS state
+                # away from under the thread reading it.
+                socket.socket.shutdown(conn, socket.SHUT_RDWR)
+        return True
+
+    @contextlib.contextmanager
+    def _cancellable(self) -> Iterator[None]:
+        """A transfer (or a download or upload, with its retries) that cancel() may stop."""
+        with self._cancel_lock:
+            if not self._busy:
+                self._cancelled.clear()  # a cancel() that came between transfers is spent
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._cancel_lock:
+                self._busy -= 1
+
+    def _raise_if_cancelled(self, cause: BaseException | None = None) -> None:
+        if self._cancelled.is_set() and not isinstance(cause, Cancelled):
+            raise Cancelled("the transfer was cancelled") from cause
+
+    def _protect_again(self, session: _Session) -> None:
+        """FTP_TLS: PROT P and CCC as before; plain FTP has nothing to repeat."""
 
     def getwelcome(self) -> str | None:
         """Return the welcome message the server sent on connecting."""
@@ -1652,8 +2263,16 @@ class FTP:
     def _paid(self, reply: str) -> None:
         """Account for a whole reply read: it pays the oldest reply owed."""
         owed = self._owed
-        if not owed or (reply[:1] == "1" and owed[0] in _PRELIMINARY_VERBS):
-            return  # a transfer started, or the greeting is coming: the final reply is owed
+        if not owed:
+            return
+        # A second 1xx for one transfer, which in stream mode marks nothing, ends it:
+        # pure-ftpd labels with its 150 the statistics of a download that failed (the
+        # client closed the data connection), and sends no final reply.
+        if reply[:1] == "1" and owed[0] in _PRELIMINARY_VERBS and not self._transfer_started:
+            # A transfer started, or the greeting is coming: the final reply is owed.
+            self._transfer_started = owed[0] != ""
+            return
+        self._transfer_started = False
         self._deferred = False  # whoever reads it, the deferred reply is no longer waiting
         if reply[:3] == "225" and "ABOR" in owed:
             # The answer to ABOR, and no transfer's: a transfer before it whose final
@@ -1779,34 +2398,58 @@ class FTP:
         That is the final reply of a transfer whose reply is still owed (426,
         or 226 if it had finished), else the answer to ABOR (225 or 226).  What
         follows stays owed: read it with `getresp`, or the next command reads
-        it first.  Called from a transfer method's callback, it also ends the
-        data connection, for servers that read no command during a transfer,
-        and the method returns the answer to ABOR.  Raises `error_proto` on
-        any other reply.
+        it first.  The transfer's data connection, if still open, is closed
+        too, whether a transfer method's callback or `transfercmd`'s caller
+        holds it: many servers read no command while they send (vsftpd,
+        Twisted's), and the close is what stops them.  Called from a callback,
+        the method then returns the answer to ABOR.  A transfer that ends with
+        a second 1xx and no final reply (pure-ftpd) is passed over for the
+        answer to ABOR.  Raises `error_perm` when the server refuses ABOR
+        (its 5xx answers first), `error_proto` on any other reply.
         """
         self._send_abor()
         running, self._running = self._running, None
+        if running is None and self._handed_out is not None:
+            conn = self._handed_out()
+            if conn is not None and conn.fileno() >= 0 and self._transfer_owed():
+                running = conn, self._owed[0] in _SENDING_VERBS
+        self._handed_out = None
         if running is not None:
             self._close_aborted(*running)
+        ending = self._transfer_owed()
         resp = self.getmultiline()
-        if resp[:3] not in ("426", "225", "226"):
-            raise error_proto(resp)
+        if ending and resp[:1] == "1":
+            resp = self.getmultiline()  # the transfer ended with no final reply (pure-ftpd)
         self.lastresp = resp[:3]
         self._last_reply = resp
+        if resp[:1] == "5":
+            raise error_perm(resp)  # no ABOR here; whatever else is owed stays owed
+        if resp[:3] not in ("426", "225", "226"):
+            raise error_proto(resp)
         return resp
 
+    def _transfer_owed(self) -> bool:
+        """Whether the oldest reply owed is the final reply of a transfer."""
+        return bool(self._owed) and self._owed[0] in _TRANSFER_VERBS
+
     def _send_abor(self) -> None:
-        """Send ABOR at once, as urgent data where TLS does not prevent it."""
+        """Send ABOR at once, as an ordinary line.
+
+        Not as TCP urgent data, nor after Telnet IP and Synch (RFC 959): with
+        ``MSG_OOB`` only the last byte is urgent, and a server that does not
+        keep urgent data inline loses the line end (proftpd, pure-ftpd); the
+        Telnet bytes before ``ABOR`` make pure-ftpd ignore the line and
+        Twisted's server fail to answer it.  A server that does not read the
+        control connection while it sends is stopped by the data connection's
+        close (see `abort`).
+        """
         line = b"ABOR" + B_CRLF
         if self.debugging > 1:
-            print("*put urgent*", self.sanitize(line.decode()))
-        _log.debug("-> ABOR (urgent)")
+            print("*put*", self.sanitize(line.decode()))
+        _log.debug("-> ABOR")
         if self.sock is None:
             raise OSError(errno.ENOTCONN, "not connected")
-        if _SSLSocket is not None and isinstance(self.sock, _SSLSocket):
-            self.sock.sendall(line)  # no urgent data inside TLS
-        else:
-            self.sock.sendall(line, MSG_OOB)
+        self.sock.sendall(line)
         self._owed.append("ABOR")
 
     # -- data connections --------------------------------------------------
@@ -1915,11 +2558,46 @@ class FTP:
         self._passive_verb = verb
         return address
 
-    def _send_transfer_command(self, cmd: str, rest: int | str | None) -> Reply:
+    def _send_transfer_command(
+        self, cmd: str, rest: int | str | None, conn: socket.socket | None = None
+    ) -> Reply:
         if rest is not None:
             self.sendcmd(f"REST {rest}")
         self.putcmd(cmd)
+        if conn is not None:
+            self._wait_for_reply(conn)
         return self._transfer_reply()
+
+    def _wait_for_reply(self, conn: socket.socket) -> None:
+        """Wait for a reply, but raise at once if the passive data connection `conn` is reset.
+
+        A server answers a transfer command only once the data connection has
+        reached it; one that the network reset on the way (a firewall, a NAT)
+        never will, and the wait would last the whole timeout.
+        """
+        sock, file = self.sock, self.file
+        if sock is None or not isinstance(file, _ControlFile) or not hasattr(select, "poll"):
+            return
+        if self._parser._ready or (
+            _SSLSocket is not None and isinstance(sock, _SSLSocket) and sock.pending()
+        ):
+            return  # the reply is here already
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        poller.register(conn, 0)  # errors and hang-ups are always reported
+        timeout = sock.gettimeout()
+        events = dict(poller.poll(None if timeout is None else timeout * 1000))
+        if sock.fileno() in events or not events.get(conn.fileno(), 0) & (
+            select.POLLERR | select.POLLHUP
+        ):
+            return
+        # A server that refuses and goes (vsftpd's "500 OOPS") closes both just after
+        # its reply: that reply, if it comes, is the error to report.
+        poller.unregister(conn)
+        if poller.poll(_REPLY_GRACE * 1000):
+            return
+        code = conn.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) or errno.ECONNRESET
+        raise OSError(code, "the data connection was reset before the transfer began")
 
     def _transfer_reply(self) -> Reply:
         """Read the preliminary (1xx) reply of a transfer command."""
@@ -2030,7 +2708,7 @@ class FTP:
             host, port = self.makepasv()
             conn = _open_connection(self.proxy, (host, port), self.timeout, self.source_address)
             try:
-                resp = self._send_transfer_command(cmd, rest)
+                resp = self._send_transfer_command(cmd, rest, conn)
             except BaseException:
                 conn.close()
                 raise
@@ -2046,6 +2724,10 @@ class FTP:
                     raise
             if self.timeout is not _GLOBAL_DEFAULT_TIMEOUT:
                 conn.settimeout(self.timeout)
+        if self.stall_timeout is not None:
+            # Every wait for the data connection to move a byte, not the transfer as a whole.
+            timeout = conn.gettimeout()
+            conn.settimeout(min(self.stall_timeout, timeout or self.stall_timeout))
         try:
             size = parse150(resp) if resp[:3] == "150" else None
         except error_proto:
@@ -2053,6 +2735,7 @@ class FTP:
             # that the next command does not get it instead of its own.
             self._abandon_data(conn)
             raise
+        self._handed_out = weakref.ref(conn)
         return conn, size
 
     def _active_connection(self, cmd: str, rest: int | str | None) -> tuple[socket.socket, Reply]:
@@ -2222,19 +2905,24 @@ class FTP:
         transfer is abandoned (see `_abandon_data`) and the exception
         propagates; its final reply is owed, read before the next command.
         """
-        conn = self.transfercmd(cmd, rest)
-        self._running = conn, sending
-        try:
-            yield conn
-        except OSError:
-            if self._running is not None or self.sock is None:
+        with self._cancellable():
+            conn = self.transfercmd(cmd, rest)
+            self._running = conn, sending
+            try:
+                self._raise_if_cancelled()
+                yield conn
+                self._raise_if_cancelled()  # the end of a cancelled download is no success
+            except OSError as exc:
+                if self._running is not None or self.sock is None:
+                    self._abandon_data(conn)
+                    self._raise_if_cancelled(exc)
+                    raise
+                # abort() in a callback ended the transfer and its data connection: no error.
+            except BaseException as exc:
                 self._abandon_data(conn)
+                self._raise_if_cancelled(exc)
                 raise
-            # abort() in a callback ended the transfer and its data connection: no error.
-        except BaseException:
-            self._abandon_data(conn)
-            raise
-        self._close_data(conn)
+            self._close_data(conn)
 
     def _close_data(self, conn: socket.socket) -> None:
         """Close a data connection whose transfer went through, or that abort() ended."""
@@ -2284,11 +2972,32 @@ class FTP:
                     grace = min(grace, self.timeout)
                 with selectors.DefaultSelector() as selector:
                     selector.register(self.sock, selectors.EVENT_READ)  # type: ignore[arg-type]
-                    selector.register(conn, selectors.EVENT_READ)
+                    if type(conn) is socket.socket:
+                        # Not a TLS one: the session tickets a TLS 1.3 server sends after
+                        # the handshake, which an upload never reads, make it readable at
+                        # once, and the grace would end before the server saw the ABOR.
+                        selector.register(conn, selectors.EVENT_READ)
                     selector.select(grace)
             with contextlib.suppress(OSError):
                 conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         conn.close()
+
+    def _sendall(self, conn: socket.socket, data: Any) -> None:
+        """``conn.sendall(data)``, but under `stall_timeout` the timeout bounds each wait.
+
+        ``sendall`` applies its timeout to the whole call, which a slow but
+        moving link may outlast: a stall is a wait in which nothing moves.
+        """
+        self._raise_if_cancelled()  # an upload is cancelled between its blocks
+        if self.stall_timeout is None:
+            conn.sendall(data)
+            return
+        with memoryview(data) as whole:
+            view = whole.cast("B")
+            # TLS writes a piece whole within the timeout: pieces of one record each.
+            piece = len(view) if type(conn) is socket.socket else _TLS_RECORD
+            while view:
+                view = view[conn.send(view[:piece]) :]
 
     def _end_transfer(self) -> Reply:
         # The final reply may already be read: by abort() in a callback.
@@ -2480,15 +3189,16 @@ class FTP:
         with self._transfer(cmd, rest, sending=True) as conn:
             if callback is None and _plain_file_method(getattr(fp, "read", None), "read"):
                 # A file from open() or a BytesIO: a regular file goes from the kernel's
-                # page cache to the socket (sendfile, which leaves fp at its end), anything
-                # else is read into one reused buffer.
+                # page cache to the socket (sendfile, which leaves fp at its end; its
+                # timeout bounds each wait, as stall_timeout wants), anything else is read
+                # into one reused buffer.
                 if type(conn) is socket.socket and _regular_file(fp):
                     conn.sendfile(fp, fp.tell())
                 else:
-                    _send_file(conn, fp, readsize, None)
+                    _send_file(conn, fp, readsize, None, self._sendall, _Progress())
             else:
                 while buf := fp.read(readsize):
-                    conn.sendall(buf)
+                    self._sendall(conn, buf)
                     if callback is not None:
                         callback(buf)
         return self._end_transfer()
@@ -2541,13 +3251,19 @@ class FTP:
             raise error_reply(resp)
         self._type = None
         self._features = None
+        self._session.login = (user, passwd, acct)
+        self._session.acct = None
+        self._session.directory.clear()  # a login starts in the user's own directory
         self._hash_selected = None
+        self._credentials = (user, passwd, acct)  # for the extra connections of download()
         _log.info("logged in to %s as %s", self.host, user)
         return resp
 
     def acct(self, password: str) -> Reply:
         """Send an ACCT command; return the reply."""
-        return self.voidcmd("ACCT " + password)
+        resp = self.voidcmd("ACCT " + password)
+        self._session.acct = password
+        return resp
 
     def nlst(self, *args: str) -> list[str]:
         """Return the names in a directory (NLST), one per list item."""
@@ -2603,6 +3319,20 @@ class FTP:
 
     def cwd(self, dirname: str) -> Reply:
         """Change the working directory (CWD; CDUP for "..")."""
+        resp = self._cwd(dirname)
+        # Remembered for reconnect(), from the last absolute directory on.
+        trail = self._session.directory
+        if dirname.startswith("/"):
+            trail.clear()
+        trail.append(dirname)
+        if len(trail) > _MAX_DIRECTORY_TRAIL:
+            with contextlib.suppress(error_reply, error_temp, error_perm):
+                here = self.pwd()
+                if here.startswith("/"):
+                    trail[:] = [here]
+        return resp
+
+    def _cwd(self, dirname: str) -> Reply:
         if dirname == "..":
             try:
                 return self.voidcmd("CDUP")
@@ -2675,6 +3405,7 @@ class FTP:
         self._ask_size = True
         self._drop_batch_listener()
         self._owed.clear()
+        self._transfer_started = False
         self._running = None
         self._parser.reset()
         if file is not None:
@@ -2718,7 +3449,7 @@ class FTP:
         """List a directory as typed `Entry` objects, without ``.`` and ``..``.
 
         Uses MLSD when the server offers MLST and LIST otherwise; LIST output
-        may be in Unix, MS-DOS or EPLF form.  Names are decoded with
+        may be in any dialect `parse_list` reads.  Names are decoded with
         `encoding` and `errors`.  A missing or unreadable directory, or a
         path that is not a directory, raises `error_perm`.
         """
@@ -2743,9 +3474,7 @@ class FTP:
         """The working directory's entries from LIST, sent without a path."""
         lines: list[str] = []
         self.retrlines("LIST", lines.append)
-        now = datetime.datetime.now(datetime.UTC)  # one clock for the whole listing
-        parsed = (parse_list_line(line, now) for line in lines)
-        entries = [e for e in parsed if e is not None]
+        entries = parse_list(lines)
         if not entries and not self._readable_here():
             raise error_perm("550 the directory cannot be read (LIST -a shows nothing in it)")
         return entries
@@ -2785,7 +3514,7 @@ class FTP:
         except (error_perm, error_temp):
             return None
         names = []
-        for line in lines:
+        for line in _joined_list_lines(lines):
             try:
                 entry = parse_list_line(line)
             except error_proto:
@@ -3093,7 +3822,9 @@ class FTP:
         callback: Callable[[int], object] | None = None,
         blocksize: int = 1 << 18,
         size: int | None = None,
+        retries: int = 0,
         verify: bool | str = False,
+        segments: int = 1,
     ) -> int:
         """Download `remote` into `local` (a path or a binary file); return its size.
 
@@ -3112,7 +3843,31 @@ class FTP:
         computed as the bytes arrive, else `error_proto`, and a path's partial
         file is deleted.  A server without checksums is checked by size only;
         one without SIZE either raises `error_perm` before the transfer.
+
+        With `retries`, a transfer broken by the network (a reset, dropped or
+        stalled connection, a data connection that ended short, a 421, 425 or
+        426 reply) goes on: after `retry_delay`, `reconnect` and continue with
+        REST from the bytes already written (from the start where the server
+        cannot restart), up to `retries` times; then the last error is raised.
+
+        With `segments` above 1, the file is fetched over up to that many
+        connections at once: this one and new ones like it (same server,
+        login, TLS, mode and directory), each RETR starting at its range
+        with REST; a connection that finishes takes over part of the range
+        expected to finish last.  The file is written in place, and a path's
+        partial file gets a record of the ranges still missing beside it
+        (``.<name>.<inode>.ftplib2-segments``) for `resume`.  Fewer
+        connections are used when the server refuses more (421, 530), and
+        after such a refusal this object asks for no more than it got.  A
+        connection that fails gives its range to the others.  The extra
+        connections are closed before this returns.  Without SIZE, REST or a
+        `login` to repeat, or for a small file, one connection is used.
         """
+        if segments != 1:
+            return self._download_segments(
+                remote, local, segments, resume=resume, callback=callback,
+                blocksize=blocksize, size=size, verify=verify,
+            )  # fmt: skip
         if isinstance(local, io.TextIOBase):
             raise TypeError("download() needs a path or a file opened in binary mode")
         algorithm = self._verify_algorithm(verify)
@@ -3132,7 +3887,15 @@ class FTP:
                 with open(fd, "wb" if algorithm is None else "r+b") as fp:
                     offset = fp.seek(0, os.SEEK_END)
                     total = self._download_checked(
-                        remote, fp, offset, expected, callback, blocksize, algorithm, spliced=True
+                        remote,
+                        fp,
+                        offset,
+                        expected,
+                        callback,
+                        blocksize,
+                        algorithm,
+                        retries,
+                        spliced=True,
                     )
             except BaseException as exc:
                 # Keep what was received, for a resume, but not an empty file of our
@@ -3154,7 +3917,7 @@ class FTP:
             local.seek(0)
             local.truncate()
         return self._download_checked(
-            remote, local, offset, expected, callback, blocksize, algorithm
+            remote, local, offset, expected, callback, blocksize, algorithm, retries
         )
 
     def download_many(
@@ -3244,25 +4007,31 @@ class FTP:
         callback: Callable[[int], object] | None,
         blocksize: int,
         algorithm: str | None,
+        retries: int,
         spliced: bool = False,
     ) -> int:
-        """`_download_to`; then, with `algorithm`, the server's checksum must be the file's."""
+        """`_download_retrying`; then, with `algorithm`, the server's checksum must be the file's."""
         if algorithm is None:
-            return self._download_to(remote, fp, offset, expected, callback, blocksize, spliced)
+            return self._download_retrying(
+                remote, fp, offset, expected, callback, blocksize, retries, spliced
+            )
         if spliced and hasattr(os, "pread"):
             # Spliced, the bytes never enter Python: hash them from the file, in a thread.
             with _TrailingDigest(fp.fileno(), algorithm, offset) as trailing:
                 progress = trailing.progress(fp, callback)
-                total = self._download_to(
-                    remote, fp, offset, expected, progress, blocksize, spliced
-                )
+                total = self._download_retrying(
+                    remote, fp, offset, expected, progress, blocksize, retries, spliced,
+                    rewind=False,
+                )  # fmt: skip
                 local_digest = trailing.hexdigest()
         else:
             # Hash the bytes on their way to the file, after the part a resume keeps.
             digest = _new_digest(algorithm)
             _hash_file_part(fp, 0, offset, digest)
             writer: Any = _DigestingWriter(fp, digest)
-            total = self._download_to(remote, writer, offset, expected, callback, blocksize)
+            total = self._download_retrying(
+                remote, writer, offset, expected, callback, blocksize, retries, rewind=False
+            )
             local_digest = digest.hexdigest()
         self._compare_checksum(remote, algorithm, local_digest)
         return total
@@ -3290,6 +4059,53 @@ class FTP:
                 f"the local file's {local_digest}"
             )
 
+    def _download_retrying(
+        self,
+        remote: str,
+        fp: BinaryIO,
+        offset: int,
+        expected: int | None,
+        callback: Callable[[int], object] | None,
+        blocksize: int,
+        retries: int,
+        spliced: bool = False,
+        *,
+        rewind: bool = True,
+    ) -> int:
+        """`_download_to`, retried as `download` says; `offset` is the bytes `fp` holds.
+
+        Without `rewind` (bytes hashed as they are written), a server that cannot
+        restart ends the retries rather than have the file started again.
+        """
+        origin = None  # where the remote file's first byte is in `fp`, to start again there
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            if rewind and fp.seekable():
+                origin = fp.tell() - offset
+        with self._cancellable():  # retries and their waits included
+            retry = _Retry(self, "download", remote, retries)
+            while True:
+                progress = _Progress()
+                try:
+                    if retry.count:
+                        self.reconnect()
+                        if expected is None and offset:
+                            expected = self._remote_size(remote)
+                        if offset and not self.has_feature("REST"):
+                            if origin is None:
+                                raise error_perm(
+                                    f"550 {remote}: no REST, and the file cannot rewind"
+                                )
+                            fp.seek(origin)
+                            fp.truncate()
+                            offset = 0
+                    return self._download_to(
+                        remote, fp, offset, expected, callback, blocksize, spliced, progress
+                    )
+                except Exception as exc:
+                    offset += progress.done
+                    if not retry.again(exc, progress):
+                        raise
+
     def _remote_size(self, path: str) -> int | None:
         self._set_type("I", path)  # a binary transfer follows: SIZE in binary, whatever came before
         try:
@@ -3306,7 +4122,10 @@ class FTP:
         callback: Callable[[int], object] | None,
         blocksize: int,
         spliced: bool = False,
+        progress: _Progress | None = None,
     ) -> int:
+        if progress is None:
+            progress = _Progress()
         if expected is not None and offset > expected:
             raise error_proto(f"local file is longer ({offset}) than {remote} ({expected})")
         if expected is not None and offset == expected and offset:
@@ -3314,15 +4133,21 @@ class FTP:
         self._set_type("I", remote)
         started = time.monotonic()
 
-        def deliver(chunk: memoryview) -> None:
-            fp.write(chunk)
+        def written(n: int) -> None:
+            progress.done += n
             if callback is not None:
-                callback(len(chunk))
+                with progress.local():
+                    callback(n)
+
+        def deliver(chunk: memoryview) -> None:
+            with progress.local():
+                fp.write(chunk)
+            written(len(chunk))
 
         splice = None
         if spliced:  # a file of our own, nothing buffered in `fp`: hand the kernel its fd
             fp.flush()
-            splice = (fp.fileno(), callback, blocksize)
+            splice = (fp.fileno(), written, blocksize)
         # The size to check against is the caller's, else the 150 reply's, else SIZE's.  SIZE
         # goes out in one write with the passive (or PORT) command, and its reply comes with
         # theirs: the check costs no round trip.  Not once this server's 150 replies have given
@@ -3375,6 +4200,396 @@ class FTP:
         else:
             self._end_transfer()
 
+    # -- ftplib2 extensions: segmented downloads ---------------------------------------
+    #
+    # download(segments=N) in functions of its own, called from download() alone.
+
+    def _download_segments(
+        self,
+        remote: str,
+        local: str | os.PathLike[str] | BinaryIO,
+        segments: int,
+        *,
+        resume: bool,
+        callback: Callable[[int], object] | None,
+        blocksize: int,
+        size: int | None,
+        verify: bool | str,
+    ) -> int:
+        """`download` over up to `segments` connections at once, where that can be done."""
+        if isinstance(segments, bool) or not isinstance(segments, int) or segments < 1:
+            raise ValueError(f"segments must be a positive integer, not {segments!r}")
+        if isinstance(local, io.TextIOBase):
+            raise TypeError("download() needs a path or a file opened in binary mode")
+        algorithm = self._verify_algorithm(verify)
+        if size is None and segments > 1:
+            size = self._remote_size(remote)
+        why = self._unsegmentable(local, segments, size, algorithm)
+        where = None  # the directory the extra connections enter: none for an absolute path
+        if why is None and not remote.startswith("/"):
+            where = self._segments_directory()
+            if where is None:
+                why = "the working directory is unknown (PWD)"
+        if why is not None:
+            _log.info("downloading %s on one connection: %s", remote, why)
+            return self.download(
+                remote, local, resume=resume, callback=callback, blocksize=blocksize,
+                size=size, verify=verify,
+            )  # fmt: skip
+        assert size is not None
+        if isinstance(local, (str, os.PathLike)):
+            return self._segments_to_path(
+                remote, os.fspath(local), size, segments, resume, callback, blocksize,
+                algorithm, where,
+            )  # fmt: skip
+        return self._segments_to_file(
+            remote, local, size, segments, resume, callback, blocksize, algorithm, where
+        )
+
+    def _segments_directory(self) -> str | None:
+        """The working directory, for the extra connections to enter; None if unknown."""
+        try:
+            where = self.pwd()
+        except (error_reply, error_temp, error_perm):
+            return None
+        return where or None
+
+    def _unsegmentable(
+        self,
+        local: str | os.PathLike[str] | BinaryIO,
+        segments: int,
+        size: int | None,
+        algorithm: str | None,
+    ) -> str | None:
+        """Why this download goes on one connection after all; None: it is split."""
+        if segments == 1:
+            return "one segment asked for"
+        if not hasattr(os, "pwrite"):
+            return "this platform has no os.pwrite to write a range in place"
+        if size is None:
+            return "the server gives no size"
+        if size < 2 * _MIN_PIECE:
+            return f"{size} bytes is too small to split"
+        if not self.has_feature("REST"):
+            return "the server cannot restart a transfer (no REST in FEAT)"
+        if self._credentials is None:
+            return "no login() to repeat on other connections"
+        if isinstance(local, (str, os.PathLike)):
+            return None
+        try:
+            fd = local.fileno()
+            st = os.fstat(fd)
+            flags = fcntl.fcntl(fd, fcntl.F_GETFL) if fcntl is not None else os.O_RDWR
+        except (AttributeError, OSError, ValueError):
+            return "the file object has no file descriptor"
+        if not stat.S_ISREG(st.st_mode):
+            return "the file object is not a regular file"
+        if flags & os.O_APPEND:
+            return "the file object is in append mode, where writes cannot be placed"
+        if algorithm is not None and flags & os.O_ACCMODE != os.O_RDWR:
+            return "verify needs to read the file back, and it is write-only"
+        return None
+
+    def _segments_to_path(
+        self,
+        remote: str,
+        final: str,
+        size: int,
+        segments: int,
+        resume: bool,
+        callback: Callable[[int], object] | None,
+        blocksize: int,
+        algorithm: str | None,
+        where: str | None,
+    ) -> int:
+        """A segmented download to a path: its partial file, and the record of what is missing.
+
+        The partial file is written in place, preallocated; the record beside
+        it (``.<name>.<inode>.ftplib2-segments``) says which ranges are still
+        to come, so that `resume` continues them all.  Both go once the file
+        is whole and checked; then the partial file takes the final name.
+        """
+        fd, partial, new = _open_partial(
+            final, resume, readable=algorithm is not None, segmented=True
+        )
+        record: _SegmentsRecord | None = None
+        plan: _Segments | None = None
+        try:
+            todo = [(0, size)]
+            if not new:
+                held = _read_segments(partial)
+                length = os.fstat(fd).st_size
+                if held is None:  # written in order: all of it is the file's start
+                    if length > size:
+                        raise error_proto(f"local file is longer ({length}) than {remote} ({size})")
+                    todo = [(length, size)] if length < size else []
+                elif held.size == size:
+                    todo = held.todo
+                else:  # a record that cannot be trusted, or of another version: start again
+                    os.ftruncate(fd, 0)
+            record = _SegmentsRecord(partial)
+            record.save(size, todo)
+            _preallocate(fd, size)
+            plan = self._segments_plan(fd, 0, size, todo, record, callback, algorithm)
+            self._run_segments(plan, remote, segments, blocksize, where, algorithm)
+        except BaseException as exc:
+            # Keep what was received, for a resume, with the record of what is missing;
+            # but not a new file that got nothing, nor bytes that are wrong.
+            with contextlib.suppress(OSError):
+                wrong = isinstance(exc, (_Overrun, _Mismatch))
+                if wrong or (new and (plan is None or not plan.moved)):
+                    if record is not None:
+                        record.close(remove=True)
+                    os.unlink(partial)
+                elif record is not None and plan is not None:
+                    record.save(size, plan.todo())
+            if record is not None:
+                record.close(remove=False)
+            os.close(fd)
+            raise
+        record.close(remove=True)  # first: a whole partial file needs no record
+        os.close(fd)
+        os.replace(partial, final)
+        return size
+
+    def _segments_to_file(
+        self,
+        remote: str,
+        fp: BinaryIO,
+        size: int,
+        segments: int,
+        resume: bool,
+        callback: Callable[[int], object] | None,
+        blocksize: int,
+        algorithm: str | None,
+        where: str | None,
+    ) -> int:
+        """A segmented download into a file object, written in place through its descriptor.
+
+        On failure the file is cut back after the last byte received without a
+        gap, so that `resume` continues it as a download in order would.
+        """
+        fp.flush()
+        fd = fp.fileno()
+        if resume:
+            base, length = 0, fp.seek(0, os.SEEK_END)
+            if length > size:
+                raise error_proto(f"local file is longer ({length}) than {remote} ({size})")
+        else:
+            base, length = fp.tell(), 0
+        todo = [(length, size)] if length < size else []
+        _preallocate(fd, base + size)
+        plan = self._segments_plan(fd, base, size, todo, None, callback, algorithm)
+        try:
+            self._run_segments(plan, remote, segments, blocksize, where, algorithm)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, base + plan.prefix())
+            fp.seek(base + plan.prefix())
+            raise
+        fp.seek(base + size)
+        return size
+
+    def _segments_plan(
+        self,
+        fd: int,
+        base: int,
+        size: int,
+        todo: list[tuple[int, int]],
+        record: _SegmentsRecord | None,
+        callback: Callable[[int], object] | None,
+        algorithm: str | None,
+    ) -> _Segments:
+        digest = None
+        if algorithm is not None:
+            # Fed the file's whole prefix as it grows: the bytes after the first hole are
+            # hashed once the holes are filled (Doc/howto/transfers.rst has what it costs).
+            prefix = todo[0][0] if todo else size
+            digest = _TrailingDigest(fd, algorithm, prefix, base)
+        return _Segments(self, fd, base, size, todo, record, digest, callback)
+
+    def _run_segments(
+        self,
+        plan: _Segments,
+        remote: str,
+        segments: int,
+        blocksize: int,
+        where: str | None,
+        algorithm: str | None,
+    ) -> None:
+        """Fetch `plan`'s ranges on this connection and up to `segments` - 1 more.
+
+        Extra connections are opened in threads, one per connection, and
+        closed before this returns, whatever happens; a connection that
+        fails gives its range back to the others.  With `algorithm`, the
+        server's checksum must then be the file's.
+        """
+        started = time.monotonic()
+        limit = segments if self._segment_limit is None else min(segments, self._segment_limit)
+        left = sum(end - start for start, end in plan.todo())
+        plan.to_open = max(0, min(limit, left // _MIN_PIECE) - 1)
+        me = _Worker(self)
+        plan.workers.append(me)
+
+        def extra() -> None:
+            self._segments_helper(plan, remote, blocksize, where, extra)
+
+        digest = plan.digest
+        try:
+            try:
+                plan.spawn(1, extra)
+                self._work_segments(me, plan, remote, blocksize)
+                plan.wait_end()
+            except BaseException as exc:
+                plan.fail(exc)
+                raise
+            finally:
+                plan.join()
+                if plan.refused:  # later downloads on this connection ask for no more
+                    self._segment_limit = plan.accepted
+            if plan.error is not None:
+                raise plan.error
+            _log.info(
+                "downloaded %s on %d connections: %d bytes in %.3f s",
+                remote, plan.accepted, plan.moved, time.monotonic() - started,
+            )  # fmt: skip
+            if digest is not None:
+                digest.grow_to(plan.size)
+                local_digest = digest.hexdigest()
+        finally:
+            if digest is not None:
+                digest.__exit__(None, None, None)
+        if digest is not None and algorithm is not None:
+            self._compare_checksum(remote, algorithm, local_digest)
+
+    def _segments_helper(
+        self,
+        plan: _Segments,
+        remote: str,
+        blocksize: int,
+        where: str | None,
+        spawn: Callable[[], None],
+    ) -> None:
+        """The thread of one extra connection: open it, fetch ranges, close it."""
+        try:
+            clone = self._segments_clone(where)
+        except BaseException as exc:  # noqa: BLE001 - the download goes on without it
+            plan.opened(None, exc)
+            return
+        try:
+            worker = _Worker(clone)
+            if plan.opened(worker):
+                plan.spawn(2, spawn)
+                whole = False
+                with contextlib.suppress(BaseException):  # in plan.error: download() raises it
+                    whole = clone._work_segments(worker, plan, remote, blocksize)
+                if whole and not plan.stopping:  # else closed without a word: it is in trouble
+                    with contextlib.suppress(*all_errors):
+                        clone.quit()
+        finally:
+            clone.close()
+
+    def _segments_clone(self, where: str | None) -> FTP:
+        """A new connection like this one: same server, login, TLS, mode, directory."""
+        cls = type(self)
+        try:
+            clone = cls()
+        except TypeError:  # a subclass that needs arguments: its base class will do
+            clone = _TLS_CLASS() if _TLS_CLASS and isinstance(self, _TLS_CLASS) else FTP()
+        for name in _CLONED_SETTINGS:
+            if hasattr(self, name):
+                setattr(clone, name, getattr(self, name))
+        if self.source_address is not None:  # the same address, any port
+            clone.source_address = (self.source_address[0], 0, *self.source_address[2:])
+        user, passwd, acct = self._credentials  # type: ignore[misc]
+        try:
+            if _TLS_CLASS is not None and isinstance(self, _TLS_CLASS):
+                # The first connection's TLS session, resumed: one handshake less for each.
+                clone._tls_session = getattr(self.sock, "session", None)
+                clone.connect(self.host, self.port)
+                secure = isinstance(self.sock, _SSLSocket) and not self._cleared()
+                clone.login(user, passwd, acct, secure=secure)  # type: ignore[call-arg]
+                if self._prot_p:
+                    clone.prot_p()  # type: ignore[attr-defined]
+            else:
+                clone.connect(self.host, self.port)
+                clone.login(user, passwd, acct)
+            if where is not None:
+                clone.cwd(where)
+        except BaseException:
+            clone.close()
+            raise
+        return clone
+
+    def _work_segments(self, worker: _Worker, plan: _Segments, remote: str, blocksize: int) -> bool:
+        """Fetch ranges on this connection until none is left; False if it failed."""
+        while (rng := plan.take(worker)) is not None:
+            try:
+                self._fetch_range(worker, rng, plan, remote, blocksize)
+            except (error_temp, EOFError, OSError) as exc:
+                if plan.stopping:
+                    return False
+                # This connection failed (a 426, a reset, a timeout...): the others take
+                # its range over.  A refusal (5xx), a damaged stream or a local error
+                # would fail on any connection, and ends the download.
+                _log.info("a connection of the download of %s failed: %s", remote, exc)
+                plan.give_back(worker, exc)
+                return False
+            except BaseException as exc:
+                plan.fail(exc)
+                raise
+            finally:
+                plan.finish(worker)  # a range stopped short waits for a connection
+        return True
+
+    def _fetch_range(
+        self, worker: _Worker, rng: _Range, plan: _Segments, remote: str, blocksize: int
+    ) -> None:
+        """RETR from `rng`'s start, writing until its end (which may move meanwhile).
+
+        A range that ends before the file does is dropped as soon as it is
+        complete: the data connection is closed, as a download abandoned is,
+        and the server's final reply (426, or 226) is read before this
+        connection's next command.  Measured against pyftpdlib and vsftpd, in
+        clear and with TLS, that left the control connection usable every
+        time, with the next reply within 5 ms, as ABOR does, and needs no
+        command the server might mishandle.
+        """
+        self._set_type("I", remote)
+        started = time.monotonic()
+        worker.meter.restart()
+        buf = bytearray(blocksize)
+        view = memoryview(buf)
+        first = True
+        try:
+            with self._transfer("RETR " + remote, rng.pos or None) as conn:
+                with plan.changed:
+                    worker.conn = conn
+                    if plan.stopping:
+                        raise _Stop
+                while want := plan.wanted(rng):
+                    n = conn.recv_into(buf, min(want, blocksize))
+                    if not n:
+                        break
+                    if first:  # what a new range costs this connection, to plan the next
+                        worker.startup = time.monotonic() - started
+                        first = False
+                    plan.write(worker, rng, view[:n])
+                if plan.stopping or rng.pos < rng.end:
+                    if plan.stopping:
+                        raise _Stop
+                elif rng.end < plan.size:
+                    raise _Stop  # the rest is another connection's
+                elif conn.recv_into(buf, 1):
+                    raise _Overrun(f"RETR {remote}: the server sent more than {plan.size} bytes")
+        except _Stop:
+            return
+        finally:
+            worker.conn = None
+        self._end_transfer()
+        if rng.pos < rng.end:  # the server ended the transfer there, and said it was complete
+            raise error_proto(f"{remote}: the data ended at {rng.pos} bytes, not {plan.size}")
+
     def upload(
         self,
         local: str | os.PathLike[str] | BinaryIO,
@@ -3383,6 +4598,7 @@ class FTP:
         resume: bool = False,
         callback: Callable[[int], object] | None = None,
         blocksize: int = 1 << 18,
+        retries: int = 0,
         verify: bool | str = False,
     ) -> int:
         """Upload `local` (a path or a binary file) to `remote`; return the size sent.
@@ -3390,40 +4606,92 @@ class FTP:
         A file object is read from its position to its end, and need not be
         seekable (a pipe will do), except with `resume`: then the part the
         server already has (SIZE) is skipped and the rest sent with REST +
-        STOR, or APPE where REST is refused.  The server's SIZE afterwards
-        must match, else `error_proto`.  `callback` is called with the number
-        of bytes of each block.  A text file raises TypeError before STOR.
+        STOR, or APPE where REST is refused; a server with neither gets the
+        whole file again.  The server's SIZE afterwards must match, else
+        `error_proto`.  `callback` is called with the number of bytes of each
+        block.  A text file raises TypeError before STOR.
 
         With `verify`, the server's checksum of `remote` (see `checksum`; an
         algorithm name picks the algorithm) must equal that of the bytes read,
         hashed as they are sent, else the remote file is deleted and
         `error_proto` raised.  A server without checksums is checked by size
         only; one without SIZE either raises `error_perm` after the upload.
+
+        With `retries`, an upload broken by the network (as for `download`;
+        and a server that has fewer bytes than were sent) goes on: after
+        `retry_delay`, `reconnect`, ask SIZE and send the rest as `resume`
+        does (all of it where the server has no SIZE), up to `retries` times;
+        then the last error is raised.  That needs a seekable file object.
         """
         if isinstance(local, (str, os.PathLike)):
             with open(local, "rb") as fp:
                 return self.upload(
-                    fp, remote, resume=resume, callback=callback, blocksize=blocksize, verify=verify
-                )
+                    fp, remote, resume=resume, callback=callback, blocksize=blocksize,
+                    retries=retries, verify=verify,
+                )  # fmt: skip
         if isinstance(local, io.TextIOBase) or not hasattr(local, "readinto"):
             # Found only once STOR has replaced the remote file with an empty one.
             raise TypeError("upload() needs a path or a file opened in binary mode")
         algorithm = self._verify_algorithm(verify)
+        origin = None  # the position of the first byte to send, if the file can go back to it
+        if resume or retries:
+            with contextlib.suppress(OSError, ValueError):
+                origin = local.tell() if local.seekable() else None
+            if resume and origin is None:
+                raise io.UnsupportedOperation("upload(resume=True) needs a seekable file")
+        with self._cancellable():  # retries and their waits included
+            retry = _Retry(self, "upload", remote, retries)
+            while True:
+                progress = _Progress()
+                try:
+                    if retry.count:
+                        self.reconnect()
+                        resume = True
+                    return self._upload_from(
+                        local,
+                        remote,
+                        origin,
+                        resume,
+                        callback,
+                        blocksize,
+                        progress,
+                        algorithm,
+                        verify,
+                    )
+                except Exception as exc:
+                    # What was read from a file that cannot go back cannot be sent again.
+                    if origin is None or not retry.again(exc, progress):
+                        raise
+
+    def _upload_from(
+        self,
+        local: BinaryIO,
+        remote: str,
+        origin: int | None,
+        resume: bool,
+        callback: Callable[[int], object] | None,
+        blocksize: int,
+        progress: _Progress,
+        algorithm: str | None,
+        verify: bool | str,
+    ) -> int:
+        """One attempt of `upload`; with `resume`, from where the server's copy ends."""
         digest = None if algorithm is None else _new_digest(algorithm)
         offset = 0
         if resume:  # only skipping what the server has needs seeking
-            start = local.tell()
+            assert origin is not None
             offset = self._remote_size(remote) or 0
-            length = local.seek(0, os.SEEK_END) - start
+            length = local.seek(0, os.SEEK_END) - origin
             if offset > length:
                 raise error_proto(f"{remote} is longer ({offset}) than the local file ({length})")
             if digest is not None:  # the part the server has is checked too
-                _hash_file_part(local, start, offset, digest)
-            local.seek(start + offset)
+                _hash_file_part(local, origin, offset, digest)
+            local.seek(origin + offset)
             if offset and offset == length:  # complete already: no empty STOR to risk it
                 if algorithm is not None and digest is not None:
                     self._check_upload(remote, algorithm, digest.hexdigest())
                 return offset
+        source = local
         if digest is not None:
             local = _DigestingReader(local, digest)  # type: ignore[assignment]
         self._set_type("I", remote)
@@ -3431,8 +4699,25 @@ class FTP:
         command, rest = "STOR " + remote, offset or None
         if rest is not None and not self.has_feature("REST"):
             command, rest = "APPE " + remote, None  # no restartable STOR: append
-        with self._transfer(command, rest, sending=True) as conn:
-            sent = _send_file(conn, local, blocksize, callback)
+        opened = False
+        try:
+            with self._transfer(command, rest, sending=True) as conn:
+                opened = True
+                sent = _send_file(conn, local, blocksize, callback, self._sendall, progress)
+        except error_perm as exc:
+            # APPE refused as not implemented (500, 502): the server can neither restart
+            # a STOR nor append, so the whole file goes, as download() starts again where
+            # the server cannot restart.
+            if opened or command[:4] != "APPE" or exc.code not in ("500", "502"):
+                raise
+            offset = 0
+            source.seek(origin)
+            local = source
+            if algorithm is not None:  # hashed afresh, from the start, as it is sent
+                digest = _new_digest(algorithm)
+                local = _DigestingReader(source, digest)  # type: ignore[assignment]
+            with self._transfer("STOR " + remote, sending=True) as conn:
+                sent = _send_file(conn, local, blocksize, callback, self._sendall, progress)
         self._end_transfer()
         total = offset + sent
         size = self._remote_size(remote)
@@ -3440,7 +4725,7 @@ class FTP:
             message = f"{remote}: server has {size} bytes, sent {total}"
             if verify:
                 self._discard_upload(remote, message)
-            raise error_proto(message)
+            raise (_ShortTransfer if size < total else error_proto)(message)
         if algorithm is not None and digest is not None:
             self._check_upload(remote, algorithm, digest.hexdigest())
         elif verify and size is None:
@@ -3495,12 +4780,27 @@ class FTP:
         return _UploadTextWriter(writer, encoding=encoding or self.encoding, errors=self.errors)
 
 
+@dataclasses.dataclass
+class _Session:
+    """What `FTP.reconnect` repeats on a new control connection, recorded as it happened."""
+
+    tls: bool = False  # AUTH TLS went through
+    login: tuple[str, str, str] | None = None
+    acct: str | None = None
+    ccc: bool = False
+    directory: list[str] = dataclasses.field(default_factory=list)  # cwd() arguments
+
+
+_MAX_DIRECTORY_TRAIL = 16  # cwd() calls remembered before one PWD replaces them
+
 _CALLERS_TYPE = "chosen by the caller"
 """`FTP._type` after a TYPE command the caller sent: the type is theirs, not ftplib2's."""
 _PIPELINED_COMMANDS = frozenset({"RETR", "LIST", "NLST", "MLSD"})
 # Commands whose 1xx reply starts a transfer, and the greeting (""), which may be led by 120.
 # Any other command's 1xx reply is its answer, as ftplib takes it.
 _PRELIMINARY_VERBS = frozenset({"", "RETR", "STOR", "STOU", "APPE", "LIST", "NLST", "MLSD"})
+_TRANSFER_VERBS = _PRELIMINARY_VERBS - {""}
+_SENDING_VERBS = frozenset({"STOR", "STOU", "APPE"})
 _SENDING_METHODS = ("putline", "putcmd", "sendcmd", "makepasv", "makeport", "sendport", "sendeprt")
 
 
@@ -3641,8 +4941,9 @@ class _TrailingDigest:
     thread to hash the last one.  Leaving the ``with`` block stops the thread.
     """
 
-    def __init__(self, fd: int, algorithm: str, length: int) -> None:
+    def __init__(self, fd: int, algorithm: str, length: int, base: int = 0) -> None:
         self._fd = fd
+        self._base = base  # where the file's first byte is in `fd`
         self._digest = _new_digest(algorithm)
         self._length = length  # the bytes in the file so far, to hash
         self._stopping = False  # stop at once, the digest unwanted
@@ -3676,6 +4977,13 @@ class _TrailingDigest:
 
         return written
 
+    def grow_to(self, length: int) -> None:
+        """The file's first `length` bytes are written (a segmented download's whole prefix)."""
+        with self._changed:
+            if length > self._length:
+                self._length = length
+                self._changed.notify()
+
     def hexdigest(self) -> str:
         """Wait until all that was written is hashed; return the digest."""
         with self._changed:
@@ -3697,7 +5005,7 @@ class _TrailingDigest:
                     if self._stopping or (self._finishing and done == length):
                         return
                 while done < length and not self._stopping:
-                    data = os.pread(self._fd, min(_DIGEST_CHUNK, length - done), done)
+                    data = os.pread(self._fd, min(_DIGEST_CHUNK, length - done), self._base + done)
                     if not data:
                         raise error_proto(f"the file being hashed ends at {done} bytes")
                     self._digest.update(data)
@@ -3723,7 +5031,82 @@ def _batch_item(item: Sequence[Any]) -> tuple[str, Any, int | None]:
 def _check_size(what: str, total: int, expected: int | None) -> None:
     """Raise unless a transfer's byte count matches the size known for it."""
     if expected is not None and total != expected:
-        raise error_proto(f"{what}: received {total} bytes of {expected}")
+        cls = _ShortTransfer if total < expected else error_proto
+        raise cls(f"{what}: received {total} bytes of {expected}")
+
+
+class _Progress:
+    """What one attempt of a transfer moved, and whether it failed on the local side."""
+
+    __slots__ = ("done", "failed_locally")
+
+    def __init__(self) -> None:
+        self.done = 0  # bytes written to the local file, or sent to the server
+        self.failed_locally = False
+
+    @contextlib.contextmanager
+    def local(self) -> Iterator[None]:
+        """Around local work (the file, the callback): a failure there is never retried."""
+        try:
+            yield
+        except BaseException:
+            self.failed_locally = True
+            raise
+
+
+# Errors of the network, after which a transfer may go on over a new connection.  A local
+# file's errors (ENOSPC, EIO, EROFS...) are none of these.
+_RETRY_ERRNOS = frozenset(
+    getattr(errno, name)
+    for name in (
+        "ECONNRESET", "ECONNABORTED", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ENETUNREACH",
+        "EHOSTUNREACH", "ENETDOWN", "EHOSTDOWN", "ENETRESET", "ENOTCONN",
+    )
+    if hasattr(errno, name)
+)  # fmt: skip
+_RETRY_CODES = frozenset({"421", "425", "426"})
+_MAX_RETRY_DELAY = 30.0
+
+
+def _retryable(exc: BaseException) -> bool:
+    """Whether a transfer that failed with `exc` was broken by the network or the server's state."""
+    if isinstance(exc, (TimeoutError, EOFError, _ShortTransfer)):
+        return True
+    if isinstance(exc, error_temp):
+        return str(exc)[:3] in _RETRY_CODES
+    if ssl is not None and isinstance(exc, ssl.SSLError):
+        # A TLS stream cut short fails in many ways (a ragged EOF, then a shutdown that
+        # cannot finish...); a certificate that is refused stays refused.
+        return not isinstance(exc, ssl.SSLCertVerificationError)
+    return isinstance(exc, OSError) and exc.errno in _RETRY_ERRNOS
+
+
+class _Retry:
+    """The retries of one `download` or `upload`: which errors, how many, how long to wait."""
+
+    def __init__(self, ftp: FTP, verb: str, remote: str, retries: int) -> None:
+        self.ftp = ftp
+        self.verb = verb
+        self.remote = remote
+        self.retries = retries
+        self.count = 0  # retries so far
+        self.stuck = 0  # failed attempts in a row that moved no byte
+
+    def again(self, exc: BaseException, progress: _Progress) -> bool:
+        """After a failed attempt: False to raise `exc`; True, having waited, to try again."""
+        self.ftp._raise_if_cancelled(exc)
+        if self.count >= self.retries or progress.failed_locally or not _retryable(exc):
+            return False
+        self.count += 1
+        self.stuck = 0 if progress.done else self.stuck + 1
+        delay = min(self.ftp.retry_delay * 2 ** max(self.stuck - 1, 0), _MAX_RETRY_DELAY)
+        _log.info(
+            "%s %s: %s; retry %d of %d in %.2f s",
+            self.verb, self.remote, exc or type(exc).__name__, self.count, self.retries, delay,
+        )  # fmt: skip
+        if self.ftp._cancelled.wait(delay):
+            self.ftp._raise_if_cancelled(exc)
+        return True
 
 
 _PART_SUFFIX = ".ftplib2-part"
@@ -3755,13 +5138,18 @@ def _is_own_partial(st: os.stat_result, number: str) -> bool:
     )
 
 
-def _open_partial(final: str, resume: bool, readable: bool = False) -> tuple[int, str, bool]:
+def _open_partial(
+    final: str, resume: bool, readable: bool = False, segmented: bool = False
+) -> tuple[int, str, bool]:
     """Open the partial file of a download to `final`; return its fd, path, and whether new.
 
     The partial file a previous download left is continued (with `resume`)
     or emptied and reused; any other file is left alone, and a new partial
     file is created beside it.  Nothing is followed through a symbolic link.
     Write-only, unless `readable` (verify=True hashes what was written).
+    Unless `segmented` (the caller reads it), the record of a segmented
+    download beside the partial file is taken into account and removed: a
+    download in order keeps only the part before the record's first hole.
     """
     directory, prefix = _partial_prefix(final)
     # Write-only, not append mode: splice(2) refuses O_APPEND files.
@@ -3784,6 +5172,12 @@ def _open_partial(final: str, resume: bool, readable: bool = False) -> tuple[int
             if _is_own_partial(os.fstat(fd), number):  # still that file, not one put in its place
                 if not resume:
                     os.ftruncate(fd, 0)
+                if not segmented:
+                    try:
+                        _forget_segments(entry.path, fd, resume)
+                    except BaseException:
+                        os.close(fd)
+                        raise
                 return fd, entry.path, not resume
             os.close(fd)
     # A new one: created under a name nobody has, then renamed after its inode number.
@@ -3797,6 +5191,10 @@ def _open_partial(final: str, resume: bool, readable: bool = False) -> tuple[int
             if not os.path.lexists(partial):
                 os.rename(scratch, partial)
                 held.pop()
+                # A segments record left by an earlier partial file of that number (deleted
+                # by hand) would be taken for this one's.
+                with contextlib.suppress(OSError):
+                    os.unlink(_segments_record_path(partial))
                 return fd, partial, True
             # Taken, by a copy of a partial file whose inode number has come free since:
             # keep this file open, so that the next one gets another number.
@@ -3806,6 +5204,479 @@ def _open_partial(final: str, resume: bool, readable: bool = False) -> tuple[int
             os.close(fd)
             with contextlib.suppress(OSError):
                 os.unlink(scratch)
+
+
+# The record of a segmented download: which parts of its partial file are still to come.
+# ``.<name>.<inode>.ftplib2-segments`` beside ``.<name>.<inode>.ftplib2-part`` (the same
+# number), so that it belongs to that one partial file and no other.
+_SEGMENTS_SUFFIX = ".ftplib2-segments"
+_SEGMENTS_FORMAT = "ftplib2-segments/1"
+_MAX_RECORD = 1 << 20  # bytes: a record longer than this is not one of ours
+_RECORD_INTERVAL = 0.5  # seconds between saves of the record while a download runs
+_MIN_PIECE = 1 << 17  # bytes of the file per connection, at least: less is not worth opening one
+_MIN_STEAL = 1 << 14  # bytes: the smallest part of a range another connection takes over
+_MIN_GAIN = 0.02  # seconds a range must end sooner for another connection to take part of it
+
+
+def _segments_record_path(partial: str) -> str:
+    return partial[: -len(_PART_SUFFIX)] + _SEGMENTS_SUFFIX
+
+
+@dataclasses.dataclass
+class _Outstanding:
+    """What a segments record says: the file's size and the (start, end) ranges still to come.
+
+    `size` None: there is a record, but it cannot be trusted (torn, foreign, or
+    of another version of the file): nothing of the partial file is.
+    """
+
+    size: int | None
+    todo: list[tuple[int, int]]
+
+    @property
+    def prefix(self) -> int:
+        """How many bytes from the start of the partial file are there without a hole."""
+        if self.size is None:
+            return 0
+        return self.todo[0][0] if self.todo else self.size
+
+
+def _read_segments(partial: str) -> _Outstanding | None:
+    """The record beside `partial`, or None if there is none."""
+    path = _segments_record_path(partial)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        return None
+    except OSError:  # a link, say: not ours, and what it stands for is unknown
+        return _Outstanding(None, [])
+    try:
+        st = os.fstat(fd)
+        own = _is_own_partial(st, str(st.st_ino)) and st.st_size <= _MAX_RECORD
+        data = os.read(fd, _MAX_RECORD + 1) if own else b""
+    finally:
+        os.close(fd)
+    try:
+        record = json.loads(data)
+        size, todo = record["size"], [tuple(r) for r in record["todo"]]
+        if record["format"] != _SEGMENTS_FORMAT or type(size) is not int or size < 0:
+            raise ValueError("not a segments record")
+        end = 0
+        for start, stop in todo:  # in order, apart, inside the file
+            if not (type(start) is int and type(stop) is int and end <= start < stop <= size):
+                raise ValueError("not a segments record")
+            end = stop
+    except (ValueError, KeyError, TypeError):
+        return _Outstanding(None, [])
+    return _Outstanding(size, todo)  # type: ignore[arg-type]
+
+
+def _forget_segments(partial: str, fd: int, resume: bool) -> None:
+    """Remove the segments record of `partial`, open as `fd`, if it has one.
+
+    Resumed in order, the partial file keeps only the bytes before the
+    record's first hole; its holes would otherwise be taken for data.
+    """
+    outstanding = _read_segments(partial)
+    if outstanding is None:
+        return
+    if resume:
+        os.ftruncate(fd, min(outstanding.prefix, os.fstat(fd).st_size))
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(_segments_record_path(partial))
+
+
+class _SegmentsRecord:
+    """The segments record of one download, kept up to date while it runs.
+
+    Created new (O_EXCL, O_NOFOLLOW) before the partial file grows holes,
+    rewritten in place, and removed once the file is whole.  Each version is
+    padded with spaces to the length of the one before (JSON allows them), so
+    that a process killed while rewriting it leaves no tail of an older one.
+    It only ever lists as written bytes that were: a crash loses at most the
+    progress since the last save.
+    """
+
+    def __init__(self, partial: str) -> None:
+        self.path = _segments_record_path(partial)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)  # a stale one, or a link planted there: never written through
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        self._fd: int | None = os.open(self.path, flags | getattr(os, "O_BINARY", 0), 0o666)
+        self._length = 0
+        self.saved_at = 0.0
+
+    def save(self, size: int, todo: list[tuple[int, int]]) -> None:
+        if self._fd is None:
+            return
+        text = json.dumps({"format": _SEGMENTS_FORMAT, "size": size, "todo": todo})
+        data = text.encode("ascii").ljust(self._length)
+        os.pwrite(self._fd, data, 0)
+        self._length = len(data)
+        self.saved_at = time.monotonic()
+
+    def close(self, remove: bool) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+        if remove:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
+
+
+def _preallocate(fd: int, length: int) -> None:
+    """Give the file `fd` its final `length`, its blocks reserved where the system can."""
+    if os.fstat(fd).st_size >= length:
+        return
+    if hasattr(os, "posix_fallocate"):
+        try:
+            os.posix_fallocate(fd, 0, length)
+            return
+        except OSError as exc:  # a file system without it (EOPNOTSUPP, EINVAL): a sparse file
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                raise
+    os.ftruncate(fd, length)
+
+
+class _Meter:
+    """The recent receiving rate of one connection, in bytes per second."""
+
+    WINDOW = 1.0  # seconds of history the rate is taken over
+    WARMUP = 0.05  # seconds of data before the rate of a new transfer counts
+
+    def __init__(self) -> None:
+        self.total = 0
+        self._samples: collections.deque[tuple[float, int]] = collections.deque()
+        self._previous: float | None = None  # the rate of the transfer before this one
+
+    def restart(self) -> None:
+        """A new transfer begins: what it takes to set it up is no part of the rate."""
+        rate = self.rate(time.monotonic())
+        if rate is not None:
+            self._previous = rate
+        self._samples.clear()
+
+    def add(self, n: int, now: float) -> None:
+        self.total += n
+        if not self._samples:  # the first block of a transfer: the clock starts after it
+            self._samples.append((now, self.total))
+            return
+        self._samples.append((now, self.total))
+        while len(self._samples) > 2 and self._samples[1][0] < now - self.WINDOW:
+            self._samples.popleft()
+
+    def rate(self, now: float) -> float | None:
+        """Bytes per second lately (falling while nothing arrives); None if unknown yet."""
+        if not self._samples or now - self._samples[0][0] < self.WARMUP:
+            return self._previous
+        since, before = self._samples[0]
+        return (self.total - before) / (now - since)
+
+
+class _Range:
+    """Bytes ``[pos, end)`` of the file, still to come; `owner` is fetching them."""
+
+    __slots__ = ("end", "owner", "pos", "writing")
+
+    def __init__(self, pos: int, end: int) -> None:
+        self.pos = pos  # the bytes before it are in the file
+        self.end = end  # lowered when another connection takes over the rest
+        self.writing = 0  # bytes from `pos` on being written at this moment
+        self.owner: _Worker | None = None
+
+
+class _Worker:
+    """One connection of a segmented download: its rate, its range, its data connection."""
+
+    def __init__(self, ftp: FTP) -> None:
+        self.ftp = ftp
+        self.meter = _Meter()
+        self.startup: float | None = None  # seconds from a RETR's start to its first byte
+        self.range: _Range | None = None
+        self.conn: socket.socket | None = None
+
+
+class _Stop(Exception):
+    """A connection's range ended before the file does: its RETR is dropped."""
+
+
+class _Segments:
+    """The shared state of a segmented download: the ranges, who has which, how it ends.
+
+    Every field is guarded by `changed`'s lock.  A connection asks `take` for
+    a range, reports each block through `write`, and gives a range back with
+    `give_back` when it fails; `fail` stops them all.
+    """
+
+    def __init__(
+        self,
+        first: FTP,
+        fd: int,
+        base: int,
+        size: int,
+        todo: list[tuple[int, int]],
+        record: _SegmentsRecord | None,
+        digest: _TrailingDigest | None,
+        callback: Callable[[int], object] | None,
+    ) -> None:
+        self.changed = threading.Condition()
+        self.first = first  # the caller's connection: never closed here
+        self.fd = fd
+        self.base = base  # where the file's first byte goes in `fd`
+        self.size = size
+        self.waiting = [_Range(start, end) for start, end in todo]  # nobody's, in order
+        self.running: list[_Range] = []
+        self.workers: list[_Worker] = []
+        self.record = record
+        self.digest = digest
+        self.callback = callback
+        self._callback_lock = threading.Lock()
+        self.error: BaseException | None = None  # the first fatal one: raised by download()
+        self.lost: BaseException | None = None  # the first that cost a connection
+        self.stopping = False
+        self.moved = 0
+        # Extra connections: how many more to open, how many are being opened, their threads.
+        self.to_open = 0
+        self.opening = 0
+        self.accepted = 1  # connections that came up, the caller's included
+        self.refused = False  # the server refused one: open no more
+        self.threads: list[threading.Thread] = []
+
+    # -- the ranges --------------------------------------------------------------
+
+    def todo(self) -> list[tuple[int, int]]:
+        ranges = [(r.pos, r.end) for r in self.running + self.waiting if r.pos < r.end]
+        return sorted(ranges)
+
+    def done(self) -> bool:
+        """Whether every byte is in the file (a connection may still be winding down)."""
+        return not any(r.pos < r.end for r in self.running + self.waiting)
+
+    def prefix(self) -> int:
+        """How many bytes from the file's start are written without a hole."""
+        starts = [r.pos for r in self.running + self.waiting if r.pos < r.end]
+        return min(starts, default=self.size)
+
+    def take(self, worker: _Worker) -> _Range | None:
+        """The next range for `worker`: waiting first, else part of the one to end last.
+
+        Waits while there is nothing worth taking over yet; None once the
+        download is complete or stopping.
+        """
+        with self.changed:
+            while not self.stopping and not self.done():
+                rng = self.waiting.pop(0) if self.waiting else self._steal(worker)
+                if rng is not None:
+                    rng.owner = worker
+                    self.running.append(rng)
+                    worker.range = rng
+                    return rng
+                # Rates change, and a connection that stalls should be relieved: look again.
+                self.changed.wait(0.1)
+            return None
+
+    def _steal(self, thief: _Worker) -> _Range | None:
+        """Split off the end of the range expected to finish last, if that saves time.
+
+        The split is where both connections are expected to finish together,
+        from their recent rates (and the time a new RETR takes to start): half
+        of the range between connections of the same speed, more of it from a
+        slower one, all that is left from one that has stalled.  Only worth it
+        if that brings the range's end forward by more than a new RETR costs.
+        """
+        now = time.monotonic()
+        rates = [r for w in self.workers if (r := w.meter.rate(now))]
+        typical = sum(rates) / len(rates) if rates else 1.0
+        startups = [w.startup for w in self.workers if w.startup is not None]
+        startup = thief.startup if thief.startup is not None else max(startups, default=0.0)
+        thief_rate = thief.meter.rate(now) or typical
+        best: tuple[float, _Range, int] | None = None
+        for rng in self.running:
+            owner = rng.owner
+            start = rng.pos + rng.writing
+            left = rng.end - start
+            if owner is None or left < 2 * _MIN_STEAL:
+                continue
+            rate = owner.meter.rate(now)
+            if rate is None:
+                rate = typical
+            if rate <= 0:
+                split = start  # stalled: all of it
+            else:
+                # Both finish at once: (split - start) / rate == startup + (end - split) / thief_rate
+                split = int(
+                    (startup + rng.end / thief_rate + start / rate) / (1 / rate + 1 / thief_rate)
+                )
+            split = max(split, start)
+            finish = left / rate if rate > 0 else float("inf")
+            gain = finish - (split - start) / rate if rate > 0 else finish
+            if rng.end - split < _MIN_STEAL or gain < max(_MIN_GAIN, startup):
+                continue
+            if best is None or finish > best[0]:
+                best = finish, rng, split
+        if best is None:
+            return None
+        _, victim, split = best
+        stolen = _Range(split, victim.end)
+        victim.end = split
+        if split == victim.pos and not victim.writing and victim.owner.conn is not None:
+            # All of it: the stalled connection is woken to drop its transfer.
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(victim.owner.conn, socket.SHUT_RDWR)
+        return stolen
+
+    def give_back(self, worker: _Worker, exc: BaseException) -> None:
+        """`worker`'s connection failed: its range is for the others, and it is gone."""
+        with self.changed:
+            if self.lost is None:
+                self.lost = exc
+            self._release(worker)
+            if worker in self.workers:
+                self.workers.remove(worker)
+            if not self.workers and not self.opening and not self.done():
+                self._stop(exc)
+            self.changed.notify_all()
+
+    def finish(self, worker: _Worker) -> None:
+        """`worker` is through with its range: complete, taken over, or stopped."""
+        with self.changed:
+            self._release(worker)
+            self.changed.notify_all()
+
+    def _release(self, worker: _Worker) -> None:
+        """Take `worker`'s range from it; what is left of it waits for a connection."""
+        rng, worker.range = worker.range, None
+        if rng is not None and rng in self.running:
+            self.running.remove(rng)
+            rng.owner = None
+            if rng.pos < rng.end:
+                self.waiting.append(rng)
+                self.waiting.sort(key=lambda r: r.pos)
+
+    # -- the bytes ------------------------------------------------------------------
+
+    def wanted(self, rng: _Range) -> int:
+        """How many bytes `rng` still wants (0: ended, or stopping)."""
+        with self.changed:
+            return 0 if self.stopping else rng.end - rng.pos
+
+    def write(self, worker: _Worker, rng: _Range, data: memoryview) -> int:
+        """Write what of `data` (the bytes at `rng.pos` on) is still `rng`'s; return how many."""
+        with self.changed:
+            n = min(len(data), rng.end - rng.pos)
+            rng.writing = n  # a range split meanwhile is split after these
+            offset = self.base + rng.pos
+        try:
+            view = data[:n]
+            while view:
+                view = view[os.pwrite(self.fd, view, offset) :]
+                offset = self.base + rng.pos + n - len(view)
+        except BaseException as exc:
+            self.fail(exc)  # the local file failed: no connection can help
+            raise
+        now = time.monotonic()
+        with self.changed:
+            rng.pos += n
+            rng.writing = 0
+            self.moved += n
+            worker.meter.add(n, now)
+            if self.digest is not None:
+                self.digest.grow_to(self.prefix())
+            if self.record is not None and now - self.record.saved_at > _RECORD_INTERVAL:
+                self.record.save(self.size, self.todo())
+            if rng.pos >= rng.end:
+                self.changed.notify_all()
+        if self.callback is not None:
+            try:
+                with self._callback_lock:
+                    self.callback(n)
+            except BaseException as exc:
+                self.fail(exc)
+                raise
+        return n
+
+    # -- stopping -------------------------------------------------------------------
+
+    def fail(self, exc: BaseException) -> None:
+        """Stop every connection: `exc` is what download() raises."""
+        with self.changed:
+            self._stop(exc)
+
+    def _stop(self, exc: BaseException) -> None:
+        if self.error is None:
+            self.error = exc
+        self.stopping = True
+        self.to_open = 0
+        for worker in self.workers:
+            # Unblocks a receiving thread at once; its transfer is then dropped as any is.
+            # An extra connection's control connection too: it is closed anyway.
+            for sock in (worker.conn, None if worker.ftp is self.first else worker.ftp.sock):
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        self.changed.notify_all()
+
+    def wait_end(self) -> None:
+        """Wait until the download is complete or stopping."""
+        with self.changed:
+            while not self.stopping and not self.done():
+                self.changed.wait(0.1)
+
+    # -- extra connections ------------------------------------------------------------
+
+    def spawn(self, count: int, target: Callable[[], None]) -> None:
+        """Start opening up to `count` more connections, each in a thread running `target`.
+
+        The first connection asks for one, and each that comes up for two more:
+        never more attempts at once than connections that were accepted, and
+        none after a refusal.
+        """
+        with self.changed:
+            count = 0 if self.refused or self.stopping else min(count, self.to_open)
+            self.to_open -= count
+            self.opening += count
+            threads = [
+                threading.Thread(target=target, name="ftplib2-segment", daemon=True)
+                for _ in range(count)
+            ]
+            self.threads += threads
+        for thread in threads:
+            thread.start()
+
+    def opened(self, worker: _Worker | None, exc: BaseException | None = None) -> bool:
+        """An extra connection came up (`worker`) or failed (`exc`); False: not wanted now."""
+        with self.changed:
+            self.opening -= 1
+            if worker is not None and not self.stopping and not self.done():
+                self.workers.append(worker)
+                self.accepted += 1
+                return True
+            if exc is not None:
+                if isinstance(exc, Error) and exc.code in ("421", "530"):
+                    # "Too many connections": 421 as it connects, or 530 to a login that
+                    # worked on the first connection.  Open no more.
+                    self.refused = True
+                    self.to_open = 0
+                    _log.info("the server refused connection %d: %s", self.accepted + 1, exc)
+                if self.lost is None:
+                    self.lost = exc
+                if not self.workers and not self.opening and not self.done():
+                    self._stop(exc)
+            self.changed.notify_all()
+            return False
+
+    def join(self) -> None:
+        """Wait for every extra connection's thread, those started meanwhile too."""
+        with self.changed:
+            self.to_open = 0
+        joined = 0
+        while True:
+            with self.changed:
+                if joined == len(self.threads):
+                    return
+                thread = self.threads[joined]
+            thread.join()
+            joined += 1
 
 
 def _child(directory: str, name: str) -> str:
@@ -4171,7 +6042,12 @@ def _regular_file(fp: Any) -> bool:
 
 
 def _send_file(
-    conn: socket.socket, fp: BinaryIO, blocksize: int, callback: Callable[[int], object] | None
+    conn: socket.socket,
+    fp: BinaryIO,
+    blocksize: int,
+    callback: Callable[[int], object] | None,
+    sendall: Callable[[socket.socket, Any], None],
+    progress: _Progress,
 ) -> int:
     """Send `fp` from its position to its end through one reused buffer; return the count.
 
@@ -4181,12 +6057,17 @@ def _send_file(
     sent = 0
     buf = bytearray(blocksize)
     view = memoryview(buf)
-    while n := fp.readinto(buf):  # type: ignore[attr-defined]
-        conn.sendall(view[:n])
+    while True:
+        with progress.local():
+            n = fp.readinto(buf)  # type: ignore[attr-defined]
+        if not n:
+            return sent
+        sendall(conn, view[:n])
         sent += n
+        progress.done += n
         if callback is not None:
-            callback(n)
-    return sent
+            with progress.local():
+                callback(n)
 
 
 class _TransferFile(io.RawIOBase):
@@ -4297,6 +6178,7 @@ if ssl is not None:
             implicit: bool = False,
             keyfile: str | None = None,
             certfile: str | None = None,
+            stall_timeout: float | None = None,
             proxy: str | None = None,
         ) -> None:
             if keyfile is not None or certfile is not None:
@@ -4311,7 +6193,7 @@ if ssl is not None:
                 self.port = FTPS_PORT
             super().__init__(
                 host, user, passwd, acct, timeout, source_address,
-                encoding=encoding, errors=errors, proxy=proxy,
+                encoding=encoding, errors=errors, stall_timeout=stall_timeout, proxy=proxy,
             )  # fmt: skip
 
         @classmethod
@@ -4382,11 +6264,14 @@ if ssl is not None:
             try:
                 if self._parser.buffered:
                     raise error_proto("server sent data between AUTH TLS and the handshake")
-                self.sock = self.context.wrap_socket(self.sock, server_hostname=self.host)
+                self.sock = self.context.wrap_socket(
+                    self.sock, server_hostname=self.host, session=self._tls_session
+                )
             except BaseException:
                 self.close()
                 raise
             self.file = _ControlFile(self.sock, self._parser)
+            self._session.tls = True
             _log_tls("control connection secured (AUTH TLS)", self.sock)
             return resp
 
@@ -4401,8 +6286,23 @@ if ssl is not None:
             self.sock = self.sock.unwrap()
             self._cleared_sock = self.sock
             self.file = _ControlFile(self.sock, self._parser)
+            self._session.ccc = True
             _log.info("control connection back to clear text (CCC)")
             return resp
+
+        def _restore(self, session: _Session) -> None:
+            if session.tls and not isinstance(self.sock, ssl.SSLSocket):
+                self.auth()
+            super()._restore(session)
+
+        def _protect_again(self, session: _Session) -> None:
+            if self._prot_p:
+                self.prot_p()
+            if session.ccc:
+                self.ccc()
+
+        def _login_again(self, user: str, passwd: str, acct: str) -> None:
+            self.login(user, passwd, acct, secure=False)  # secured above, if it was before
 
         def _cleared(self) -> bool:
             """Whether CCC returned this control connection (not an earlier one) to clear text."""
@@ -4442,10 +6342,26 @@ if ssl is not None:
                 conn = self.context.wrap_socket(
                     conn, server_hostname=self.host, session=getattr(self.sock, "session", None)
                 )
-            except BaseException:
+            except BaseException as exc:
+                _close_left_behind(exc)
                 self._abandon_data(conn)
                 raise
             return conn, size
+
+    def _close_left_behind(exc: BaseException) -> None:
+        """Close the SSLSocket that a failed ``wrap_socket`` made and did not close.
+
+        CPython (3.11-3.13) probes a socket that is no longer connected with
+        ``recv(1)``, and re-raises a reset from it without closing the
+        SSLSocket it has made, which owns the connection's descriptor by then:
+        a data connection reset before its handshake would leak it.
+        """
+        tb = exc.__traceback__
+        while tb is not None:
+            made = tb.tb_frame.f_locals.get("self")
+            if isinstance(made, ssl.SSLSocket):
+                made.close()  # a no-op where wrap_socket closed it itself
+            tb = tb.tb_next
 
     def _legacy_context(
         context: ssl.SSLContext | None, keyfile: str | None, certfile: str | None
@@ -4466,6 +6382,17 @@ if ssl is not None:
 
     __all__.append("FTP_TLS")
     all_errors = (Error, OSError, EOFError, ssl.SSLError)
+    _TLS_CLASS: type[FTP_TLS] | None = FTP_TLS
+else:  # pragma: no cover
+    _TLS_CLASS = None
+
+# What an extra connection of a segmented download copies from the first.
+_CLONED_SETTINGS = (
+    "timeout", "encoding", "errors", "proxy", "passiveserver", "prefer_epsv",
+    "trust_server_pasv_ipv4_address", "active_address", "active_port_range",
+    "active_peer_check", "maxline", "max_reply_lines", "max_reply_size", "debugging",
+    "pipelining", "context", "_implicit_tls",
+)  # fmt: skip
 
 
 def ftpcp(source: FTP, sourcename: str, target: FTP, targetname: str = "", type: str = "I") -> None:

@@ -55,6 +55,7 @@ setup(
             "hypothesis",
             "mypy>=1.14",
             "fsspec",
+            "twisted",  # the FTP server of twisted.protocols.ftp, one of the interop matrix
         ],
         "docs": ["sphinx"],
     },

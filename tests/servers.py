@@ -1033,8 +1033,11 @@ def _vsftpd_passive_ports(count: int = 200) -> range:
 class VsftpdServer:
     """One vsftpd process on loopback with a private configuration."""
 
-    def __init__(self, workdir: pathlib.Path, certfile: str, *, implicit: bool = False) -> None:
-        self.host = "127.0.0.1"
+    def __init__(
+        self, workdir: pathlib.Path, certfile: str, *, implicit: bool = False, ipv6: bool = False
+    ) -> None:
+        # vsftpd listens on one address family per process: ::1 with ipv6, else 127.0.0.1.
+        self.host = "::1" if ipv6 else "127.0.0.1"
         self.port = _free_port()
         # Not under pytest's temporary directory, which the FTP user cannot enter:
         # vsftpd would then silently stay in the user's home.
@@ -1048,9 +1051,9 @@ class VsftpdServer:
         config.write_text(
             "\n".join(
                 [
-                    "listen=YES",
-                    "listen_ipv6=NO",
-                    f"listen_address={self.host}",
+                    f"listen={'NO' if ipv6 else 'YES'}",
+                    f"listen_ipv6={'YES' if ipv6 else 'NO'}",
+                    f"listen_address{'6' if ipv6 else ''}={self.host}",
                     f"listen_port={self.port}",
                     "background=NO",
                     "anonymous_enable=NO",

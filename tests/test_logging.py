@@ -150,5 +150,5 @@ def test_the_abor_of_abort_is_logged_like_every_other_command(
     reply = ftp.abort()
 
     debug = messages(caplog, logging.DEBUG)
-    assert "-> ABOR (urgent)" in debug
+    assert "-> ABOR" in debug
     assert f"<- {reply}" in debug

@@ -141,11 +141,12 @@ def test_abort_after_a_finished_transfer_returns_its_reply_first(
         assert ftp.retrbinary(f"RETR {path}", lambda block: None)[:3] == "226"
         assert ftp.abort()[:3] == "225"  # nothing owed: the answer to ABOR
         assert ftp.voidcmd("NOOP")[:3] == "200"
-        # The server has sent everything, and its 226, when the callback gives up.
+        # The server has sent everything when the callback gives up; whether it has also
+        # ended the transfer (226, then 225 for nothing to abort) or is still at it when the
+        # ABOR comes (426, then 226) is a race.  The transfer's reply comes first either way.
         chunk, (final, abor) = read_range(ftp, path, 0, 10)
         assert chunk == b"s" * 10
-        assert final[:3] == "226"
-        assert abor[:3] == "225"
+        assert (final[:3], abor[:3]) in (("226", "225"), ("426", "226"))
         assert ftp.voidcmd("NOOP")[:3] == "200"
 
 

@@ -56,6 +56,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--list-entries", type=int, help="entries in the listed directory (20000)")
     p.add_argument("--small-files", type=int, help="small-file downloads (default 500)")
     p.add_argument("--mirror-files", type=int, help="files in the mirrored directory (1000)")
+    p.add_argument(
+        "--segments-mib",
+        type=int,
+        help="size of the segmented-download file (default 64, quick 16)",
+    )
+    p.add_argument(
+        "--segments-rate-mib", type=float,
+        help="per-connection cap of the segments scenario's servers, MiB/s (default 8)",
+    )  # fmt: skip
     p.add_argument("--only", help=f"comma-separated scenarios to run, of: {','.join(SCENARIOS)}")
     p.add_argument(
         "--rtt", default="10,40",
@@ -89,6 +98,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "list_entries": 2000 if quick else 20000,
         "small_files": 50 if quick else 500,
         "mirror_files": 100 if quick else 1000,
+        "segments_mib": 16 if quick else 64,
+        "segments_rate_mib": 8,
         "wan_repeat": 1 if quick else 3,
         "wan_files": 10 if quick else 40,
         "wan_tree": 60 if quick else 300,
@@ -177,6 +188,8 @@ def _run(
         run_cases(cases, args, ws)
         all_cases += cases
         report += render_scenario(scenario, cases, title)
+        if entry.summary is not None:
+            report += entry.summary(clients, cases)
     for srv in servers:
         for note in srv.notes:
             report.append(f"- {srv.name}: {note}")

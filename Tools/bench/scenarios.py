@@ -14,9 +14,11 @@ import concurrent.futures
 import contextlib
 import ftplib
 import functools
+import hashlib
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 from collections.abc import Callable
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
 FTPMIRROR = REPO / "Tools" / "scripts" / "ftpmirror.py"
 
 # Scenario keys: the names --only takes, and each row's Case.scenario.
-SESSION, DOWNLOAD, UPLOAD, IDIOMS, NOOP, LISTING, SMALL, MIRROR = (
+SESSION, DOWNLOAD, UPLOAD, IDIOMS, NOOP, LISTING, SMALL, MIRROR, SEGMENTS = (
     "login",
     "download",
     "upload",
@@ -42,7 +44,9 @@ SESSION, DOWNLOAD, UPLOAD, IDIOMS, NOOP, LISTING, SMALL, MIRROR = (
     "list",
     "small",
     "mirror",
+    "segments",
 )
+SEGMENT_COUNTS = (1, 2, 4, 8)  # download(segments=N) rows of the segments scenario
 # The WAN mode's scenarios (servers behind the delay proxy, see wan.py).
 WAN_CHECK, WAN_SMALL, WAN_MIRROR = ("wan-check", "wan-small", "wan-mirror")
 
@@ -59,6 +63,8 @@ class Scenarios(Clients):
             "entries": self.args.list_entries,
             "small": self.args.small_files,
             "mirror": self.ws.mirror_files,
+            "segments": f"{self.args.segments_mib} MiB",
+            "rate": f"{self.args.segments_rate_mib:g} MiB/s",
             "wan_files": self.args.wan_files,
             "tree": self.ws.tree_files,
             "dirs": len(self.ws.tree_dirs()),
@@ -864,6 +870,154 @@ class Scenarios(Clients):
 
         return body
 
+    def segments(self, raw: Server, servers: list[Server]) -> list[Case]:
+        """download(segments=N) on the paced servers, beside lftp's pget and curl.
+
+        The servers are the workspace's own (`Workspace.paced`): a cap per data
+        connection; the same with one connection ten times slower; the cap
+        with max_cons_per_ip=2.  The rows write into a tmpfs file, checked
+        whole (sha256) after each run.
+        """
+        size = self.ws.segments_size
+        local = self.ws.dl / "seg.bin"
+        with open(self.ws.pub / "seg.bin", "rb") as f:
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
+
+        def check(what: str) -> Callable[[], None]:
+            def after() -> None:
+                expect(local.stat().st_size, size, what)
+                with open(local, "rb") as f:
+                    if hashlib.file_digest(f, "sha256").hexdigest() != digest:
+                        raise RuntimeError(f"{what}: the copy differs from the file")
+
+            return after
+
+        cases: list[Case] = []
+        common = {"scenario": SEGMENTS, "nbytes": size, "slow": True}
+        for srv in self.ws.paced:
+
+            def download(segments: int) -> Callable[[Any], None]:
+                def body(ftp: Any) -> None:
+                    ftp.download("seg.bin", local, segments=segments)
+
+                return body
+
+            def teardown(ftp: Any) -> None:
+                self.logout(ftp)
+                check("download()")()
+
+            for n in SEGMENT_COUNTS:
+                cases.append(
+                    Case(
+                        server=srv.name,
+                        client=f"ftplib2 download(segments={n})",
+                        srv=srv,
+                        setup=lambda srv=srv: (fresh_file(local), self.ftplib2_login(srv))[1],
+                        body=download(n),
+                        teardown=teardown,
+                        profile=n == 4,
+                        **common,
+                    )
+                )
+            cases.append(
+                self.external_row(
+                    srv,
+                    self.lftp_label + " pget -n 4",
+                    self.lftp and self.lftp_argv(srv, f"pget -n 4 seg.bin -o {local}"),
+                    before=lambda: fresh_file(local),
+                    after=check("lftp pget"),
+                    **common,
+                )
+            )
+            cases.append(
+                self.external_row(
+                    srv,
+                    self.curl_label,
+                    self.curl and [self.curl, "-sS", "-o", str(local), srv.url("seg.bin")],
+                    before=lambda: fresh_file(local),
+                    after=check("curl"),
+                    **common,
+                )
+            )
+        return cases
+
+    def segments_summary(self, cases: list[Case]) -> list[str]:
+        """The issue's targets, as ratios of this run's medians."""
+        wall = {
+            (c.server, c.client): statistics.median(s.wall for s in c.samples)
+            for c in cases
+            if c.samples
+        }
+        size, rate = self.ws.segments_size, self.ws.segments_rate
+        capped, slowed, limited = (srv.name for srv in self.ws.paced)
+        lftp = self.lftp_label + " pget -n 4"
+
+        def t(server: str, client: str) -> float | None:
+            return wall.get((server, client))
+
+        def seg(server: str, n: int) -> float | None:
+            return t(server, f"ftplib2 download(segments={n})")
+
+        out = ["Segmented downloads, ratios of the medians above:", ""]
+
+        def line(text: str, value: float | None, target: str, ok: bool | None) -> None:
+            shown = "—" if value is None else f"{value:.2f}"
+            verdict = "" if ok is None else (" (target met)" if ok else " (TARGET MISSED)")
+            out.append(f"- {text}: {shown}{target}{verdict}")
+
+        one = seg(capped, 1)
+        for n in SEGMENT_COUNTS[1:]:
+            mine = seg(capped, n)
+            ratio = one / mine if one and mine else None
+            ideal = size / (n * rate)
+            if n == 4:
+                line(
+                    f"{capped}: segments=1 / segments={n}",
+                    ratio,
+                    ", target >= 3.4",
+                    ratio and ratio >= 3.4,
+                )
+            else:
+                line(f"{capped}: segments=1 / segments={n}", ratio, "", None)
+            if mine:
+                line(f"{capped}: segments={n} / ideal ({ideal:.2f} s)", mine / ideal, "", None)
+        for n in SEGMENT_COUNTS[1:]:
+            mine = seg(slowed, n)
+            ideal = size / ((n - 1) * rate + rate / 10)
+            ratio = mine / ideal if mine else None
+            target = ", target <= 1.25" if n == 4 else ""
+            line(
+                f"{slowed}: segments={n} / ideal ({ideal:.2f} s)",
+                ratio,
+                target,
+                ratio and ratio <= 1.25 if n == 4 else None,
+            )
+        other, mine = t(slowed, lftp), seg(slowed, 4)
+        ratio = other / mine if other and mine else None
+        line(
+            f"{slowed}: lftp pget -n 4 / segments=4",
+            ratio,
+            ", target >= 1.5",
+            ratio and ratio >= 1.5,
+        )
+        for n in SEGMENT_COUNTS[1:]:
+            one, mine = seg(limited, 1), seg(limited, n)
+            line(
+                f"{limited}: segments=1 / segments={n}",
+                one / mine if one and mine else None,
+                "",
+                None,
+            )
+        other, mine = t(capped, lftp), seg(capped, 4)
+        line(
+            f"{capped}: lftp pget -n 4 / segments=4",
+            other / mine if other and mine else None,
+            "",
+            None,
+        )
+        out.append("")
+        return out
+
     # -- the WAN mode: servers behind the delay proxy (wan.py) -----------------------
 
     def wan_check(self, raw: Server, servers: list[Server]) -> list[Case]:
@@ -1277,6 +1431,8 @@ class Scenarios(Clients):
 class Scenario(NamedTuple):
     title: str  # of its table; {sessions}, {size}, ... are filled in by Scenarios.title
     build: Callable[[Scenarios, Server, list[Server]], list[Case]]  # (raw, servers) -> rows
+    # Lines under its table, from its rows once they have run (ratios between rows).
+    summary: Callable[[Scenarios, list[Case]], list[str]] | None = None
     wan: bool = False  # run against the servers behind the delay proxy, at every --rtt
 
 
@@ -1296,18 +1452,25 @@ SCENARIOS: dict[str, Scenario] = {
     LISTING: Scenario("Listing of a directory of {entries} entries", Scenarios.listing),
     SMALL: Scenario("{small} small-file (4 KiB) downloads on one connection", Scenarios.small),
     MIRROR: Scenario("Mirror of a directory of {mirror} small files (4 KiB)", Scenarios.mirror),
+    SEGMENTS: Scenario(
+        "Segmented download of one {segments} file, data connections capped at {rate} each",
+        Scenarios.segments,
+        Scenarios.segments_summary,
+    ),
     WAN_CHECK: Scenario(
-        "WAN (RTT {rtts} ms): the delay proxy's check, and sessions", Scenarios.wan_check, True
+        "WAN (RTT {rtts} ms): the delay proxy's check, and sessions",
+        Scenarios.wan_check,
+        wan=True,
     ),
     WAN_SMALL: Scenario(
         "WAN (RTT {rtts} ms): {wan_files} small files (4 KiB) on one connection, per file",
         Scenarios.wan_small,
-        True,
+        wan=True,
     ),
     WAN_MIRROR: Scenario(
         "WAN (RTT {rtts} ms): mirror of a tree of {tree} small files in {dirs} directories, "
         "per file (logins and listings included)",
         Scenarios.wan_mirror,
-        True,
+        wan=True,
     ),
 }

@@ -148,6 +148,83 @@ def role_pyftpdlib(
     server.serve_forever(timeout=1.0, handle_exit=False)
 
 
+def role_paced(
+    root: str, user: str, password: str, passive: str, rate: str, slow: str, per_ip: str
+) -> None:
+    """A pyftpdlib server whose data connections each send at most `rate` bytes a second.
+
+    pyftpdlib's ThrottledDTPHandler, paced from the first byte on: its own
+    throttle lets a second's worth of bytes go at once and then sleeps for up
+    to two seconds, which on a file of a few seconds' worth blurs every
+    timing.  With `slow` ("1"), one session at a time is ten times slower: the
+    first to log in while another session is logged in and no slow one is (the
+    second connection of a segmented download, or of lftp's pget).  `per_ip`
+    ("0": no limit) is pyftpdlib's max_cons_per_ip.
+    """
+    import logging
+
+    from pyftpdlib.authorizers import DummyAuthorizer
+    from pyftpdlib.handlers import FTPHandler
+    from pyftpdlib.handlers.ftp.data import ThrottledDTPHandler
+    from pyftpdlib.ioloop import timer
+    from pyftpdlib.servers import FTPServer
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    limit, slowed = int(rate), slow == "1"
+    live: set[Any] = set()  # sessions logged in
+    slow_now: list[Any] = []  # the slow one, while it lasts
+
+    class Handler(FTPHandler):
+        rate = limit
+
+        def on_login(self, username: str) -> None:
+            if slowed and live and not slow_now:
+                self.rate = limit // 10
+                slow_now.append(self)
+            live.add(self)
+
+        def on_disconnect(self) -> None:
+            live.discard(self)
+            if self in slow_now:
+                slow_now.remove(self)
+
+    class PacedDTPHandler(ThrottledDTPHandler):
+        def __init__(self, sock: Any, cmd_channel: Any) -> None:
+            self.write_limit = cmd_channel.rate
+            self._began: float | None = None
+            self._paced = 0
+            super().__init__(sock, cmd_channel)
+
+        def _throttle_bandwidth(self, len_chunk: int, max_speed: int) -> None:
+            now = timer()
+            if self._began is None:
+                self._began = now
+            self._paced += len_chunk
+            ahead = self._paced / max_speed - (now - self._began)
+            if ahead > 0.001:
+
+                def wake() -> None:
+                    self.add_channel(events=self.ioloop.WRITE)
+
+                self.del_channel()
+                self._cancel_throttler()
+                self._throttler = self.ioloop.call_later(ahead, wake, _errback=self.handle_error)
+
+    authorizer = DummyAuthorizer()
+    authorizer.add_user(user, password, root, perm="elr")
+    Handler.authorizer = authorizer
+    Handler.dtp_handler = PacedDTPHandler
+    Handler.banner = "ftplib2 bench (pyftpdlib, paced)"
+    low, high = map(int, passive.split("-"))
+    Handler.passive_ports = range(low, high + 1)
+    server = FTPServer((HOST, 0), Handler)
+    server.max_cons_per_ip = int(per_ip)
+    _announce_port(server.socket.getsockname()[1])
+    # No poll timeout: the loop then wakes for the earliest scheduled call, which is
+    # when a paced connection is due to send again (with a timeout, no sooner than it).
+    server.serve_forever(timeout=None, handle_exit=False)
+
+
 def role_raw(root: str) -> None:
     """The raw TCP limit: one connection at a time, one command line each.
 
@@ -196,6 +273,8 @@ def run_role(argv: list[str]) -> int:
     role, *rest = argv
     if role == "pyftpdlib":
         role_pyftpdlib(*rest)
+    elif role == "paced":
+        role_paced(*rest)
     elif role == "raw":
         role_raw(*rest)
     elif role == "delay-proxy":
@@ -399,6 +478,16 @@ def start_pyftpdlib(ws: Workspace) -> Server:
     return Server("pyftpdlib", port, proc, "bench", password, has_mlsd=True)
 
 
+def start_paced(ws: Workspace, name: str, rate: int, slow: bool, per_ip: int) -> Server:
+    """A `role_paced` server; `name` is its label in the report."""
+    password = secrets.token_hex(8)
+    low, high = _free_port_range(200)
+    args = [str(ws.pub), "bench", password, f"{low}-{high}", str(rate), "1" if slow else "0"]
+    log = ws.base / f"paced-{len(ws.paced)}.log"
+    proc, port = _start_helper("paced", [*args, str(per_ip)], log)
+    return Server(name, port, proc, "bench", password)
+
+
 def start_raw(ws: Workspace) -> Server:
     proc, port = _start_helper("raw", [str(ws.base)], ws.base / "raw.log")
     return Server("raw TCP", port, proc)
@@ -595,6 +684,10 @@ class Workspace:
         self.list_entries = args.list_entries
         self.small_files = args.small_files
         self.mirror_files = max(args.mirror_files, args.small_files, args.wan_files)
+        # The segments scenario's file, and its paced servers (started by start_servers).
+        self.segments_size = args.segments_mib * MIB if "segments" in args.only else 0
+        self.segments_rate = args.segments_rate_mib * MIB
+        self.paced: list[Server] = []
         self.tree_files = args.wan_tree if "wan-mirror" in args.only else 0
         self.pub.mkdir(mode=0o755)
         self.dl.mkdir()
@@ -621,6 +714,9 @@ class Workspace:
             directory = tree / dirs[i % len(dirs)]
             directory.mkdir(mode=0o755, exist_ok=True)
             (directory / f"f{i:04d}").write_bytes(os.urandom(4 * KIB))
+        if self.segments_size:
+            with open(self.pub / "seg.bin", "wb") as f:
+                f.writelines(os.urandom(MIB) for _ in range(self.segments_size // MIB))
 
     def small_names(self) -> list[str]:
         return [f"f{i:04d}" for i in range(self.small_files)]
@@ -650,6 +746,16 @@ def start_servers(
     pyftpd = start_pyftpdlib(ws)
     stack.callback(pyftpd.stop)
     yield pyftpd
+    if ws.segments_size:  # not yielded: only the segments scenario uses them
+        rate = f"{ws.segments_rate / MIB:g} MiB/s"
+        for name, slow, per_ip in (
+            (f"pyftpdlib {rate}/conn", False, 0),
+            (f"pyftpdlib {rate}/conn, one 10x slower", True, 0),
+            (f"pyftpdlib {rate}/conn, max_cons_per_ip=2", False, 2),
+        ):
+            paced = start_paced(ws, name, ws.segments_rate, slow, per_ip)
+            stack.callback(paced.stop)
+            ws.paced.append(paced)
     if args.no_vsftpd:
         ws.vsftpd_status = "skipped (--no-vsftpd)"
         return

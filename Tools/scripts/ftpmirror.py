@@ -54,6 +54,7 @@ PART_SUFFIX = ".ftpmirror-part"
 MANIFEST_FORMAT = "ftpmirror/1"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_DEPTH = 100  # directory levels below the root
+SEGMENT_THRESHOLD = 32 << 20  # bytes: the smallest file --segments splits, by default
 SAVE_INTERVAL = 10.0  # seconds between manifest saves during a long run
 CASE_INSENSITIVE = sys.platform in ("win32", "darwin")  # their usual file systems
 
@@ -103,6 +104,7 @@ refused (one line each on stderr), 2 for a usage error, 130 when interrupted.
 examples:
   ftpmirror -r ftp.example.org pub/tools ./tools
   ftpmirror --parallel 4 --continue ftp://user@ftp.example.org/pub ./pub
+  ftpmirror --segments 4 --segment-threshold 100M ftp://ftp.example.org/data ./data
   ftpmirror --tls -l alice --reverse ftp.example.org site ./public_html
 """
 
@@ -183,6 +185,16 @@ def build_parser() -> Parser:
         help="transfer with N connections at once (default 1)",
     )  # fmt: skip
     modern.add_argument(
+        "--segments", type=positive_int, default=1, metavar="N",
+        help="fetch each file of at least --segment-threshold bytes over up to N connections "
+        "at once, for servers that cap each connection's bandwidth (default 1)",
+    )  # fmt: skip
+    modern.add_argument(
+        "--segment-threshold", type=byte_size, default=SEGMENT_THRESHOLD, metavar="SIZE",
+        help="the smallest file --segments splits, in bytes or with a K, M or G suffix "
+        f"(default {SEGMENT_THRESHOLD >> 20}M)",
+    )  # fmt: skip
+    modern.add_argument(
         "--continue", dest="resume", action="store_true",
         help="resume the partial files an interrupted run left, instead of starting again",
     )  # fmt: skip
@@ -236,6 +248,11 @@ def build_parser() -> Parser:
         help="network timeout (default 60)",
     )  # fmt: skip
     modern.add_argument(
+        "--retries", type=non_negative_int, default=3, metavar="N",
+        help="retry a transfer broken by the network up to N times, resuming it on a new "
+        "connection (default 3; 0: never)",
+    )  # fmt: skip
+    modern.add_argument(
         "--max-dirs", type=positive_int, default=ftplib2.MAX_WALK_DIRS, metavar="N",
         help="stop, changing nothing, if the remote tree has more than N directories "
         f"(default {ftplib2.MAX_WALK_DIRS}): a server that loops cannot keep the walk going",
@@ -251,6 +268,22 @@ def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    return value
+
+
+def byte_size(text: str) -> int:
+    """A size in bytes: digits, with an optional K, M or G (powers of 1024)."""
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:].upper(), 1)
+    digits = text[:-1] if scale > 1 else text
+    if not digits.isdigit() or not digits.isascii():
+        raise argparse.ArgumentTypeError(f"not a size: {text!r}")
+    return int(digits) * scale
+
+
+def non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0: {text}")
     return value
 
 
@@ -787,6 +820,15 @@ class Manifest:
                 here.replace(name + ".tmp", name)
             self._saved_at = time.monotonic()
 
+    def resumable(self, rel: str, facts: dict | None) -> None:
+        """Record (`facts`) or drop (None) the partial file of `rel` as resumable; save now."""
+        with self._lock:
+            if facts is None:
+                self.partial.pop(rel, None)
+            else:
+                self.partial[rel] = facts
+        self.save()
+
     def finished(self, rel: str, facts: dict, checksum: str | None = None) -> None:
         """Record a completed download, and save now and then so a crash loses little.
 
@@ -984,7 +1026,10 @@ class LocalDir:
         A link, a file with another (hard) link, or anything but a regular file is not
         appended to: the caller starts a new file instead.
         """
-        flags = os.O_WRONLY | os.O_APPEND | _O_NOFOLLOW | _O_BINARY | getattr(os, "O_NONBLOCK", 0)
+        return self._existing(name, os.O_APPEND)
+
+    def _existing(self, name: str, mode: int) -> int | None:
+        flags = os.O_WRONLY | mode | _O_NOFOLLOW | _O_BINARY | getattr(os, "O_NONBLOCK", 0)
         try:  # O_NONBLOCK: a FIFO put there fails at once instead of waiting for a reader
             fd = os.open(self.at(name), flags, dir_fd=self.fd)
         except OSError:
@@ -994,6 +1039,14 @@ class LocalDir:
             return fd
         os.close(fd)
         return None
+
+    def update(self, name: str) -> int | None:
+        """The file `name`, open for writing in place; None as for `append`.
+
+        Not in append mode: a segmented download writes each range at its own
+        offset, which append mode would put at the end.
+        """
+        return self._existing(name, 0)
 
     def read(self, name: str) -> int:
         """The regular file `name`, open for reading; OSError for a link or anything else."""
@@ -1472,20 +1525,31 @@ class Mirror:
         elif t.check and self.manifest.files.get(t.rel) == t.facts:
             self.report.unchanged(t.rel)  # no checksum for this file: the dates decide
             return False
+        segments = 1
+        if t.size is not None and t.size >= self.args.segment_threshold:
+            segments = self.args.segments
         with LocalDir(self.root, directory) as here:
             # Decided here, not left to download(): without REST it would write the whole
             # file after the partial one it was given (ftplib2 resumes a file object at its end).
-            fd = here.append(partial) if t.resume and ftp.has_feature("REST") else None
+            fd = None
+            if t.resume and ftp.has_feature("REST"):
+                # Segments are written in place, each at its offset: not in append mode.
+                fd = here.update(partial) if segments > 1 else here.append(partial)
             if fd is not None and t.size is not None and os.fstat(fd).st_size > t.size:
                 os.close(fd)
                 fd = None
             resume = fd is not None
             if fd is None:
                 fd = here.create(partial)
+            if segments > 1:
+                # Its holes would pass for data should this process be killed: until
+                # download() returns (having cut the file back to its first hole if it
+                # failed), the manifest does not call this partial file resumable.
+                self.manifest.resumable(t.rel, None)
             try:
-                with os.fdopen(fd, "ab" if resume else "wb") as fp:
+                with os.fdopen(fd, "ab" if resume and segments == 1 else "wb") as fp:
                     local: Any = fp
-                    if expected is not None:
+                    if expected is not None and segments == 1:
                         local = HashingFile(fp, expected[0])
                         if resume:  # what the partial file holds is part of the file too
                             kept = here.read(partial)
@@ -1495,8 +1559,18 @@ class Mirror:
                                 os.close(kept)
                     # The listing's size spares a SIZE round trip; download() checks against it.
                     ftp.download(
-                        self.remote(t.rel), local, resume=resume, callback=callback, size=t.size
-                    )
+                        self.remote(t.rel), local, resume=resume, callback=callback, size=t.size,
+                        retries=self.args.retries,
+                        segments=segments,
+                    )  # fmt: skip
+                    if expected is not None and segments > 1:
+                        # Written out of order: hashed once whole, from the page cache.
+                        local = HashingFile(None, expected[0])
+                        whole = here.read(partial)
+                        try:
+                            local.hash_fd(whole)
+                        finally:
+                            os.close(whole)
                     if expected is not None and local.hexdigest() != expected[1]:
                         raise ftplib2.error_proto(
                             f"the {expected[0]} of the copy is {local.hexdigest()}, "
@@ -1514,6 +1588,8 @@ class Mirror:
                     # file, and a --continue run would take them for the whole of it.
                     if kept == 0 or (t.size is not None and kept >= t.size):
                         here.remove(partial)
+                    elif segments > 1:
+                        self.manifest.resumable(t.rel, t.facts)
                 raise
             here.replace(partial, name)
         self.manifest.finished(t.rel, t.facts, ":".join(expected) if expected else None)
@@ -1741,7 +1817,10 @@ class Mirror:
             fd = here.read(posixpath.basename(t.rel))
         with open(fd, "rb") as fp:
             # --checksum: a wrong copy is deleted here, before it can take the file's place.
-            ftp.upload(fp, partial, resume=t.resume, callback=callback, verify=self.checksums)
+            ftp.upload(
+                fp, partial, resume=t.resume, callback=callback, verify=self.checksums,
+                retries=self.args.retries,
+            )  # fmt: skip
         try:
             _rename_into_place(ftp, partial, final)
         except ftplib2.error_perm as exc:
