@@ -3924,7 +3924,7 @@ class FTP:
         self,
         files: Iterable[tuple[str, _LocalFile] | tuple[str, _LocalFile, int | None]],
         *,
-        connections: Sequence[FTP] = (),
+        connections: int | Sequence[FTP] = 1,
         callback: Callable[[str, int], object] | None = None,
         blocksize: int = 1 << 18,
     ) -> list[int]:
@@ -3939,15 +3939,32 @@ class FTP:
         the whole batch.  `callback` is called with the remote name and the
         number of bytes of each block.
 
-        With `connections`, other logged-in connections to the same server
-        (in the directory the remote names are relative to), the files are
-        shared out: each connection, this one in the calling thread and each
-        of the others in a thread of its own, takes the next file as soon as
-        it is free.  The first failure stops the batch: no file is started
-        after it, those under way finish, and it is raised; files completed
-        stay complete.  Returns the sizes in the order of `files`.
+        With `connections` above 1, the files are shared out over that many
+        connections: this one, in the calling thread, and new ones opened as
+        ``download(segments=N)`` opens them (same server, login, TLS, mode and
+        working directory), each in a thread of its own and closed at the end;
+        each takes the next file as soon as it is free.  One that cannot be
+        opened is left out.  `connections` may instead be a sequence of other
+        logged-in connections to the same server (in the directory the remote
+        names are relative to), used alongside this one and left open.
+
+        The first failure stops the batch: no file is started after it, those
+        under way finish, and it is raised; files completed stay complete.
+        Returns the sizes in the order of `files`.
         """
         items = [_batch_item(item) for item in files]
+        opened = 0
+        others: Sequence[FTP] = ()
+        if isinstance(connections, int):
+            if isinstance(connections, bool) or connections < 1:
+                raise ValueError(f"connections must be a positive integer, not {connections!r}")
+            if connections > 1 and len(items) > 1:
+                if self._credentials is None:
+                    _log.info("download_many: one connection: this one was not logged in here")
+                else:
+                    opened = min(connections, len(items)) - 1
+        else:
+            others = connections
         sizes: list[int] = [0] * len(items)
         lock = threading.Lock()
         todo = iter(range(len(items)))
@@ -3972,9 +3989,28 @@ class FTP:
                         stop.set()
                         return
 
+        where = self._segments_directory() if opened else None
+
+        def work_on_own() -> None:
+            try:
+                ftp = self._segments_clone(where)
+            except all_errors as exc:  # left out, as download(segments=N) leaves it
+                _log.info("download_many: a connection could not be opened: %s", exc)
+                return
+            try:
+                work(ftp)
+            finally:
+                with contextlib.suppress(*all_errors):
+                    if not failures:
+                        ftp.quit()
+                ftp.close()
+
         helpers = [
             threading.Thread(target=work, args=(ftp,), name=f"ftplib2-download-{n}", daemon=True)
-            for n, ftp in enumerate(connections, 1)
+            for n, ftp in enumerate(others, 1)
+        ] + [
+            threading.Thread(target=work_on_own, name=f"ftplib2-download-{n}", daemon=True)
+            for n in range(len(others) + 1, len(others) + 1 + opened)
         ]
         for thread in helpers:
             thread.start()

@@ -405,6 +405,37 @@ def test_download_many_spreads_the_files_over_the_connections(
         assert (tmp_path / name).read_bytes() == data
 
 
+def test_download_many_opens_connections_of_its_own(
+    server: LiveServer, workdir: Path, tmp_path: Path
+) -> None:
+    files = {f"f{i}.bin": os.urandom(3000 + i) for i in range(12)}
+    for name, data in files.items():
+        (workdir / name).write_bytes(data)
+    before = set(server.received)
+    ftp = watched_session(server, workdir.name)
+    try:
+        sizes = ftp.download_many([(name, tmp_path / name) for name in files], connections=3)
+        assert ftp.voidcmd("NOOP").startswith("200")
+    finally:
+        ftp.close()
+    sessions = [server.received[key] for key in set(server.received) - before]
+    fetching = [s for s in sessions if any(c.startswith("RETR") for c in s)]
+    assert len(fetching) == 3  # this one and two of its own, logged in, in the same directory
+    for commands in fetching:
+        assert f"CWD /{workdir.name}" in commands or f"CWD {workdir.name}" in commands
+    assert sum(c.startswith("RETR") for s in fetching for c in s) == len(files)
+    # Its own connections say goodbye (this one is closed without QUIT).
+    assert sum(s[-1] == "QUIT" for s in fetching) == 2
+    assert sizes == [len(data) for data in files.values()]
+    for name, data in files.items():
+        assert (tmp_path / name).read_bytes() == data
+
+
+def test_download_many_refuses_a_count_of_connections_under_one(ftp: ftplib2.FTP) -> None:
+    with pytest.raises(ValueError, match="positive integer"):
+        ftp.download_many([("a", io.BytesIO())], connections=0)
+
+
 def test_download_many_stops_at_the_first_failure(
     server: LiveServer, workdir: Path, tmp_path: Path
 ) -> None:

@@ -1346,6 +1346,14 @@ class Scenarios(Clients):
                         teardown=lambda _: check_and_clear(),
                         **fields,
                     ),
+                    Case(
+                        client=f"ftplib2 scandir() + download_many(connections={nconn})"
+                        " (bench code)",
+                        setup=lambda: dest.mkdir(),
+                        body=self._tree_mirror(srv, nconn, dest, many=True),
+                        teardown=lambda _: check_and_clear(),
+                        **fields,
+                    ),
                     self.external_row(
                         srv,
                         f"{script} --parallel {nconn}",
@@ -1371,9 +1379,13 @@ class Scenarios(Clients):
         return [*argv, srv.url(path), str(dest)]
 
     def _tree_mirror(
-        self, srv: Server, nconn: int, dest: Path, *, stdlib: bool = False
+        self, srv: Server, nconn: int, dest: Path, *, stdlib: bool = False, many: bool = False
     ) -> Callable[[Any], None]:
-        """The bench's own mirror of tree/: list it all on one connection, fetch on `nconn`."""
+        """The bench's own mirror of tree/: list it all on one connection, fetch on `nconn`.
+
+        With `many`, the listing's connection fetches too, with download_many(), which
+        opens the other connections itself.
+        """
 
         def listing(ftp: Any) -> list[tuple[str, int]]:
             files: list[tuple[str, int]] = []
@@ -1416,6 +1428,10 @@ class Scenarios(Clients):
             ftp = self.stdlib_login(srv) if stdlib else self.ftplib2_login(srv)
             try:
                 files = listing(ftp)
+                if many:
+                    pairs = [(p, dest / p.replace("/", "_"), size) for p, size in files]
+                    ftp.download_many(pairs, connections=nconn)
+                    return
             finally:
                 self.logout(ftp)
             if nconn == 1:
