@@ -1853,13 +1853,19 @@ class FTP:
     Never taken from the environment.
     """
     _takes_dash_a: tuple[object, bool] = (None, False)  # (the connection, what LIST -a does)
-    pipelining = False
-    """Send PASV/EPSV and a download or listing command together (extension).
+    pipelining: bool | None = None
+    """What may go out before the replies it follows have come (extension).
 
-    Saves a round trip per transfer.  Used only for RETR, LIST, NLST and
-    MLSD without REST, once the passive command has worked on this
-    connection, and only if the methods that send commands are not
-    overridden.
+    None, the default: what changes nothing on the server.  ``download()``
+    sends SIZE, when it needs the size, in one write with the passive (or
+    PORT) command, and once the data of a download whose size it checked
+    has all come, the next command goes out before that transfer's final
+    reply, which is read right after.  True: besides, the passive (or
+    PORT/EPRT) command and a download or listing command (RETR, LIST, NLST,
+    MLSD, without REST) go in one write, once that command has worked on
+    this connection.  False: one command at a time, each reply read before
+    the next command is sent, as ftplib does.  Nothing is sent ahead when a
+    method that sends commands is overridden.
     """
 
     def __init__(
@@ -1907,6 +1913,14 @@ class FTP:
         self._hash_selected: str | None = None  # what OPTS HASH last chose, None: as FEAT says
         self._epsv_refused = False
         self._passive_verb: str | None = None  # the one that last worked, for pipelining
+        self._port_worked = False  # PORT/EPRT has worked on this connection, for pipelining
+        self._port_ahead = True  # and the server takes a transfer command sent with it
+        self._deferred = False  # the reply owed is a finished download's: see _settle()
+        self._riders: list[str] = []  # commands the next write carries ahead of its own
+        self._size_ahead: int | None = None  # the answer to a SIZE that rode ahead
+        self._ask_size = True  # download() may send SIZE ahead: see _download_to()
+        self._batch = False  # download_many() runs: active mode keeps one listener for it
+        self._batch_listener: socket.socket | None = None
         self._credentials: tuple[str, str, str] | None = None  # of the last login()
         self._segment_limit: int | None = None  # connections a server took before refusing more
         if host:
@@ -2164,25 +2178,87 @@ class FTP:
         self._send(self._encode_line(line), [line])
 
     def _send(self, data: bytes, lines: Sequence[str], *, settle: bool = True) -> None:
-        """Send the encoded `lines`, each of which owes a reply."""
+        """Send the encoded `lines`, each of which owes a reply.
+
+        The commands in `_riders` go first, in the same write, and their
+        replies are read (see `_read_riders`) before this returns.
+        """
         if self.sock is None:
             raise OSError(errno.ENOTCONN, "not connected")
+        riders, self._riders = self._riders, []
+        if riders:
+            data = b"".join(map(self._encode_rider, riders)) + data
+            lines = [*riders, *lines]
         verbs = [line.split(" ", 1)[0].upper() for line in lines]
+        deferred = False
         if settle and verbs[0] != "ABOR":
-            self._settle()
+            deferred = self._settle()
         self.sock.sendall(data)
         self._owed.extend(verbs)
+        if deferred:
+            self._read_deferred()
+        if riders:
+            self._read_riders(riders)
 
-    def _settle(self) -> None:
+    def _settle(self) -> bool:
         """Read and drop the replies owed, but the final reply of a transfer still running.
 
         Each must come within the timeout; one that fails or is late closes
-        the connection (see `getmultiline`) and raises.
+        the connection (see `getmultiline`) and raises.  True if the one
+        reply owed is the final reply of a finished download (`_deferred`),
+        left for the caller to read once its command has gone out: the
+        server sends it when it has seen the data connection end, which
+        vsftpd, for one, learns only from the client's close, half a round
+        trip after the client saw the end.
         """
+        if self._deferred and len(self._owed) == 1 and self._running is None:
+            return True
+        self._deferred = False
         keep = 0 if self._running is None else 1
         while len(self._owed) > keep and self.sock is not None:
             with contextlib.suppress(error_temp, error_perm):  # a transfer's 426, say
                 self.getresp()
+        return False
+
+    def _read_deferred(self) -> None:
+        """Read the final reply of a finished download, sent for before the command just sent.
+
+        The download had all the bytes its size said: an error reply changes
+        nothing about the file, and is dropped as `_settle` drops it.
+        """
+        self._deferred = False
+        with contextlib.suppress(error_temp, error_perm):
+            self.getresp()
+
+    def _encode_rider(self, line: str) -> bytes:
+        if self.debugging:
+            print("*cmd*", self.sanitize(line))
+        return self._encode_line(line)
+
+    def _read_riders(self, riders: Sequence[str]) -> None:
+        """Read the replies to the commands that rode ahead (SIZE), keeping what they tell."""
+        for line in riders:
+            try:
+                resp = self.getresp()
+            except (error_temp, error_perm) as exc:
+                if str(exc)[:3] in ("500", "502"):  # no SIZE here: do not send it again
+                    self._ask_size = False
+                continue
+            text = resp[3:].strip()
+            if resp[:3] == "213" and text.isdigit() and text.isascii():
+                self._size_ahead = _bounded(text)
+
+    def _may_send_ahead(self) -> bool:
+        """Whether a command may go out before the replies it follows: see `pipelining`.
+
+        Never when a method that sends commands is overridden: whoever
+        overrides one watches or changes what is sent, and must see each
+        command go out through it.
+        """
+        if self.pipelining is False:
+            return False
+        cls, own = type(self), vars(self)
+        return not any(getattr(cls, m) is not getattr(FTP, m) or m in own for m in _SENDING_METHODS)
 
     def _paid(self, reply: str) -> None:
         """Account for a whole reply read: it pays the oldest reply owed."""
@@ -2197,6 +2273,7 @@ class FTP:
             self._transfer_started = owed[0] != ""
             return
         self._transfer_started = False
+        self._deferred = False  # whoever reads it, the deferred reply is no longer waiting
         if reply[:3] == "225" and "ABOR" in owed:
             # The answer to ABOR, and no transfer's: a transfer before it whose final
             # reply has not come never will (pyftpdlib drops one it had not started).
@@ -2558,8 +2635,7 @@ class FTP:
             return None
         if cmd.split(" ", 1)[0].upper() not in _PIPELINED_COMMANDS:
             return None
-        cls, own = type(self), vars(self)
-        if any(getattr(cls, m) is not getattr(FTP, m) or m in own for m in _SENDING_METHODS):
+        if not self._may_send_ahead():
             return None  # someone watches or changes what is sent: let them see each command
         return self._passive_verb
 
@@ -2636,6 +2712,8 @@ class FTP:
             except BaseException:
                 conn.close()
                 raise
+        elif not self.proxy and self._may_send_ahead():
+            conn, resp = self._active_connection(cmd, rest)
         else:
             with self.makeport() as listener:
                 resp = self._send_transfer_command(cmd, rest)
@@ -2659,6 +2737,122 @@ class FTP:
             raise
         self._handed_out = weakref.ref(conn)
         return conn, size
+
+    def _active_connection(self, cmd: str, rest: int | str | None) -> tuple[socket.socket, Reply]:
+        """Active mode as `makeport` does it, but with the batch's listener if there is one,
+        and with PORT/EPRT and `cmd` in one write when `pipelining` allows.
+
+        Returns the data connection and the 1xx reply.  A listener of a batch
+        (`download_many`) is kept for the next transfer, unless this one
+        failed: a server that connects as soon as it has the port (pyftpdlib)
+        may have left a connection in its queue.
+        """
+        listener = self._batch_listener
+        if listener is None:
+            listener = self._listen(self.sock.getsockname())  # type: ignore[union-attr]
+            if self.timeout is not _GLOBAL_DEFAULT_TIMEOUT:
+                listener.settimeout(self.timeout)
+            if self._batch:
+                self._batch_listener = listener
+        try:
+            port_line = self._port_line(listener)
+            resp = None
+            if (
+                self.pipelining
+                and self._port_worked
+                and self._port_ahead
+                and rest is None
+                and cmd.split(" ", 1)[0].upper() in _PIPELINED_COMMANDS
+            ):
+                resp = self._port_and_command(port_line, cmd, listener)
+            if resp is None:
+                self.voidcmd(port_line)
+                self._port_worked = True
+                resp = self._send_transfer_command(cmd, rest)
+            try:
+                conn = self._accept_data(listener)
+            except BaseException:
+                self._resync_after_transfer()
+                raise
+        except BaseException:
+            self._drop_batch_listener()
+            raise
+        finally:
+            if listener is not self._batch_listener:
+                listener.close()
+        if self.timeout is not _GLOBAL_DEFAULT_TIMEOUT:
+            conn.settimeout(self.timeout)
+        return conn, resp
+
+    def _port_line(self, listener: socket.socket) -> str:
+        """The PORT (IPv4) or EPRT command that announces `listener`, as `makeport` sends."""
+        host = self.active_address or listener.getsockname()[0]
+        port = listener.getsockname()[1]
+        if self.af == socket.AF_INET:
+            return "PORT " + ",".join(host.split(".") + [str(port >> 8), str(port & 0xFF)])
+        return f"EPRT |2|{host}|{port}|"
+
+    def _port_and_command(self, port_line: str, cmd: str, listener: socket.socket) -> Reply | None:
+        """Send `port_line` and `cmd` in one write; return the 1xx reply to `cmd`.
+
+        None, with the control connection in step, when the caller must go
+        one command at a time:
+
+        * the server refused the port command and `cmd` too (vsftpd: ``425
+          Use PORT or PASV first``).  One that refused the port but started
+          `cmd`, waiting for a connection, is sent the port command once
+          more; if it refuses again, the connection is closed and the
+          refusal raised;
+        * the server answered `cmd` before the port command: it took `cmd`
+          before its data connection was up, and pyftpdlib then sends the
+          data but never ends the transfer.  That transfer is aborted (ABOR,
+          its connection accepted and closed; the replies are owed) and the
+          port command is never sent ahead again on this connection.
+        """
+        _check_line(port_line)
+        _check_line(cmd)  # both refused before either is audited
+        data = b"".join(map(self._encode_rider, (port_line, cmd)))
+        self._send(data, (port_line, cmd))
+        try:
+            first = self.getresp()
+        except (error_temp, error_perm) as exc:
+            if str(exc)[:3] == "421":  # the server is closing: nothing else will come
+                raise
+            self._port_worked = False
+            started = self._skip_pipelined_reply()
+            if started is None:
+                return None
+            try:
+                self._send(self._encode_rider(port_line), [port_line], settle=False)
+                self.voidresp()
+            except BaseException:
+                self.close()  # it waits for a data connection that cannot come
+                raise
+            return started
+        if first[:1] == "2":
+            return self._transfer_reply()
+        try:
+            if first[:1] != "1":
+                raise error_reply(first)
+            self.voidresp()  # the port command's answer, late
+            self._owed.appendleft(cmd.split(" ", 1)[0].upper())  # the transfer's final reply
+            self._port_ahead = False
+            # Its end would never come: abort it.  Its final reply, if any, and ABOR's
+            # are owed, read before the next command.
+            conn = self._accept_data(listener)
+            try:
+                self._send_abor()
+            finally:
+                conn.close()
+        except BaseException:
+            self.close()  # a transfer may wait for a connection: nothing after it can be trusted
+            raise
+        return None
+
+    def _drop_batch_listener(self) -> None:
+        listener, self._batch_listener = self._batch_listener, None
+        if listener is not None:
+            listener.close()
 
     def _accept_data(self, listener: socket.socket) -> socket.socket:
         """Accept the server's data connection on the active-mode `listener`.
@@ -2837,7 +3031,11 @@ class FTP:
     ) -> Reply:
         """Retrieve data in binary mode (TYPE I): call `callback` with each block.
 
-        Blocks are bytes objects of at most `blocksize` bytes.  `rest` is a
+        Blocks are bytes objects of at most `blocksize` bytes, except for the
+        ``write`` method of a binary file from ``open()`` or of a BytesIO
+        (those types exactly), which cannot tell blocks apart: it is given
+        larger ones, views of a reused buffer, for the same bytes in the file
+        at a fraction of the work.  `rest` is a
         restart offset (REST).  Returns the final reply.  With `check_size`
         (ftplib2 extension), the byte count is checked against the file's
         SIZE (or, failing that, the 150 reply) and a short transfer raises
@@ -2853,20 +3051,40 @@ class FTP:
             if expected is not None:
                 limit = max(expected - offset, 0)
 
-        def deliver(chunk: memoryview) -> None:
-            # Received in large reads whatever the block size: the callback
-            # still gets blocks of at most `blocksize` bytes, at one copy each.
-            for start in range(0, len(chunk), blocksize):
-                callback(bytes(chunk[start : start + blocksize]))
+        deliver: Callable[[memoryview], object]
+        plain = _plain_file_method(callback, "write")
+        splice = None
+        if plain:
+            # The write of a file from open() or of a BytesIO: what reaches the file is the
+            # same whatever the blocks, so it takes each large read whole, as a view; and a
+            # regular file's descriptor may take the bytes from the kernel directly.
+            deliver = callback
+            target: Any = callback.__self__  # type: ignore[attr-defined]
+            if _regular_file(target):  # not a BytesIO, a pipe, a terminal
+                target.flush()  # its buffer, and the descriptor at its position
+                splice = (target.fileno(), None, max(blocksize, _RECV_SIZE))
+        else:
 
-        received, announced = self._receive(
-            cmd,
-            rest,
-            max(blocksize, _RECV_SIZE),
-            deliver,
-            limit=limit,
-            limit_to_150=check_size and expected is None and not offset,
-        )
+            def deliver(chunk: memoryview) -> None:
+                # Received in large reads whatever the block size: the callback
+                # still gets blocks of at most `blocksize` bytes, at one copy each.
+                for start in range(0, len(chunk), blocksize):
+                    callback(bytes(chunk[start : start + blocksize]))
+
+        try:
+            received, announced = self._receive(
+                cmd,
+                rest,
+                max(blocksize, _RECV_SIZE),
+                deliver,
+                splice,
+                limit=limit,
+                limit_to_150=check_size and expected is None and not offset,
+            )
+        finally:
+            if splice is not None:  # the file object learns where its descriptor now is
+                with contextlib.suppress(OSError, ValueError):
+                    target.seek(0, os.SEEK_CUR)
         reply = self._end_transfer()
         if check_size:
             if expected is None and not offset:
@@ -2904,7 +3122,8 @@ class FTP:
             resp = self._last_reply
             announced = parse150(resp) if resp[:3] == "150" else None
             if limit is None and limit_to_150:
-                limit = announced
+                # Else the answer to a SIZE that rode ahead of the transfer (download()).
+                limit = announced if announced is not None else self._size_ahead
             if splice is not None and _spliceable(conn, splice[0]):
                 # None: the kernel would not splice from this socket, so read it
                 received = _splice_into(conn, *splice, limit)
@@ -2968,10 +3187,20 @@ class FTP:
         # Without a callback the block size is unobservable: read big blocks.
         readsize = blocksize if callback is not None else max(blocksize, _RECV_SIZE)
         with self._transfer(cmd, rest, sending=True) as conn:
-            while buf := fp.read(readsize):
-                self._sendall(conn, buf)
-                if callback is not None:
-                    callback(buf)
+            if callback is None and _plain_file_method(getattr(fp, "read", None), "read"):
+                # A file from open() or a BytesIO: a regular file goes from the kernel's
+                # page cache to the socket (sendfile, which leaves fp at its end; its
+                # timeout bounds each wait, as stall_timeout wants), anything else is read
+                # into one reused buffer.
+                if type(conn) is socket.socket and _regular_file(fp):
+                    conn.sendfile(fp, fp.tell())
+                else:
+                    _send_file(conn, fp, readsize, None, self._sendall, _Progress())
+            else:
+                while buf := fp.read(readsize):
+                    self._sendall(conn, buf)
+                    if callback is not None:
+                        callback(buf)
         return self._end_transfer()
 
     def storlines(
@@ -3169,6 +3398,12 @@ class FTP:
         self._hash_selected = None
         self._epsv_refused = False
         self._passive_verb = None
+        self._port_worked = False
+        self._port_ahead = True
+        self._deferred = False
+        self._riders = []
+        self._ask_size = True
+        self._drop_batch_listener()
         self._owed.clear()
         self._transfer_started = False
         self._running = None
@@ -3685,6 +3920,120 @@ class FTP:
             remote, local, offset, expected, callback, blocksize, algorithm, retries
         )
 
+    def download_many(
+        self,
+        files: Iterable[tuple[str, _LocalFile] | tuple[str, _LocalFile, int | None]],
+        *,
+        connections: int | Sequence[FTP] = 1,
+        callback: Callable[[str, int], object] | None = None,
+        blocksize: int = 1 << 18,
+    ) -> list[int]:
+        """Download many files, in as few round trips as the server allows; return their sizes.
+
+        Each item of `files` is ``(remote, local)`` or ``(remote, local,
+        size)``, fetched as ``download(remote, local, size=size)`` fetches
+        it: a path through a partial file renamed into place once complete,
+        the size checked.  Pass the sizes a listing gave: then no SIZE is
+        sent.  One after another, each file costs its passive (or PORT)
+        command and its transfer; in active mode one listening socket serves
+        the whole batch.  `callback` is called with the remote name and the
+        number of bytes of each block.
+
+        With `connections` above 1, the files are shared out over that many
+        connections: this one, in the calling thread, and new ones opened as
+        ``download(segments=N)`` opens them (same server, login, TLS, mode and
+        working directory), each in a thread of its own and closed at the end;
+        each takes the next file as soon as it is free.  One that cannot be
+        opened is left out.  `connections` may instead be a sequence of other
+        logged-in connections to the same server (in the directory the remote
+        names are relative to), used alongside this one and left open.
+
+        The first failure stops the batch: no file is started after it, those
+        under way finish, and it is raised; files completed stay complete.
+        Returns the sizes in the order of `files`.
+        """
+        items = [_batch_item(item) for item in files]
+        opened = 0
+        others: Sequence[FTP] = ()
+        if isinstance(connections, int):
+            if isinstance(connections, bool) or connections < 1:
+                raise ValueError(f"connections must be a positive integer, not {connections!r}")
+            if connections > 1 and len(items) > 1:
+                if self._credentials is None:
+                    _log.info("download_many: one connection: this one was not logged in here")
+                else:
+                    opened = min(connections, len(items)) - 1
+        else:
+            others = connections
+        sizes: list[int] = [0] * len(items)
+        lock = threading.Lock()
+        todo = iter(range(len(items)))
+        stop = threading.Event()
+        failures: list[BaseException] = []
+
+        def work(ftp: FTP) -> None:
+            with ftp._batched():
+                while not stop.is_set():
+                    with lock:
+                        index = next(todo, None)
+                    if index is None:
+                        return
+                    remote, local, size = items[index]
+                    each = None if callback is None else functools.partial(callback, remote)
+                    try:
+                        sizes[index] = ftp.download(
+                            remote, local, size=size, callback=each, blocksize=blocksize
+                        )
+                    except BaseException as exc:  # noqa: BLE001 - raised once the others stop
+                        failures.append(exc)
+                        stop.set()
+                        return
+
+        where = self._segments_directory() if opened else None
+
+        def work_on_own() -> None:
+            try:
+                ftp = self._segments_clone(where)
+            except all_errors as exc:  # left out, as download(segments=N) leaves it
+                _log.info("download_many: a connection could not be opened: %s", exc)
+                return
+            try:
+                work(ftp)
+            finally:
+                with contextlib.suppress(*all_errors):
+                    if not failures:
+                        ftp.quit()
+                ftp.close()
+
+        helpers = [
+            threading.Thread(target=work, args=(ftp,), name=f"ftplib2-download-{n}", daemon=True)
+            for n, ftp in enumerate(others, 1)
+        ] + [
+            threading.Thread(target=work_on_own, name=f"ftplib2-download-{n}", daemon=True)
+            for n in range(len(others) + 1, len(others) + 1 + opened)
+        ]
+        for thread in helpers:
+            thread.start()
+        try:
+            work(self)
+        finally:
+            stop.set()  # on an interrupt here too: no new file; those under way finish
+            for thread in helpers:
+                thread.join()
+        if failures:
+            raise failures[0]
+        return sizes
+
+    @contextlib.contextmanager
+    def _batched(self) -> Iterator[None]:
+        """While a batch runs: active mode keeps its listening socket from file to file."""
+        self._batch = True
+        try:
+            yield
+        finally:
+            self._batch = False
+            self._drop_batch_listener()
+
     def _download_checked(
         self,
         remote: str,
@@ -3835,24 +4184,57 @@ class FTP:
         if spliced:  # a file of our own, nothing buffered in `fp`: hand the kernel its fd
             fp.flush()
             splice = (fp.fileno(), written, blocksize)
-        received, announced = self._receive(
-            "RETR " + remote,
-            offset or None,
-            blocksize,
-            deliver,
-            splice,
-            limit=None if expected is None else expected - offset,
-            limit_to_150=expected is None and not offset,
-        )
-        self._end_transfer()
+        # The size to check against is the caller's, else the 150 reply's, else SIZE's.  SIZE
+        # goes out in one write with the passive (or PORT) command, and its reply comes with
+        # theirs: the check costs no round trip.  Not once this server's 150 replies have given
+        # sizes, nor where it does not know SIZE.
+        ask = expected is None and not offset and self._ask_size and self._may_send_ahead()
+        self._size_ahead = None
+        if ask:
+            self._riders = ["SIZE " + remote]
+        try:
+            received, announced = self._receive(
+                "RETR " + remote,
+                offset or None,
+                blocksize,
+                deliver,
+                splice,
+                limit=None if expected is None else expected - offset,
+                limit_to_150=expected is None and not offset,
+            )
+        finally:
+            self._riders = []
+            ahead, self._size_ahead = self._size_ahead, None
         if expected is None and not offset:
-            expected = announced
-        if expected is None:  # neither given nor announced in the 150 reply
-            expected = self._remote_size(remote)
+            if announced is not None:
+                expected = announced
+                self._ask_size = False  # its 150 replies say the size: no SIZE from now on
+            else:
+                expected = ahead
         total = offset + received
-        _check_size(remote, total, expected)
+        if expected is None:
+            self._end_transfer()
+            if not ask:  # nothing was asked before: ask now (one command at a time)
+                expected = self._remote_size(remote)
+            _check_size(remote, total, expected)
+        else:
+            _check_size(remote, total, expected)  # before the final reply: a short one is owed
+            self._defer_final_reply()
         _log_transfer("downloaded", remote, received, offset, started)
         return total
+
+    def _defer_final_reply(self) -> None:
+        """Leave a checked download's final reply for after the next command has gone out.
+
+        All the bytes its size said have come, so the transfer is complete
+        whatever the reply says; reading it now would cost vsftpd's clients
+        one more round trip per file (see `_settle`).  Read now when nothing
+        may be sent ahead, or when the reply owed is not just this one.
+        """
+        if len(self._owed) == 1 and self._running is None and self._may_send_ahead():
+            self._deferred = True
+        else:
+            self._end_transfer()
 
     # -- ftplib2 extensions: segmented downloads ---------------------------------------
     #
@@ -4455,7 +4837,7 @@ _PIPELINED_COMMANDS = frozenset({"RETR", "LIST", "NLST", "MLSD"})
 _PRELIMINARY_VERBS = frozenset({"", "RETR", "STOR", "STOU", "APPE", "LIST", "NLST", "MLSD"})
 _TRANSFER_VERBS = _PRELIMINARY_VERBS - {""}
 _SENDING_VERBS = frozenset({"STOR", "STOU", "APPE"})
-_SENDING_METHODS = ("putline", "putcmd", "sendcmd", "makepasv")
+_SENDING_METHODS = ("putline", "putcmd", "sendcmd", "makepasv", "makeport", "sendport", "sendeprt")
 
 
 # Strongest first: the order checksum() tries them in, unless told which.
@@ -4666,6 +5048,20 @@ class _TrailingDigest:
                     done += len(data)
         except BaseException as exc:  # noqa: BLE001 - raised by hexdigest()
             self._error = exc
+
+
+_LocalFile = str | os.PathLike[str] | BinaryIO
+
+
+def _batch_item(item: Sequence[Any]) -> tuple[str, Any, int | None]:
+    """An item of `FTP.download_many`'s files as (remote, local, size)."""
+    if len(item) == 2:
+        return item[0], item[1], None
+    if len(item) == 3:
+        return item[0], item[1], item[2]
+    raise ValueError(
+        f"download_many() takes (remote, local) or (remote, local, size), not {item!r}"
+    )
 
 
 def _check_size(what: str, total: int, expected: int | None) -> None:
@@ -5667,6 +6063,30 @@ def _wait_readable(fd: int, timeout: float | None) -> None:
     poller.register(fd, select.POLLIN)
     if not poller.poll(None if timeout is None else timeout * 1000):
         raise TimeoutError("timed out")
+
+
+# The binary files of open() and io.BytesIO, whose read() and write() behave the same
+# whatever the block sizes, and take and fill any buffer (readinto, a memoryview).
+_PLAIN_FILES = (io.BufferedWriter, io.BufferedReader, io.BufferedRandom, io.FileIO, io.BytesIO)
+
+
+def _plain_file_method(method: object, name: str) -> bool:
+    """Whether `method` is the `name` method (read, write) of a plain file (`_PLAIN_FILES`).
+
+    Exactly those types, not subclasses, which may override it: a caller can
+    then not tell which block sizes it was called with.
+    """
+    return type(getattr(method, "__self__", None)) in _PLAIN_FILES and (
+        getattr(method, "__name__", None) == name
+    )
+
+
+def _regular_file(fp: Any) -> bool:
+    """Whether `fp` has a descriptor, of a regular file (sendfile(2) reads nothing else)."""
+    try:
+        return stat.S_ISREG(os.fstat(fp.fileno()).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def _send_file(

@@ -40,6 +40,7 @@ from servers import (
     run_root_command,
     start_servers,
 )
+from wan import render_wan, run_wan_cases, start_wan_servers, wan_facts
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -65,6 +66,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="per-connection cap of the segments scenario's servers, MiB/s (default 8)",
     )  # fmt: skip
     p.add_argument("--only", help=f"comma-separated scenarios to run, of: {','.join(SCENARIOS)}")
+    p.add_argument(
+        "--rtt", default="10,40",
+        help="WAN scenarios: the two round-trip times, in ms, of the slope (default 10,40)",
+    )  # fmt: skip
+    p.add_argument("--wan-rate", type=float, default=0.0, help="WAN: bytes/s per connection cap")
+    p.add_argument("--wan-repeat", type=int, help="WAN: runs per row and RTT (default 3)")
+    p.add_argument("--wan-files", type=int, help="WAN: small files per run (default 40)")
+    p.add_argument("--wan-tree", type=int, help="WAN: files in the mirrored tree (default 300)")
     p.add_argument("--no-vsftpd", action="store_true", help="do not start vsftpd")
     p.add_argument(
         "--vsftpd-user",
@@ -91,6 +100,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "mirror_files": 100 if quick else 1000,
         "segments_mib": 16 if quick else 64,
         "segments_rate_mib": 8,
+        "wan_repeat": 1 if quick else 3,
+        "wan_files": 10 if quick else 40,
+        "wan_tree": 60 if quick else 300,
     }
     for key, value in defaults.items():
         if getattr(args, key) is None:
@@ -100,6 +112,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if quick:
         args.warmup = False
     args.only = args.only.split(",") if args.only else list(SCENARIOS)
+    try:
+        args.rtts = sorted(float(ms) / 1000 for ms in args.rtt.split(","))
+    except ValueError:
+        p.error(f"--rtt takes two times in ms, as 10,40: not {args.rtt!r}")
+    if len(args.rtts) != 2 or args.rtts[0] == args.rtts[1]:
+        p.error("--rtt takes two different times in ms, as 10,40")
     unknown = set(args.only) - set(SCENARIOS)
     if unknown:
         p.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
@@ -121,7 +139,12 @@ def main(argv: list[str] | None = None) -> int:
         ws = Workspace(args)
         stack.callback(_cleanup, ws, args)
         servers = list(start_servers(stack, ws, args, ftplib2))
-        report = _run(args, ws, ftplib2, servers)
+        wan: list[Any] = []
+        if any(SCENARIOS[key].wan for key in args.only):
+            vsftpd = [s for s in servers if s.name == "vsftpd"]
+            password = vsftpd[0].password if vsftpd else ""
+            wan = list(start_wan_servers(stack, ws, args, password))
+        report = _run(args, ws, ftplib2, servers, wan)
     text = "\n".join(report) + "\n"
     sys.stdout.write(text)
     if args.output:
@@ -130,7 +153,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(
-    args: argparse.Namespace, ws: Workspace, ftplib2: Any, all_servers: list[Server]
+    args: argparse.Namespace,
+    ws: Workspace,
+    ftplib2: Any,
+    all_servers: list[Server],
+    wan: list[Any],
 ) -> list[str]:
     raw, servers = all_servers[0], all_servers[1:]
     clients = Scenarios(args, ws, ftplib2)
@@ -142,6 +169,8 @@ def _run(
     }
     report = ["# ftplib2 benchmark", ""]
     report += machine_facts(args, ws, status)
+    if wan:
+        report.append(wan_facts(args))
     report.append("")
     all_cases: list[Case] = []
     for scenario, entry in SCENARIOS.items():
@@ -149,6 +178,12 @@ def _run(
             continue
         title = clients.title(scenario)
         progress(f"== {title}")
+        if entry.wan:
+            proxy, wan_servers = wan[0], wan[1:]
+            cases = entry.build(clients, raw, wan_servers)
+            run_wan_cases(cases, args, ws, proxy)
+            report += render_wan(cases, title, args.rtts)
+            continue
         cases = entry.build(clients, raw, servers)
         run_cases(cases, args, ws)
         all_cases += cases

@@ -24,6 +24,10 @@ from measure import Case
 if TYPE_CHECKING:
     from servers import Server, Workspace
 
+# Seconds any one wait of an in-process client may last: a row that hangs fails, and the
+# benchmark goes on.  No row of a sane run comes near it.
+CLIENT_TIMEOUT = 120
+
 
 def raw_row(raw: Server, client: str, body: Callable[[Any], None], **fields: Any) -> Case:
     """A scenario's raw-TCP row: the physical limit its other rows are compared with.
@@ -73,16 +77,18 @@ class Clients:
 
     # -- connection helpers --------------------------------------------------
 
-    def ftplib2_login(self, srv: Server, *, pipelining: bool = False) -> Any:
-        ftp = self.ftplib2.FTP()
+    def ftplib2_login(self, srv: Server, *, pipelining: bool | None = None) -> Any:
+        """A logged-in ftplib2 connection; `pipelining` as given, else its default."""
+        ftp = self.ftplib2.FTP(timeout=CLIENT_TIMEOUT)
         ftp.connect(HOST, srv.port)
         ftp.login(srv.user, srv.password)
-        ftp.pipelining = pipelining
+        if pipelining is not None:
+            ftp.pipelining = pipelining
         return ftp
 
     @staticmethod
     def stdlib_login(srv: Server) -> ftplib.FTP:
-        ftp = ftplib.FTP()
+        ftp = ftplib.FTP(timeout=CLIENT_TIMEOUT)
         ftp.connect(HOST, srv.port)
         ftp.login(srv.user, srv.password)
         return ftp

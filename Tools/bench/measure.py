@@ -72,6 +72,12 @@ class Case:
     error: str = ""
     profile_text: str = ""
     remarks: list[str] = dataclasses.field(default_factory=list)
+    # WAN rows (wan.py): the samples of each RTT, the row whose time is this row's
+    # fixed cost (a tool's start-up and login), the round trips a check row expects.
+    wan: dict[float, list[Sample]] = dataclasses.field(default_factory=dict)
+    fixed: Case | None = None
+    expect_round_trips: float | None = None
+    reference: Case | None = None  # the row "× stdlib" compares with, if not the server's
 
     @property
     def runnable(self) -> bool:

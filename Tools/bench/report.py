@@ -99,8 +99,15 @@ def render_scenario(scenario: str, cases: list[Case], title: str) -> list[str]:
         raw = raw_by_server.get(c.server, generic_raw)
         x_raw = f"{raw / mine:.2f}" if raw and c.role != "raw" else ("1.00" if raw else "—")
         std = stdlib_by_server.get(c.server)
-        x_std = f"{std / mine:.2f}" if std and c.role != "raw" else "—"
         std_cpu = stdlib_cpu_by_server.get(c.server)
+        if c.reference is not None:  # a row with a stdlib reference of its own
+            std = std_cpu = None
+            if c.reference.samples:
+                ref = c.reference
+                std = statistics.median(s.wall for s in ref.samples) / (ref.ops or 1)
+                ref_cpu = median_or_none([s.cpu for s in ref.samples])
+                std_cpu = ref_cpu / (ref.ops or 1) if ref_cpu else None
+        x_std = f"{std / mine:.2f}" if std and c.role != "raw" else "—"
         cpu_per_op = cpu / (c.ops or 1) if cpu else None
         x_cpu = f"{std_cpu / cpu_per_op:.2f}" if std_cpu and cpu_per_op and c.role != "raw" else "—"
         spread_text = f"±{spread / 2:.0f}%" if spread is not None else "—"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import ftplib
+import functools
 import hashlib
 import os
 import shutil
@@ -34,10 +35,11 @@ if TYPE_CHECKING:
 FTPMIRROR = REPO / "Tools" / "scripts" / "ftpmirror.py"
 
 # Scenario keys: the names --only takes, and each row's Case.scenario.
-SESSION, DOWNLOAD, UPLOAD, NOOP, LISTING, SMALL, MIRROR, SEGMENTS = (
+SESSION, DOWNLOAD, UPLOAD, IDIOMS, NOOP, LISTING, SMALL, MIRROR, SEGMENTS = (
     "login",
     "download",
     "upload",
+    "idioms",
     "noop",
     "list",
     "small",
@@ -45,6 +47,8 @@ SESSION, DOWNLOAD, UPLOAD, NOOP, LISTING, SMALL, MIRROR, SEGMENTS = (
     "segments",
 )
 SEGMENT_COUNTS = (1, 2, 4, 8)  # download(segments=N) rows of the segments scenario
+# The WAN mode's scenarios (servers behind the delay proxy, see wan.py).
+WAN_CHECK, WAN_SMALL, WAN_MIRROR = ("wan-check", "wan-small", "wan-mirror")
 
 
 class Scenarios(Clients):
@@ -61,6 +65,10 @@ class Scenarios(Clients):
             "mirror": self.ws.mirror_files,
             "segments": f"{self.args.segments_mib} MiB",
             "rate": f"{self.args.segments_rate_mib:g} MiB/s",
+            "wan_files": self.args.wan_files,
+            "tree": self.ws.tree_files,
+            "dirs": len(self.ws.tree_dirs()),
+            "rtts": " and ".join(f"{r * 1000:g}" for r in self.args.rtts),
         }
         return SCENARIOS[key].title.format(**sizes)
 
@@ -307,6 +315,163 @@ class Scenarios(Clients):
                     **common,
                 )
             )
+        return cases
+
+    def idioms(self, raw: Server, servers: list[Server]) -> list[Case]:
+        """What most code does, with a real file at the other end: each against ftplib's."""
+        size = self.ws.size
+        source = self.ws.pub / "big.bin"
+        local = self.ws.dl / "big.bin"
+        common = {"scenario": IDIOMS, "nbytes": size, "slow": True}
+        cases: list[Case] = []
+
+        def get_write(ftp: Any) -> None:
+            with open(local, "wb") as f:
+                ftp.retrbinary("RETR big.bin", f.write)
+            expect(local.stat().st_size, size, "retrbinary(cmd, f.write)")
+
+        def get_path(ftp: Any) -> None:
+            expect(ftp.download("big.bin", local), size, "download()")
+
+        def fresh_login(login: Callable[[], Any]) -> Callable[[], Any]:
+            return lambda: (fresh_file(local), login())[1]
+
+        def get_null(ftp: Any) -> None:
+            with open(os.devnull, "wb") as f:
+                ftp.retrbinary("RETR big.bin", f.write)
+
+        def raw_get_file(_: Any) -> None:
+            buf = bytearray(RAW_BUFSIZE * 2)
+            view = memoryview(buf)
+            total = 0
+            with socket.create_connection((HOST, raw.port)) as s, open(local, "wb") as f:
+                s.sendall(b"GET pub/big.bin\n")
+                while n := s.recv_into(buf):
+                    f.write(view[:n])
+                    total += n
+            expect(total, size, "raw GET to tmpfs")
+
+        def raw_put_file(_: Any) -> None:
+            buf = bytearray(RAW_BUFSIZE * 2)
+            view = memoryview(buf)
+            with socket.create_connection((HOST, raw.port)) as s, open(source, "rb") as f:
+                s.sendall(b"PUT\n")
+                while n := f.readinto(buf):
+                    s.sendall(view[:n])
+                s.shutdown(socket.SHUT_WR)
+                reply = b""
+                while chunk := s.recv(100):
+                    reply += chunk
+            expect(int(reply.split()[1]), size, "raw PUT")
+
+        # The limits: what the kernel's copies (and tmpfs's pages) cost any client.
+        cases += [
+            Case(
+                server=raw.name,
+                client="raw: recv_into 256 KiB + write → tmpfs file",
+                srv=raw,
+                setup=lambda: fresh_file(local),
+                body=raw_get_file,
+                **common,
+            ),
+            Case(
+                server=raw.name,
+                client="raw: readinto 256 KiB + sendall from tmpfs file",
+                srv=raw,
+                setup=lambda: None,
+                body=raw_put_file,
+                **common,
+            ),
+        ]
+        for srv in servers:
+            target = srv.upload_target
+
+            def put_file(ftp: Any, target: str = target) -> None:
+                with open(source, "rb") as f:
+                    ftp.storbinary(f"STOR {target}", f)
+
+            def put_path(ftp: Any, target: str = target) -> None:
+                expect(ftp.upload(source, target), size, "upload()")
+
+            def stored(ftp: Any, srv: Server = srv) -> None:
+                try:
+                    self.check_stored(srv, size, ftp)
+                finally:
+                    self.logout(ftp)
+
+            f2 = lambda srv=srv: self.ftplib2_login(srv)
+            std = lambda srv=srv: self.stdlib_login(srv)
+            row = {"server": srv.name, "srv": srv, **common}
+            get_ref = Case(
+                client="stdlib retrbinary(cmd, f.write) → tmpfs file",
+                setup=fresh_login(std),
+                body=get_write,
+                teardown=self.logout,
+                **row,
+            )
+            put_ref = Case(
+                client="stdlib storbinary(cmd, f) from tmpfs file",
+                setup=std,
+                body=put_file,
+                teardown=stored,
+                **row,
+            )
+            null_ref = Case(
+                client="stdlib retrbinary(cmd, f.write) → /dev/null",
+                setup=std,
+                body=get_null,
+                teardown=self.logout,
+                **row,
+            )
+            cases += [
+                null_ref,
+                Case(
+                    client="ftplib2 retrbinary(cmd, f.write) → /dev/null",
+                    setup=f2,
+                    body=get_null,
+                    teardown=self.logout,
+                    reference=null_ref,
+                    **row,
+                ),
+                get_ref,
+                Case(
+                    client="ftplib2 retrbinary(cmd, f.write) → tmpfs file",
+                    setup=fresh_login(f2),
+                    body=get_write,
+                    teardown=self.logout,
+                    reference=get_ref,
+                    profile=True,
+                    **row,
+                ),
+                Case(
+                    client="ftplib2 download(path) → tmpfs file",
+                    setup=fresh_login(f2),
+                    body=get_path,
+                    teardown=self.logout,
+                    reference=get_ref,
+                    profile=True,
+                    **row,
+                ),
+                put_ref,
+                Case(
+                    client="ftplib2 storbinary(cmd, f) from tmpfs file",
+                    setup=f2,
+                    body=put_file,
+                    teardown=stored,
+                    reference=put_ref,
+                    profile=True,
+                    **row,
+                ),
+                Case(
+                    client="ftplib2 upload(path) from tmpfs file",
+                    setup=f2,
+                    body=put_path,
+                    teardown=stored,
+                    reference=put_ref,
+                    profile=True,
+                    **row,
+                ),
+            ]
         return cases
 
     def noop(self, raw: Server, servers: list[Server]) -> list[Case]:
@@ -853,12 +1018,438 @@ class Scenarios(Clients):
         out.append("")
         return out
 
+    # -- the WAN mode: servers behind the delay proxy (wan.py) -----------------------
+
+    def wan_check(self, raw: Server, servers: list[Server]) -> list[Case]:
+        """The proxy's own check (a NOOP costs 1 round trip, connect to greeting 2), and logins."""
+        cases: list[Case] = []
+        noops, connects = 10, 5
+        for srv in servers:
+            common = {"scenario": WAN_CHECK, "server": srv.name, "srv": srv}
+
+            def raw_noops(ftp: Any) -> None:
+                sock = ftp.sock
+                for _ in range(noops):
+                    sock.sendall(b"NOOP\r\n")
+                    reply = sock.recv(256)
+                    while not reply.endswith(b"\n"):
+                        reply += sock.recv(256)
+
+            def raw_greetings(_: Any, srv: Server = srv) -> None:
+                for _ in range(connects):
+                    with socket.create_connection((HOST, srv.port)) as s:
+                        reply = s.recv(256)
+                        while not reply.endswith(b"\n"):
+                            reply += s.recv(256)
+
+            def sessions(module: Any, srv: Server = srv) -> Callable[[Any], None]:
+                def body(_: Any) -> None:
+                    ftp = module.FTP()
+                    ftp.connect(HOST, srv.port)
+                    ftp.login(srv.user, srv.password)
+                    ftp.quit()
+
+                return body
+
+            def one_file(module: Any, srv: Server = srv, download: bool = False) -> Callable:
+                def body(_: Any) -> None:
+                    ftp = module.FTP()
+                    ftp.connect(HOST, srv.port)
+                    ftp.login(srv.user, srv.password)
+                    if download:
+                        expect(ftp.download("small/f0000", NullSink()), 4 * KIB, "download()")
+                    else:
+                        sink = NullSink()
+                        ftp.retrbinary("RETR small/f0000", sink.write)
+                        expect(sink.count, 4 * KIB, "retrbinary")
+                    ftp.quit()
+
+                return body
+
+            cases += [
+                Case(
+                    client="raw socket: NOOP on a logged-in connection (expect 1)",
+                    setup=lambda srv=srv: self.stdlib_login(srv),
+                    body=raw_noops,
+                    teardown=self.logout,
+                    ops=noops,
+                    expect_round_trips=1.0,
+                    **common,
+                ),
+                Case(
+                    client="raw socket: connect() to greeting (expect 2)",
+                    setup=lambda: None,
+                    body=raw_greetings,
+                    ops=connects,
+                    expect_round_trips=2.0,
+                    **common,
+                ),
+                Case(
+                    client="ftplib2 connect, login, QUIT",
+                    setup=lambda: None,
+                    body=sessions(self.ftplib2),
+                    ops=1,
+                    **common,
+                ),
+                Case(
+                    client="stdlib connect, login, QUIT",
+                    setup=lambda: None,
+                    body=sessions(ftplib),
+                    ops=1,
+                    role="stdlib",
+                    **common,
+                ),
+                Case(
+                    client="ftplib2 connect, login, retrbinary() of a 4 KiB file, QUIT",
+                    setup=lambda: None,
+                    body=one_file(self.ftplib2),
+                    ops=1,
+                    **common,
+                ),
+                Case(
+                    client="ftplib2 connect, login, download() of a 4 KiB file, QUIT",
+                    setup=lambda: None,
+                    body=one_file(self.ftplib2, download=True),
+                    ops=1,
+                    **common,
+                ),
+                Case(
+                    client="stdlib connect, login, retrbinary() of a 4 KiB file, QUIT",
+                    setup=lambda: None,
+                    body=one_file(ftplib),
+                    ops=1,
+                    **common,
+                ),
+            ]
+        return cases
+
+    def wan_small(self, raw: Server, servers: list[Server]) -> list[Case]:
+        """Small files one after another on one connection, at WAN latency."""
+        names = self.ws.small_names()[: self.args.wan_files]
+        count, size = len(names), 4 * KIB
+        dest = self.ws.dl / "wan-small"
+        cases: list[Case] = []
+
+        def retr_each(ftp: Any) -> None:
+            for name in names:
+                sink = NullSink()
+                ftp.retrbinary(f"RETR small/{name}", sink.write)
+                expect(sink.count, size, name)
+
+        def download_each(ftp: Any) -> None:
+            for name in names:
+                ftp.download(f"small/{name}", dest / name)
+
+        def download_each_sized(ftp: Any) -> None:
+            for name in names:
+                ftp.download(f"small/{name}", dest / name, size=size)
+
+        def download_many(ftp: Any) -> None:
+            got = ftp.download_many([(f"small/{n}", dest / n, size) for n in names])
+            expect(sum(got), count * size, "download_many()")
+
+        def login(srv: Server, **options: Any) -> Callable[[], Any]:
+            def setup() -> Any:
+                dest.mkdir(exist_ok=True)
+                ftp = self.ftplib2_login(srv, pipelining=options.get("pipelining"))
+                ftp.set_pasv(options.get("passive", True))
+                return ftp
+
+            return setup
+
+        def clear(ftp: Any = None) -> None:
+            got = len(os.listdir(dest)) if dest.exists() else 0
+            shutil.rmtree(dest, ignore_errors=True)
+            if ftp is not None:
+                self.logout(ftp)
+            expect(got, count, "files downloaded")
+
+        has_many = hasattr(self.ftplib2.FTP, "download_many")
+        for srv in servers:
+            common = {"scenario": WAN_SMALL, "server": srv.name, "srv": srv, "ops": count}
+            to_files = {**common, "teardown": clear}
+            rows = [
+                Case(
+                    client="stdlib retrbinary() each",
+                    setup=lambda srv=srv: self.stdlib_login(srv),
+                    body=retr_each,
+                    teardown=self.logout,
+                    role="stdlib",
+                    **common,
+                ),
+                Case(
+                    client="ftplib2 retrbinary() each",
+                    setup=lambda srv=srv: self.ftplib2_login(srv),
+                    body=retr_each,
+                    teardown=self.logout,
+                    **common,
+                ),
+                Case(
+                    client="ftplib2 retrbinary() each, pipelining",
+                    setup=lambda srv=srv: self.ftplib2_login(srv, pipelining=True),
+                    body=retr_each,
+                    teardown=self.logout,
+                    **common,
+                ),
+                Case(
+                    client="ftplib2 retrbinary() each, active mode",
+                    setup=login(srv, passive=False),
+                    body=retr_each,
+                    teardown=self.logout,
+                    **common,
+                ),
+                Case(
+                    client="ftplib2 download() → tmpfs file each",
+                    setup=login(srv),
+                    body=download_each,
+                    **to_files,
+                ),
+                Case(
+                    client="ftplib2 download(size=) → tmpfs file each",
+                    setup=login(srv),
+                    body=download_each_sized,
+                    **to_files,
+                ),
+            ]
+            if has_many:
+                rows += [
+                    Case(
+                        client="ftplib2 download_many() → tmpfs files",
+                        setup=login(srv),
+                        body=download_many,
+                        **to_files,
+                    ),
+                    Case(
+                        client="ftplib2 download_many() → tmpfs files, pipelining",
+                        setup=login(srv, pipelining=True),
+                        body=download_many,
+                        **to_files,
+                    ),
+                    Case(
+                        client="ftplib2 download_many() → tmpfs files, active mode, pipelining",
+                        setup=login(srv, pipelining=True, passive=False),
+                        body=download_many,
+                        **to_files,
+                    ),
+                ]
+            cases += rows
+            cases += self._wan_tools(srv, names, dest, common, clear)
+        return cases
+
+    def _wan_tools(
+        self,
+        srv: Server,
+        names: list[str],
+        dest: Path,
+        common: dict[str, Any],
+        clear: Callable[[], None],
+    ) -> list[Case]:
+        """curl and lftp fetching `names`, each with a row for one file: their fixed cost."""
+        cases: list[Case] = []
+        for label, files in (("1 file (start-up, login)", names[:1]), ("each", names)):
+            curl_argv = None
+            if self.curl:
+                config = self.ws.base / f"curl-wan-{srv.name}-{len(files)}.conf"
+                config.write_text(
+                    "".join(
+                        f'url = "{srv.url("small/" + n)}"\noutput = "{os.devnull}"\n' for n in files
+                    )
+                )
+                curl_argv = [self.curl, "-sS", "-w", "%{time_connect}\\n", "-K", str(config)]
+            fields = {"scenario": WAN_SMALL, "ops": len(files)}
+            curl_case = self.external_row(
+                srv, f"{self.curl_label} (one process) {label}", curl_argv, **fields
+            )
+            curl_case.after = self._count_stalls(curl_case, len(files))
+            lftp_argv = None
+            if self.lftp:
+                listed = " ".join(f"small/{n}" for n in files)
+                lftp_argv = self.lftp_argv(srv, f"get -O {dest} {listed}")
+            lftp_case = self.external_row(
+                srv,
+                f"{self.lftp_label} get {label}",
+                lftp_argv,
+                before=lambda: dest.mkdir(exist_ok=True),
+                after=functools.partial(self._clear_count, dest, len(files)),
+                **fields,
+            )
+            if len(files) > 1:
+                curl_case.fixed, lftp_case.fixed = cases[0], cases[1]
+            cases += [curl_case, lftp_case]
+        return cases
+
+    @staticmethod
+    def _clear_count(dest: Path, count: int) -> None:
+        got = len(os.listdir(dest)) if dest.exists() else 0
+        shutil.rmtree(dest, ignore_errors=True)
+        expect(got, count, "files downloaded")
+
+    def wan_mirror(self, raw: Server, servers: list[Server]) -> list[Case]:
+        """A tree of small files mirrored with 1 and 4 connections; listings and logins included."""
+        count = self.ws.tree_files
+        dest = self.ws.dl / "wan-tree"
+        cases: list[Case] = []
+        script = FTPMIRROR.relative_to(REPO)
+        pythonpath = [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(pythonpath)}
+        note = "" if FTPMIRROR.exists() else f"skipped: {script} does not exist"
+
+        def check_and_clear(want: int = count) -> None:
+            got = sum(
+                len([f for f in files if not f.startswith(".")]) for _, _, files in os.walk(dest)
+            )
+            shutil.rmtree(dest, ignore_errors=True)
+            expect(got, want, "files mirrored")
+
+        for srv in servers:
+            common = {"scenario": WAN_MIRROR, "server": srv.name, "srv": srv, "slow": True}
+            tool = {"scenario": WAN_MIRROR, "slow": True}
+            empty = {**tool, "ops": 1}
+            cases.append(
+                self.external_row(
+                    srv,
+                    f"{script}: an empty directory (start-up, login, listing)",
+                    None if note else self._ftpmirror_argv(srv, 1, "tree/empty", dest),
+                    after=lambda: check_and_clear(0),
+                    note=note,
+                    env=env,
+                    **empty,
+                )
+            )
+            cases.append(
+                self.external_row(
+                    srv,
+                    f"{self.lftp_label} mirror: an empty directory",
+                    self.lftp and self.lftp_argv(srv, f"mirror tree/empty {dest}"),
+                    after=lambda: check_and_clear(0),
+                    **empty,
+                )
+            )
+            for nconn in (1, 4):
+                fields = {**common, "ops": count}
+                tool_fields = {**tool, "ops": count}
+                cases += [
+                    Case(
+                        client=f"stdlib mlsd() + retrbinary() per file, {nconn} connection(s)"
+                        " (bench code)",
+                        setup=lambda: dest.mkdir(),
+                        body=self._tree_mirror(srv, nconn, dest, stdlib=True),
+                        teardown=lambda _: check_and_clear(),
+                        role="stdlib" if nconn == 1 else "",
+                        **fields,
+                    ),
+                    Case(
+                        client=f"ftplib2 scandir() + download(size=) per file, {nconn}"
+                        " connection(s) (bench code)",
+                        setup=lambda: dest.mkdir(),
+                        body=self._tree_mirror(srv, nconn, dest),
+                        teardown=lambda _: check_and_clear(),
+                        **fields,
+                    ),
+                    Case(
+                        client=f"ftplib2 scandir() + download_many(connections={nconn})"
+                        " (bench code)",
+                        setup=lambda: dest.mkdir(),
+                        body=self._tree_mirror(srv, nconn, dest, many=True),
+                        teardown=lambda _: check_and_clear(),
+                        **fields,
+                    ),
+                    self.external_row(
+                        srv,
+                        f"{script} --parallel {nconn}",
+                        None if note else self._ftpmirror_argv(srv, nconn, "tree", dest),
+                        after=check_and_clear,
+                        note=note,
+                        env=env,
+                        **tool_fields,
+                    ),
+                    self.external_row(
+                        srv,
+                        f"{self.lftp_label} mirror --parallel={nconn}",
+                        self.lftp and self.lftp_argv(srv, f"mirror --parallel={nconn} tree {dest}"),
+                        after=check_and_clear,
+                        **tool_fields,
+                    ),
+                ]
+        return cases
+
+    @staticmethod
+    def _ftpmirror_argv(srv: Server, nconn: int, path: str, dest: Path) -> list[str]:
+        argv = [sys.executable, str(FTPMIRROR), "-q", "--parallel", str(nconn)]
+        return [*argv, srv.url(path), str(dest)]
+
+    def _tree_mirror(
+        self, srv: Server, nconn: int, dest: Path, *, stdlib: bool = False, many: bool = False
+    ) -> Callable[[Any], None]:
+        """The bench's own mirror of tree/: list it all on one connection, fetch on `nconn`.
+
+        With `many`, the listing's connection fetches too, with download_many(), which
+        opens the other connections itself.
+        """
+
+        def listing(ftp: Any) -> list[tuple[str, int]]:
+            files: list[tuple[str, int]] = []
+            todo = ["tree"]
+            while todo:
+                path = todo.pop()
+                if stdlib and srv.has_mlsd:
+                    entries = [(n, f.get("type"), int(f.get("size", 0))) for n, f in ftp.mlsd(path)]
+                elif stdlib:  # LIST, as a program on ftplib reads it: "drwx... size ... name"
+                    lines: list[str] = []
+                    ftp.retrlines(f"LIST {path}", lines.append)
+                    entries = []
+                    for line in lines:
+                        fields = line.split(None, 8)
+                        kind = {"d": "dir", "-": "file"}.get(line[:1], "")
+                        entries.append((fields[8], kind, int(fields[4])))
+                else:
+                    entries = [(e.name, e.type, e.size or 0) for e in ftp.scandir(path)]
+                for name, kind, size in entries:
+                    if kind == "dir":
+                        todo.append(f"{path}/{name}")
+                    elif kind == "file":
+                        files.append((f"{path}/{name}", size))
+            return files
+
+        def fetch(files: list[tuple[str, int]]) -> None:
+            ftp = self.stdlib_login(srv) if stdlib else self.ftplib2_login(srv)
+            try:
+                for path, size in files:
+                    local = dest / path.replace("/", "_")
+                    if stdlib:
+                        with open(local, "wb") as f:
+                            ftp.retrbinary(f"RETR {path}", f.write)
+                    else:
+                        ftp.download(path, local, size=size)
+            finally:
+                self.logout(ftp)
+
+        def body(_: Any) -> None:
+            ftp = self.stdlib_login(srv) if stdlib else self.ftplib2_login(srv)
+            try:
+                files = listing(ftp)
+                if many:
+                    pairs = [(p, dest / p.replace("/", "_"), size) for p, size in files]
+                    ftp.download_many(pairs, connections=nconn)
+                    return
+            finally:
+                self.logout(ftp)
+            if nconn == 1:
+                fetch(files)
+                return
+            with concurrent.futures.ThreadPoolExecutor(nconn) as pool:
+                for future in [pool.submit(fetch, files[i::nconn]) for i in range(nconn)]:
+                    future.result()
+
+        return body
+
 
 class Scenario(NamedTuple):
     title: str  # of its table; {sessions}, {size}, ... are filled in by Scenarios.title
     build: Callable[[Scenarios, Server, list[Server]], list[Case]]  # (raw, servers) -> rows
     # Lines under its table, from its rows once they have run (ratios between rows).
     summary: Callable[[Scenarios, list[Case]], list[str]] | None = None
+    wan: bool = False  # run against the servers behind the delay proxy, at every --rtt
 
 
 # Every scenario, in the order they run and are reported.
@@ -869,6 +1460,10 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     DOWNLOAD: Scenario("Download of one {size} file", Scenarios.download),
     UPLOAD: Scenario("Upload of one {size} file (server discards it)", Scenarios.upload),
+    IDIOMS: Scenario(
+        "The everyday idioms with a real file, {size}: each against ftplib's same idiom",
+        Scenarios.idioms,
+    ),
     NOOP: Scenario("{noops} NOOP round trips on one connection", Scenarios.noop),
     LISTING: Scenario("Listing of a directory of {entries} entries", Scenarios.listing),
     SMALL: Scenario("{small} small-file (4 KiB) downloads on one connection", Scenarios.small),
@@ -877,5 +1472,21 @@ SCENARIOS: dict[str, Scenario] = {
         "Segmented download of one {segments} file, data connections capped at {rate} each",
         Scenarios.segments,
         Scenarios.segments_summary,
+    ),
+    WAN_CHECK: Scenario(
+        "WAN (RTT {rtts} ms): the delay proxy's check, and sessions",
+        Scenarios.wan_check,
+        wan=True,
+    ),
+    WAN_SMALL: Scenario(
+        "WAN (RTT {rtts} ms): {wan_files} small files (4 KiB) on one connection, per file",
+        Scenarios.wan_small,
+        wan=True,
+    ),
+    WAN_MIRROR: Scenario(
+        "WAN (RTT {rtts} ms): mirror of a tree of {tree} small files in {dirs} directories, "
+        "per file (logins and listings included)",
+        Scenarios.wan_mirror,
+        wan=True,
     ),
 }

@@ -57,13 +57,23 @@ def _announce_port(port: int) -> None:
     sys.stdout.flush()
 
 
-def role_pyftpdlib(root: str, user: str, password: str, passive: str) -> None:
-    """A pyftpdlib server on 127.0.0.1; STOR of `null-sink` goes to /dev/null.
+def role_pyftpdlib(
+    root: str,
+    user: str,
+    password: str,
+    passive: str,
+    host: str = HOST,
+    masquerade: str = "",
+    port: str = "0",
+) -> None:
+    """A pyftpdlib server on `host`; STOR of `null-sink` goes to /dev/null.
 
     Passive data connections use the port range `passive` ("LOW-HIGH"): with
     pyftpdlib's default, a kernel-chosen port each, thousands of short data
     connections fill the ephemeral port range with TIME_WAIT sockets, and
     bind() grows slow (server CPU climbs run after run) and finally fails.
+    `masquerade` is the address its PASV replies announce (the WAN mode's
+    delay proxy, in front of a server on another address).
     """
     import logging
 
@@ -131,7 +141,9 @@ def role_pyftpdlib(root: str, user: str, password: str, passive: str) -> None:
     Handler.banner = "ftplib2 bench (pyftpdlib)"
     low, high = map(int, passive.split("-"))
     Handler.passive_ports = range(low, high + 1)
-    server = FTPServer((HOST, 0), Handler)
+    if masquerade:
+        Handler.masquerade_address = masquerade
+    server = FTPServer((host, int(port)), Handler)
     _announce_port(server.socket.getsockname()[1])
     server.serve_forever(timeout=1.0, handle_exit=False)
 
@@ -265,6 +277,10 @@ def run_role(argv: list[str]) -> int:
         role_paced(*rest)
     elif role == "raw":
         role_raw(*rest)
+    elif role == "delay-proxy":
+        import delayproxy
+
+        delayproxy.run(rest)
     else:
         raise SystemExit(f"unknown role {role!r}")
     return 0
@@ -486,8 +502,8 @@ def _free_port() -> int:
 _claimed_ports: list[range] = []
 
 
-def _free_port_range(count: int) -> tuple[int, int]:
-    """`count` consecutive ports, none bound now, below the usual ephemeral range.
+def _free_port_range(count: int, hosts: tuple[str, ...] = (HOST,)) -> tuple[int, int]:
+    """`count` consecutive ports, none bound now on any of `hosts`, below the ephemeral range.
 
     Ranges handed out before (to another server of this run) are avoided.
     """
@@ -498,8 +514,9 @@ def _free_port_range(count: int) -> tuple[int, int]:
             continue
         try:
             for port in range(low, low + count):
-                with socket.socket() as s:
-                    s.bind((HOST, port))
+                for host in hosts:
+                    with socket.socket() as s:
+                        s.bind((host, port))
         except OSError:
             continue
         _claimed_ports.append(range(low, low + count))
@@ -511,8 +528,24 @@ def run_root_command(argv: list[str], stdin: str | None = None) -> None:
     subprocess.run(argv, input=stdin, text=True, check=True, capture_output=True)
 
 
-def start_vsftpd(ws: Workspace, user: str) -> Server | str:
-    """Start vsftpd on a private config, or return why it is skipped."""
+def start_vsftpd(
+    ws: Workspace,
+    user: str,
+    *,
+    name: str = "vsftpd",
+    host: str = HOST,
+    port: int = 0,
+    passive: tuple[int, int] | None = None,
+    pasv_address: str = "",
+    password: str = "",
+) -> Server | str:
+    """Start vsftpd on a private config, or return why it is skipped.
+
+    Without `password`, the local `user` is prepared (created if need be) and
+    given a new random password; with it, a vsftpd started before prepared it.
+    `host`, `port` and `passive` (a port range) say where it listens, and
+    `pasv_address` what its PASV replies announce (the WAN mode's proxy).
+    """
     exe = shutil.which("vsftpd")
     if exe is None:
         return "vsftpd not installed"
@@ -521,6 +554,15 @@ def start_vsftpd(ws: Workspace, user: str) -> Server | str:
     for tool in ("useradd", "usermod", "chpasswd"):
         if shutil.which(tool) is None:
             return f"{tool} not found"
+    if not password:
+        password = _prepare_vsftpd_user(ws, user)
+        if password.startswith("could not"):
+            return password
+    return _run_vsftpd(ws, exe, user, password, name, host, port, passive, pasv_address)
+
+
+def _prepare_vsftpd_user(ws: Workspace, user: str) -> str:
+    """Create or reuse the local account, with a new random password: that password."""
     password = secrets.token_hex(8)
     try:
         try:
@@ -535,17 +577,31 @@ def start_vsftpd(ws: Workspace, user: str) -> Server | str:
     except (OSError, subprocess.CalledProcessError) as exc:
         detail = getattr(exc, "stderr", "") or exc
         return f"could not prepare local user {user!r}: {detail}"
-    empty = ws.base / "vsftpd-empty"
+    return password
+
+
+def _run_vsftpd(
+    ws: Workspace,
+    exe: str,
+    user: str,
+    password: str,
+    name: str,
+    host: str,
+    port: int,
+    passive: tuple[int, int] | None,
+    pasv_address: str,
+) -> Server | str:
+    empty = ws.base / f"{name}-empty"
     empty.mkdir(mode=0o755)
-    port = _free_port()
-    low, high = _free_port_range(200)
-    conf = ws.base / "vsftpd.conf"
+    port = port or _free_port()
+    low, high = passive or _free_port_range(200)
+    conf = ws.base / f"{name}.conf"
     conf.write_text(
         "\n".join(
             [
                 "listen=YES",
                 "listen_ipv6=NO",
-                f"listen_address={HOST}",
+                f"listen_address={host}",
                 f"listen_port={port}",
                 "background=NO",
                 "anonymous_enable=NO",
@@ -560,14 +616,15 @@ def start_vsftpd(ws: Workspace, user: str) -> Server | str:
                 "pasv_enable=YES",
                 f"pasv_min_port={low}",
                 f"pasv_max_port={high}",
+                *([f"pasv_address={pasv_address}"] if pasv_address else []),
                 "xferlog_enable=NO",
                 "dual_log_enable=NO",
-                f"vsftpd_log_file={ws.base / 'vsftpd.log'}",
+                f"vsftpd_log_file={ws.base / (name + '.log')}",
                 "",
             ]
         )
     )
-    log = ws.base / "vsftpd.stderr"
+    log = ws.base / f"{name}.stderr"
     with open(log, "wb") as err:
         proc = subprocess.Popen(
             [exe, str(conf)],
@@ -577,12 +634,12 @@ def start_vsftpd(ws: Workspace, user: str) -> Server | str:
             start_new_session=True,
             preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads exist yet
         )
-    server = Server("vsftpd", port, proc, user, password, tree=True)
+    server = Server(name, port, proc, user, password, tree=True)
     deadline = time.monotonic() + 10
     while True:
         if proc.poll() is not None:
             return f"vsftpd exited at start: {log.read_text()[-500:].strip()}"
-        with contextlib.suppress(OSError), socket.create_connection((HOST, port), 1) as s:
+        with contextlib.suppress(OSError), socket.create_connection((host, port), 1) as s:
             if s.recv(100).startswith(b"220"):
                 break
         if time.monotonic() > deadline:
@@ -626,11 +683,12 @@ class Workspace:
         self.size = args.size_mib * MIB
         self.list_entries = args.list_entries
         self.small_files = args.small_files
-        self.mirror_files = max(args.mirror_files, args.small_files)
+        self.mirror_files = max(args.mirror_files, args.small_files, args.wan_files)
         # The segments scenario's file, and its paced servers (started by start_servers).
         self.segments_size = args.segments_mib * MIB if "segments" in args.only else 0
         self.segments_rate = args.segments_rate_mib * MIB
         self.paced: list[Server] = []
+        self.tree_files = args.wan_tree if "wan-mirror" in args.only else 0
         self.pub.mkdir(mode=0o755)
         self.dl.mkdir()
 
@@ -648,12 +706,25 @@ class Workspace:
         for i in range(self.list_entries):
             os.close(os.open(listing / f"entry-{i:06d}-report.dat", os.O_CREAT | os.O_WRONLY))
         os.symlink(os.devnull, self.pub / NULL_SINK)
+        tree = self.pub / "tree"
+        tree.mkdir(mode=0o755)
+        (tree / "empty").mkdir(mode=0o755)
+        dirs = self.tree_dirs()
+        for i in range(self.tree_files):
+            directory = tree / dirs[i % len(dirs)]
+            directory.mkdir(mode=0o755, exist_ok=True)
+            (directory / f"f{i:04d}").write_bytes(os.urandom(4 * KIB))
         if self.segments_size:
             with open(self.pub / "seg.bin", "wb") as f:
                 f.writelines(os.urandom(MIB) for _ in range(self.segments_size // MIB))
 
     def small_names(self) -> list[str]:
         return [f"f{i:04d}" for i in range(self.small_files)]
+
+    def tree_dirs(self) -> list[str]:
+        """The directories of tree/ (the WAN mirror's): one per 30 files, some nested."""
+        count = max(1, self.tree_files // 30)
+        return [f"d{i // 3:02d}/s{i % 3}" if i % 3 else f"d{i // 3:02d}" for i in range(count)]
 
     def cleanup(self) -> None:
         shutil.rmtree(self.base, ignore_errors=True)
