@@ -1921,7 +1921,6 @@ class FTP:
         self._ask_size = True  # download() may send SIZE ahead: see _download_to()
         self._batch = False  # download_many() runs: active mode keeps one listener for it
         self._batch_listener: socket.socket | None = None
-        self._credentials: tuple[str, str, str] | None = None  # of the last login()
         self._segment_limit: int | None = None  # connections a server took before refusing more
         if host:
             try:
@@ -3255,7 +3254,6 @@ class FTP:
         self._session.acct = None
         self._session.directory.clear()  # a login starts in the user's own directory
         self._hash_selected = None
-        self._credentials = (user, passwd, acct)  # for the extra connections of download()
         _log.info("logged in to %s as %s", self.host, user)
         return resp
 
@@ -3959,7 +3957,7 @@ class FTP:
             if isinstance(connections, bool) or connections < 1:
                 raise ValueError(f"connections must be a positive integer, not {connections!r}")
             if connections > 1 and len(items) > 1:
-                if self._credentials is None:
+                if self._session.login is None:
                     _log.info("download_many: one connection: this one was not logged in here")
                 else:
                     opened = min(connections, len(items)) - 1
@@ -4308,7 +4306,7 @@ class FTP:
             return f"{size} bytes is too small to split"
         if not self.has_feature("REST"):
             return "the server cannot restart a transfer (no REST in FEAT)"
-        if self._credentials is None:
+        if self._session.login is None:
             return "no login() to repeat on other connections"
         if isinstance(local, (str, os.PathLike)):
             return None
@@ -4537,7 +4535,7 @@ class FTP:
                 setattr(clone, name, getattr(self, name))
         if self.source_address is not None:  # the same address, any port
             clone.source_address = (self.source_address[0], 0, *self.source_address[2:])
-        user, passwd, acct = self._credentials  # type: ignore[misc]
+        user, passwd, acct = self._session.login  # type: ignore[misc]
         try:
             if _TLS_CLASS is not None and isinstance(self, _TLS_CLASS):
                 # The first connection's TLS session, resumed: one handshake less for each.

@@ -431,6 +431,25 @@ def test_download_many_opens_connections_of_its_own(
         assert (tmp_path / name).read_bytes() == data
 
 
+def test_download_many_forgets_a_login_made_on_an_earlier_connection(
+    server: LiveServer, workdir: Path, tmp_path: Path
+) -> None:
+    """connect() starts a new session: the last one's login is not repeated on new connections."""
+    files = {f"g{i}.bin": os.urandom(2000 + i) for i in range(4)}
+    for name, data in files.items():
+        (workdir / name).write_bytes(data)
+    ftp = watched_session(server)
+    try:
+        ftp.connect(server.host, server.port)  # a new session, not logged in
+        before = set(server.received)
+        with pytest.raises(ftplib2.error_perm, match="^530"):
+            ftp.download_many([(f"{workdir.name}/{n}", tmp_path / n) for n in files], connections=3)
+    finally:
+        ftp.close()
+    sessions = [server.received[key] for key in set(server.received) - before]
+    assert not any(c.startswith(("USER", "PASS")) for s in sessions for c in s)
+
+
 def test_download_many_refuses_a_count_of_connections_under_one(ftp: ftplib2.FTP) -> None:
     with pytest.raises(ValueError, match="positive integer"):
         ftp.download_many([("a", io.BytesIO())], connections=0)
