@@ -3857,14 +3857,15 @@ class FTP:
         (``.<name>.<inode>.ftplib2-segments``) for `resume`.  Fewer
         connections are used when the server refuses more (421, 530), and
         after such a refusal this object asks for no more than it got.  A
-        connection that fails gives its range to the others.  The extra
+        connection that fails gives its range to the others; when all have
+        failed, `retries` goes on as above, from the ranges missing.  The extra
         connections are closed before this returns.  Without SIZE, REST or a
         `login` to repeat, or for a small file, one connection is used.
         """
         if segments != 1:
             return self._download_segments(
                 remote, local, segments, resume=resume, callback=callback,
-                blocksize=blocksize, size=size, verify=verify,
+                blocksize=blocksize, size=size, verify=verify, retries=retries,
             )  # fmt: skip
         if isinstance(local, io.TextIOBase):
             raise TypeError("download() needs a path or a file opened in binary mode")
@@ -4249,6 +4250,7 @@ class FTP:
         blocksize: int,
         size: int | None,
         verify: bool | str,
+        retries: int,
     ) -> int:
         """`download` over up to `segments` connections at once, where that can be done."""
         if isinstance(segments, bool) or not isinstance(segments, int) or segments < 1:
@@ -4268,17 +4270,32 @@ class FTP:
             _log.info("downloading %s on one connection: %s", remote, why)
             return self.download(
                 remote, local, resume=resume, callback=callback, blocksize=blocksize,
-                size=size, verify=verify,
+                size=size, verify=verify, retries=retries,
             )  # fmt: skip
         assert size is not None
-        if isinstance(local, (str, os.PathLike)):
-            return self._segments_to_path(
-                remote, os.fspath(local), size, segments, resume, callback, blocksize,
-                algorithm, where,
-            )  # fmt: skip
-        return self._segments_to_file(
-            remote, local, size, segments, resume, callback, blocksize, algorithm, where
-        )
+        with self._cancellable():  # retries and their waits included
+            retry = _Retry(self, "download", remote, retries)
+            while True:
+                # Every connection failed (one that fails alone hands its range on): as
+                # with one connection, reconnect and go on from the ranges still missing.
+                progress = _Progress()
+                counted = _counted(callback, progress)
+                try:
+                    if retry.count:
+                        self.reconnect()
+                        resume = True
+                    if isinstance(local, (str, os.PathLike)):
+                        return self._segments_to_path(
+                            remote, os.fspath(local), size, segments, resume, counted,
+                            blocksize, algorithm, where,
+                        )  # fmt: skip
+                    return self._segments_to_file(
+                        remote, local, size, segments, resume, counted, blocksize, algorithm,
+                        where,
+                    )  # fmt: skip
+                except Exception as exc:
+                    if not retry.again(exc, progress):
+                        raise
 
     def _segments_directory(self) -> str | None:
         """The working directory, for the extra connections to enter; None if unknown."""
@@ -5113,6 +5130,20 @@ def _retryable(exc: BaseException) -> bool:
         # cannot finish...); a certificate that is refused stays refused.
         return not isinstance(exc, ssl.SSLCertVerificationError)
     return isinstance(exc, OSError) and exc.errno in _RETRY_ERRNOS
+
+
+def _counted(
+    callback: Callable[[int], object] | None, progress: _Progress
+) -> Callable[[int], object]:
+    """`callback`, counting the bytes into `progress`; an exception from it is a local failure."""
+
+    def counted(nbytes: int) -> None:
+        progress.done += nbytes
+        if callback is not None:
+            with progress.local():
+                callback(nbytes)
+
+    return counted
 
 
 class _Retry:

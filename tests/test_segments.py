@@ -531,6 +531,49 @@ def test_a_connection_that_fails_gives_its_range_to_the_others(
     assert moved[FailingDTPHandler.failing - 1] <= FailingDTPHandler.after + (256 << 10)
 
 
+class EveryConnectionFails(FailingDTPHandler):
+    failing = 0  # every session's data connection is reset after `after` bytes
+    after = 512 << 10
+
+
+def test_retries_go_on_when_every_connection_failed(
+    ftp_root: Path, authorizer: DummyAuthorizer, seg_dir: Path, tmp_path: Path
+) -> None:
+    data = remote_file(seg_dir, 8 * MiB)  # three connections fetch 1.5 MiB in each attempt
+    with (
+        paced_server(ftp_root, authorizer, dtp_handler=EveryConnectionFails) as (server, _),
+        every_client_socket() as sockets,
+        login(server, seg_dir) as ftp,
+    ):
+        ftp.retry_delay = 0.05
+        with pytest.raises(ftplib2.all_errors):  # without retries: the error
+            ftp.download("data.bin", tmp_path / "copy.bin", segments=3)
+        assert not (tmp_path / "copy.bin").exists()
+        ftp.reconnect()
+        # With them: reconnect, and each attempt fetches only the ranges still missing.
+        ftp.download("data.bin", tmp_path / "copy.bin", segments=3, retries=8, resume=True)
+        assert [s for s in sockets if s.fileno() != -1 and s is not ftp.sock] == []
+    assert sha((tmp_path / "copy.bin").read_bytes()) == sha(data)
+    assert os.listdir(tmp_path) == ["copy.bin"]
+
+
+def test_retries_apply_where_the_file_goes_on_one_connection_after_all(
+    ftp_root: Path, authorizer: DummyAuthorizer, seg_dir: Path, tmp_path: Path
+) -> None:
+    data = remote_file(seg_dir, 250 << 10)  # too small to split
+    with (
+        paced_server(ftp_root, authorizer, dtp_handler=EveryConnectionFails) as (server, _),
+        login(server, seg_dir) as ftp,
+    ):
+        EveryConnectionFails.after = 16 << 10
+        try:
+            ftp.retry_delay = 0.05
+            ftp.download("data.bin", tmp_path / "copy.bin", segments=4, retries=5)
+        finally:
+            del EveryConnectionFails.after
+    assert (tmp_path / "copy.bin").read_bytes() == data
+
+
 def test_a_file_the_server_refuses_to_send_fails_the_download_at_once(
     paced: tuple[LiveServer, Sessions], sessions: Sessions, seg_dir: Path, tmp_path: Path
 ) -> None:
