@@ -1628,3 +1628,65 @@ def test_a_real_multiline_reply_has_its_code_and_lines(ftp: ftplib2.FTP) -> None
     assert reply.lines[0].startswith("211-")
     assert reply.lines[-1].startswith("211 ")
     assert " REST STREAM" in reply.lines
+
+
+def test_scandir_of_a_listing_of_only_dot_and_dot_dot_is_empty_without_asking_again(
+    ftp_root: Path, authorizer: DummyAuthorizer, workdir: Path
+) -> None:
+    canned = [
+        "drwxr-xr-x 2 u g 4096 Jan 01  2024 .",
+        "drwxr-xr-x 9 u g 4096 Jan 01  2024 ..",
+    ]
+    with (
+        running_server(
+            ("127.0.0.1", 0), ftp_root, authorizer,
+            ftp_LIST=canned_listing(canned), proto_cmds=proto_cmds_without("FEAT"),
+        ) as live,
+        open_session(live, workdir) as ftp,
+    ):  # fmt: skip
+        assert ftp.scandir() == []
+        # A listing with entries proves the directory readable: no LIST -a to check it.
+        assert [c for c in live.commands_of(ftp) if c.startswith("LIST")] == ["LIST"]
+
+
+@pytest.mark.parametrize("lister", ["ftp_MLSD", "ftp_LIST"])
+def test_scandir_raises_a_malformed_line_once_the_listing_is_read_and_stays_in_step(
+    ftp_root: Path, authorizer: DummyAuthorizer, workdir: Path, lister: str
+) -> None:
+    if lister == "ftp_MLSD":
+        canned = ["type=file;size=1; a", "type=file;no-separator", "type=file;size=2; b"]
+    else:
+        canned = ["-rw-r--r-- 1 u g 1 Jan 01  2024 a", "?? not a listing line", "-rw-r--r-- 1 u g"]
+    attributes: dict[str, object] = {lister: canned_listing(canned)}
+    if lister == "ftp_LIST":
+        attributes["proto_cmds"] = proto_cmds_without("FEAT")
+    with (
+        running_server(("127.0.0.1", 0), ftp_root, authorizer, **attributes) as live,
+        open_session(live, workdir) as ftp,
+    ):
+        with pytest.raises(ftplib2.error_proto):
+            ftp.scandir()
+        assert ftp.voidcmd("NOOP").startswith("200")
+
+
+def test_mlsd_entries_share_one_string_for_each_fact_name(
+    ftp_root: Path, authorizer: DummyAuthorizer, workdir: Path
+) -> None:
+    canned = [
+        f"type=file;Size={n};modify=20240101000000;UNIX.mode=0644;x.made-up=1; f{n}"
+        for n in range(3)
+    ]
+    with (
+        running_server(
+            ("127.0.0.1", 0), ftp_root, authorizer, ftp_MLSD=canned_listing(canned)
+        ) as live,
+        open_session(live, workdir) as ftp,
+    ):
+        first, *others = ftp.scandir()
+    assert [(e.name, e.size) for e in (first, *others)] == [("f0", 0), ("f1", 1), ("f2", 2)]
+    names = list(first.facts)
+    assert names == ["type", "size", "modify", "unix.mode", "x.made-up"]
+    for entry in others:
+        # The facts RFC 3659 and the unix.* convention name are held once per process;
+        # a made-up one is not kept beyond its listing.
+        assert [a is b for a, b in zip(names, entry.facts)] == [True] * 4 + [False]
