@@ -35,6 +35,11 @@ in their own order, at their own occasions:
     soon as it is accepted, the server's as soon as it is made, so that no
     server is left waiting for a data connection (vsftpd would hold the file
     of a STOR locked for its accept_timeout, a minute).
+``flip``
+    the next data connection that moves `offset` bytes goes on, but the byte at
+    that offset reaches the receiver inverted: a damaged transfer whose size is
+    right, which only a checksum sees.  Not in `KINDS`, the faults a transfer
+    with retries is to survive.
 ``421``
     the next transfer command (RETR, STOR, APPE, STOU) seen on a clear-text
     control connection, or the next control connection, whichever comes first,
@@ -72,8 +77,10 @@ CONTROL = "control"
 STALL = "stall"
 REFUSE = "refuse"
 REPLY_421 = "421"
+FLIP = "flip"
 KINDS = (FIN, RST, CONTROL, STALL, REFUSE, REPLY_421)
-DATA_FAULTS = frozenset({FIN, RST, CONTROL, STALL})
+"""The network's faults; FLIP, a damaged byte, is not among them."""
+DATA_FAULTS = frozenset({FIN, RST, CONTROL, STALL, FLIP})
 """The kinds that fire once a data connection has moved their offset."""
 
 TRANSFER_VERBS = frozenset({"RETR", "STOR", "APPE", "STOU"})
@@ -222,7 +229,7 @@ class FaultProxy:
         Data faults fire at a byte offset drawn from [`min_offset`, `max_offset`].
         """
         for kind in kinds:
-            if kind not in KINDS:
+            if kind not in KINDS and kind != FLIP:
                 raise ValueError(f"unknown fault kind {kind!r}")
         order = list(kinds)
         self.random.shuffle(order)
@@ -480,7 +487,11 @@ class FaultProxy:
             self._queue(half, data)
             return
         head = self._head()
-        if head is not None and head.kind in DATA_FAULTS and pipe.trip is None:
+        at = 0 if head is None else max(head.offset - pipe.moved, 0)
+        if head is not None and head.kind == FLIP and len(data) > at:
+            if self._fire(head, f"data, byte {head.offset} flipped"):
+                data = data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
+        elif head is not None and head.kind in DATA_FAULTS and pipe.trip is None:
             remaining = head.offset - pipe.moved
             if len(data) >= remaining:
                 if head.kind != CONTROL:  # which goes on carrying the data connection's bytes

@@ -27,6 +27,13 @@ from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import TLS_FTPHandler
 
 import ftplib2
+from tests.interop_servers import (
+    RealServer,
+    issue_certificate,
+    proftpd_unavailable,
+    start_proftpd,
+    unavailable_or_fail,
+)
 from tests.servers import (
     BIG_FILE,
     BIG_FILE_SIZE,
@@ -143,6 +150,21 @@ def tls_server(
         ssl_context=None,
     ) as live:
         yield live
+
+
+@pytest.fixture(scope="session")
+def proftpd(
+    tmp_path_factory: pytest.TempPathFactory, certificate_authority: trustme.CA
+) -> Iterator[RealServer]:
+    """proftpd 1.3.8 with mod_tls and mod_digest, from the Debian packages .ci/interop-servers
+    unpacks: the interop matrix's, and a checksum server of tests/test_checksums.py."""
+    reason = proftpd_unavailable()
+    if reason is not None:
+        unavailable_or_fail("proftpd", reason)
+    workdir = tmp_path_factory.mktemp("proftpd")
+    server = start_proftpd(workdir, issue_certificate(certificate_authority, workdir / "tls.pem"))
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

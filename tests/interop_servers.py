@@ -46,6 +46,9 @@ import trustme
 
 INTEROP_USER = "ftplib2"
 INTEROP_PASSWORD = "ftplib2-interop-secret"
+# proftpd's second user, with uid 0: the checksum tests write the files it reads and
+# overwrites, as root, where `nobody` could not touch them.
+ROOT_USER = "ftplib2root"
 NOBODY_UID = NOBODY_GID = 65534  # Debian's nobody and nogroup: the owner of the servers' files
 STARTUP_TIMEOUT = 15
 
@@ -207,15 +210,19 @@ class RealServer:
     v6_port: int | None = None
     user: str = INTEROP_USER
     passwd: str = INTEROP_PASSWORD
+    root_user_root: pathlib.Path | None = None  # ROOT_USER's home (password `passwd`)
+    passive_ports: range | None = None  # its passive range, where it has one of its own
 
     def stop(self) -> None:
         for daemon in self.daemons:
             daemon.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+        if self.root_user_root is not None:
+            shutil.rmtree(self.root_user_root, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------
-# proftpd 1.3.8 with mod_tls
+# proftpd 1.3.8 with mod_tls and mod_digest
 # --------------------------------------------------------------------------
 
 
@@ -223,8 +230,9 @@ def proftpd_unavailable() -> str | None:
     prefix = interop_prefix()
     if not (prefix / "usr/sbin/proftpd").exists():
         return f"proftpd is not unpacked in {prefix} (run .ci/interop-servers)"
-    if not (prefix / "usr/lib/proftpd/mod_tls.so").exists():
-        return f"proftpd's mod_tls is not unpacked in {prefix} (run .ci/interop-servers)"
+    for module in ("mod_tls", "mod_digest"):
+        if not (prefix / f"usr/lib/proftpd/{module}.so").exists():
+            return f"proftpd's {module} is not unpacked in {prefix} (run .ci/interop-servers)"
     if os.geteuid() != 0:
         return "proftpd needs root to chroot and switch to its user"
     return None
@@ -234,18 +242,23 @@ def start_proftpd(workdir: pathlib.Path, certfile: pathlib.Path) -> RealServer:
     """proftpd on 127.0.0.1 and ::1, explicit FTPS on the same port, implicit FTPS on another.
 
     mod_tls keeps its default TLSOptions, so data connections must reuse the control
-    connection's TLS session.
+    connection's TLS session.  mod_digest offers every algorithm it has (HASH with CRC32,
+    MD5, SHA-1, SHA-256 and SHA-512; XCRC, MD5, XMD5, XSHA, XSHA1, XSHA256, XSHA512), with
+    its default cache of digests computed by command or during a transfer.  Besides the
+    interop user (uid nobody), ROOT_USER logs in with uid 0 to a home of its own.
     """
     prefix = interop_prefix()
     root = nobody_root("proftpd")
+    root_user_root = pathlib.Path(tempfile.mkdtemp(prefix="ftplib2-proftpd-root-"))
     port, implicit_port, passive = free_port(), free_port(), passive_port_range()
     users = workdir / "passwd"
+    hashed = crypt_sha512(INTEROP_PASSWORD)
     users.write_text(
-        f"{INTEROP_USER}:{crypt_sha512(INTEROP_PASSWORD)}:{NOBODY_UID}:{NOBODY_GID}"
-        f"::{root}:/bin/false\n"
+        f"{INTEROP_USER}:{hashed}:{NOBODY_UID}:{NOBODY_GID}::{root}:/bin/false\n"
+        f"{ROOT_USER}:{hashed}:0:0::{root_user_root}:/bin/false\n"
     )
     groups = workdir / "group"
-    groups.write_text(f"nogroup:x:{NOBODY_GID}:\n")
+    groups.write_text(f"nogroup:x:{NOBODY_GID}:\nroot:x:0:\n")
     users.chmod(0o600)
     groups.chmod(0o600)
     config = workdir / "proftpd.conf"
@@ -270,7 +283,11 @@ ControlsEngine off
 UseReverseDNS off
 ModulePath {prefix}/usr/lib/proftpd
 LoadModule mod_tls.c
+LoadModule mod_digest.c
 <Global>
+  RootLogin on
+  DigestEngine on
+  DigestAlgorithms all
   AuthOrder mod_auth_file.c
   AuthUserFile {users}
   AuthGroupFile {groups}
@@ -300,13 +317,13 @@ LoadModule mod_tls.c
         [str(prefix / "usr/sbin/proftpd"), "--nodaemon", "--config", str(config)],
         workdir / "proftpd.out",
     )
-    server = RealServer("proftpd", "127.0.0.1", port, root, [daemon])
+    server = RealServer("proftpd", "127.0.0.1", port, root, [daemon], root_user_root=root_user_root)
     try:
         daemon.wait_listening(("127.0.0.1", port), ("::1", port), ("127.0.0.1", implicit_port))
     except BaseException:
         server.stop()
         raise
-    server.implicit_port, server.v6_port = implicit_port, port
+    server.implicit_port, server.v6_port, server.passive_ports = implicit_port, port, passive
     return server
 
 

@@ -4,8 +4,9 @@ Against live servers, this proves that:
 
 * checksum() gives what hashlib and zlib give, for every algorithm, by HASH
   (draft-bryan-ftpext-hash, selecting with OPTS HASH) and by the older one-algorithm commands
-  (XSHA512, XSHA256, XSHA1, XMD5, MD5, XCRC), in the reply forms real servers use: proftpd's
-  mod_digest (``213 <HEX>``, ``251 <path> <HEX>``), Globalscape's (``250 <hex>``), older
+  (XSHA512, XSHA256, XSHA1, XMD5, MD5, XCRC), each of them, in the reply forms real servers use:
+  proftpd's mod_digest (``213 <HEX>``, or as 1.3.8 answers, ``250-Computing ...`` then
+  ``250 <HEX>``; ``251 <path> <HEX>``), Globalscape's (``250 <hex>``), older
   FileZilla Servers' (HASH without a byte range); the strongest algorithm first;
   error_perm where the server offers none; paths with spaces quoted as the servers expect;
   a digest of the wrong length, a partial range or another algorithm refused with error_proto;
@@ -21,9 +22,10 @@ Against live servers, this proves that:
   --reverse deletes a wrong upload before it takes the server's file's place.
 
 The servers are pyftpdlib with the checksum commands added (``ChecksumHandler``), in the
-forms above. The tests that hold for any server with checksums run over ``checksum_server``,
-a parametrization over ``CHECKSUM_SERVERS``; proftpd with mod_digest joins that list (see
-there).
+forms above, and proftpd 1.3.8 with mod_digest. The tests that hold for any server with
+checksums run over ``checksum_server``, a parametrization over ``CHECKSUM_SERVERS`` (both);
+against proftpd, a byte is flipped by a proxy (``tests/fault_proxy.py``, fault ``flip``)
+instead of by the server, for download and upload with verify and for ftpmirror --checksum.
 
 Run only these tests with::
 
@@ -54,6 +56,8 @@ from pyftpdlib.handlers.ftp.data import DTPHandler
 from pyftpdlib.handlers.ftp.producers import FileProducer
 
 import ftplib2
+from tests.fault_proxy import FLIP, FaultProxy
+from tests.interop_servers import ROOT_USER, RealServer
 from tests.servers import (
     MIRROR_LEGACY_MANIFEST,
     PASSWORD,
@@ -63,6 +67,7 @@ from tests.servers import (
     HostileServer,
     LiveServer,
     MirrorServer,
+    RecordingFTP,
     SpliceSpy,
     _ClearCommandChannel,
     _TestServerBehaviour,
@@ -118,6 +123,7 @@ class ChecksumHandler:
 
     Answers as proftpd's mod_digest does by default: FEAT ``HASH CRC32;MD5;SHA-1*;SHA-256;
     SHA-512;``, ``213 SHA-1 0-<size> <hex> <path>`` to HASH, ``213 <HEX>`` to the X commands
+    (proftpd 1.3.8 itself answers ``250 <HEX>`` after a ``250-`` line: see the real one's tests)
     (whose argument is split into words, a quoted path being one), ``251 <path> <HEX>`` to MD5
     (the rest of the line). The class attributes choose other forms.
     """
@@ -319,12 +325,12 @@ class ChecksumServer:
     live: LiveServer | None = None  # pyftpdlib's: it records the commands it receives
 
 
-# Every server with checksum commands that the tests over `checksum_server` run on.
-# proftpd joins with mod_digest loaded ("LoadModule mod_digest.c", "DigestEngine on",
-# "DigestAlgorithms all"): add "proftpd" here and a branch in checksum_server() that starts it
-# as the interop fixtures do and yields its ChecksumServer (its root must be where the tests
-# can write files the server user can read). Its algorithms are those of this pyftpdlib server.
-CHECKSUM_SERVERS = ["pyftpdlib"]
+# Every server with checksum commands that the tests over `checksum_server` run on: the
+# pyftpdlib server above, and proftpd 1.3.8 with mod_digest (tests/interop_servers.py loads it
+# with "DigestAlgorithms all": HASH with all five algorithms, XCRC, MD5, XMD5, XSHA1, XSHA256
+# and XSHA512).  proftpd is the interop matrix's session-wide server; its tests skip, or fail
+# where FTPLIB2_REQUIRE_PROFTPD is set, as the matrix's do.
+CHECKSUM_SERVERS = ["pyftpdlib", "proftpd"]
 
 
 @pytest.fixture(scope="module", params=CHECKSUM_SERVERS)
@@ -335,6 +341,13 @@ def checksum_server(
     if request.param == "pyftpdlib":
         with checksum_pyftpdlib(ftp_root, authorizer) as live:
             yield ChecksumServer("pyftpdlib", live.host, live.port, ftp_root, ALGORITHMS, live=live)
+    elif request.param == "proftpd":
+        real: RealServer = request.getfixturevalue("proftpd")
+        assert real.root_user_root is not None
+        # Its user with uid 0, so that it reads and overwrites the files the tests write.
+        yield ChecksumServer(
+            "proftpd", real.host, real.port, real.root_user_root, ALGORITHMS, ROOT_USER, real.passwd
+        )
     else:  # pragma: no cover - a name listed without a branch above
         raise AssertionError(f"no fixture for {request.param}")
 
@@ -1435,3 +1448,134 @@ def test_mirror_checksum_of_files_the_server_will_not_hash_goes_by_size_and_date
     second = mirror_run(mirror_tool, "--checksum", *args)
     assert second.status == 0, second.err
     assert second.summary["unchanged"] == 3 and second.summary["files"] == 0
+
+
+# --------------------------------------------------------------------------
+# Each command, on each server; proftpd behind a proxy that flips a byte
+# --------------------------------------------------------------------------
+
+
+class OnlyCommand(RecordingFTP):
+    """A client that sees one checksum command in FEAT (`command`), none of the others."""
+
+    command = ""
+
+    def features(self) -> dict[str, str]:
+        others = CHECKSUM_VERBS - {self.command}
+        return {k: v for k, v in super().features().items() if k not in others}
+
+
+def test_the_server_offers_every_algorithm_by_hash_and_by_a_command_of_its_own(
+    checksum_server: ChecksumServer, checksum_dir: Path
+) -> None:
+    with connect(checksum_server, checksum_dir) as ftp:
+        features = ftp.features()
+    hashed = {name.rstrip("*") for name in features["HASH"].split(";") if name}
+    assert hashed == set(checksum_server.algorithms)
+    assert set(X_COMMANDS) <= set(features)
+
+
+@pytest.mark.parametrize("command", list(X_COMMANDS))
+def test_checksum_through_each_command_equals_hashlib_and_zlib(
+    checksum_server: ChecksumServer, checksum_dir: Path, command: str
+) -> None:
+    algorithm = X_COMMANDS[command]
+    (checksum_dir / "data file.bin").write_bytes(DATA)
+    (checksum_dir / "data").write_bytes(b"another file")
+    cls = type("Only" + command, (OnlyCommand,), {"command": command})
+    with connect(checksum_server, checksum_dir, cls) as ftp:
+        assert ftp.checksum("data file.bin") == (algorithm, digest_of(DATA, algorithm))
+        assert [line.split()[0] for line in ftp.sent if line.split()[0] in CHECKSUM_VERBS] == [
+            command
+        ]
+
+
+@pytest.fixture(scope="module")
+def proftpd_proxy(request: pytest.FixtureRequest) -> Iterator[tuple[FaultProxy, ChecksumServer]]:
+    """proftpd's ChecksumServer as reached through a FaultProxy (its host and port the proxy's)."""
+    real: RealServer = request.getfixturevalue("proftpd")
+    assert real.root_user_root is not None and real.passive_ports is not None
+    with FaultProxy((real.host, real.port), real.passive_ports) as proxy:
+        yield proxy, ChecksumServer(
+            "proftpd", proxy.host, proxy.port, real.root_user_root, ALGORITHMS, ROOT_USER,
+            real.passwd,
+        )  # fmt: skip
+
+
+@pytest.fixture
+def proftpd_dir(proftpd_proxy: tuple[FaultProxy, ChecksumServer]) -> Path:
+    return Path(tempfile.mkdtemp(prefix="c-", dir=proftpd_proxy[1].root))
+
+
+def flip_next_transfer(proxy: FaultProxy) -> None:
+    """The next data connection through `proxy` carries its byte FLIPPED_AT inverted."""
+    proxy.clear()
+    proxy.schedule([FLIP], min_offset=FLIPPED_AT, max_offset=FLIPPED_AT)
+
+
+@pytest.mark.parametrize("target", ["path", "file"])
+def test_download_from_proftpd_with_verify_refuses_a_stream_with_one_byte_flipped(
+    proftpd_proxy: tuple[FaultProxy, ChecksumServer], proftpd_dir: Path, tmp_path: Path, target: str
+) -> None:
+    proxy, server = proftpd_proxy
+    (proftpd_dir / "data.bin").write_bytes(BIG)
+    with connect(server, proftpd_dir) as ftp:
+        assert download_to(ftp, target, tmp_path, verify=True) == BIG  # sound, through the proxy
+        (tmp_path / "data.bin").unlink()
+        flip_next_transfer(proxy)  # the fault is real, and the size alone does not see it:
+        damaged = download_to(ftp, target, tmp_path)
+        assert len(damaged) == len(BIG) and damaged[FLIPPED_AT] == BIG[FLIPPED_AT] ^ 0xFF
+        (tmp_path / "data.bin").unlink()
+        flip_next_transfer(proxy)
+        with pytest.raises(ftplib2.error_proto, match="SHA-256"):
+            download_to(ftp, target, tmp_path, verify=True)
+        assert not proxy.pending()
+        assert ftp.voidcmd("NOOP")[:3] == "200"
+    if target == "path":
+        assert not (tmp_path / "data.bin").exists()  # nothing under the final name
+        assert not partial_downloads(tmp_path)
+
+
+def test_upload_to_proftpd_with_verify_deletes_a_file_that_arrived_with_a_byte_flipped(
+    proftpd_proxy: tuple[FaultProxy, ChecksumServer], proftpd_dir: Path, tmp_path: Path
+) -> None:
+    proxy, server = proftpd_proxy
+    (tmp_path / "data.bin").write_bytes(BIG)
+    with connect(server, proftpd_dir) as ftp:
+        assert ftp.upload(tmp_path / "data.bin", "sound.bin", verify=True) == len(BIG)
+        assert (proftpd_dir / "sound.bin").read_bytes() == BIG
+        flip_next_transfer(proxy)
+        with pytest.raises(ftplib2.error_proto, match="deleted it"):
+            ftp.upload(tmp_path / "data.bin", "data.bin", verify=True)
+        assert not proxy.pending()
+        assert ftp.voidcmd("NOOP")[:3] == "200"
+    assert sorted(os.listdir(proftpd_dir)) == ["sound.bin"]
+
+
+def test_mirror_checksum_from_proftpd_records_its_checksums_and_refuses_a_flipped_byte(
+    mirror_tool: ModuleType, proftpd_proxy: tuple[FaultProxy, ChecksumServer], tmp_path: Path
+) -> None:
+    proxy, server = proftpd_proxy
+    remote = checksum_tree(server.root)
+    local = tmp_path / "local"
+    login = ["-l", server.user, "-p", server.password, f"{server.host}:{server.port}"]
+    args = [*login, remote.name, local]
+    first = mirror_run(mirror_tool, "--checksum", *args)
+    assert first.status == 0, first.err
+    assert first.summary["files"] == 3
+    assert manifest_of(local)["checksums"] == {
+        rel: "SHA-256:" + digest_of((remote / rel).read_bytes(), "SHA-256") for rel in MIRRORED
+    }
+    for rel in MIRRORED:  # the same bytes, stored again: new dates, nothing new to fetch
+        os.utime(remote / rel, (1_700_000_000, 1_700_000_000))
+    second = mirror_run(mirror_tool, "--checksum", *args)
+    assert second.status == 0, second.err
+    assert second.summary["files"] == 0 and second.summary["unchanged"] == 3
+
+    (local / "a.bin").unlink()  # fetched again, through a proxy that damages it
+    flip_next_transfer(proxy)
+    third = mirror_run(mirror_tool, "--checksum", *args)
+    assert third.status == 1
+    assert len(third.error_lines) == 1 and "a.bin" in third.error_lines[0]
+    assert not (local / "a.bin").exists()
+    assert not mirror_parts(local)

@@ -1,8 +1,9 @@
 """One battery of operations against five real FTP servers: the interoperability matrix.
 
 Every test here runs once per server: pyftpdlib and vsftpd (the suite's shared fixtures),
-proftpd 1.3.8 with mod_tls, pure-ftpd 1.0.50 and Twisted's FTP server (the fixtures below, with
-the launchers of ``tests/interop_servers.py``).  Each test is one operation a user performs,
+proftpd 1.3.8 with mod_tls and mod_digest (the shared ``proftpd`` fixture of tests/fixtures.py),
+pure-ftpd 1.0.50 and Twisted's FTP server (the fixtures below), all three with the launchers of
+``tests/interop_servers.py``.  Each test is one operation a user performs,
 checked by what the user sees: file contents and hashes, names, sizes, times, replies,
 exceptions.
 
@@ -49,9 +50,7 @@ from tests.interop_servers import (
     RealServer,
     issue_certificate,
     nobody_root,
-    proftpd_unavailable,
     pureftpd_unavailable,
-    start_proftpd,
     start_pureftpd,
     start_twisted,
     twisted_unavailable,
@@ -205,20 +204,6 @@ class Target:
             self.host, self.user, self.passwd,
             port=self.tls_port, context=context or self.context, timeout=TIMEOUT,
         )  # fmt: skip
-
-
-@pytest.fixture(scope="session")
-def proftpd(
-    tmp_path_factory: pytest.TempPathFactory, certificate_authority: trustme.CA
-) -> Iterator[RealServer]:
-    """proftpd 1.3.8 with mod_tls, from the Debian packages .ci/interop-servers unpacks."""
-    reason = proftpd_unavailable()
-    if reason is not None:
-        unavailable_or_fail("proftpd", reason)
-    workdir = tmp_path_factory.mktemp("proftpd")
-    server = start_proftpd(workdir, issue_certificate(certificate_authority, workdir / "tls.pem"))
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="session")

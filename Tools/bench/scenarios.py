@@ -21,6 +21,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 FTPMIRROR = REPO / "Tools" / "scripts" / "ftpmirror.py"
 
 # Scenario keys: the names --only takes, and each row's Case.scenario.
-SESSION, DOWNLOAD, UPLOAD, IDIOMS, NOOP, LISTING, SMALL, MIRROR, SEGMENTS = (
+SESSION, DOWNLOAD, UPLOAD, IDIOMS, NOOP, LISTING, SMALL, MIRROR, SEGMENTS, VERIFY = (
     "login",
     "download",
     "upload",
@@ -45,7 +46,9 @@ SESSION, DOWNLOAD, UPLOAD, IDIOMS, NOOP, LISTING, SMALL, MIRROR, SEGMENTS = (
     "small",
     "mirror",
     "segments",
+    "verify",
 )
+VERIFY_CHOICES = (False, True, "CRC32")  # download(verify=...) rows of the verify scenario
 SEGMENT_COUNTS = (1, 2, 4, 8)  # download(segments=N) rows of the segments scenario
 # The WAN mode's scenarios (servers behind the delay proxy, see wan.py).
 WAN_CHECK, WAN_SMALL, WAN_MIRROR = ("wan-check", "wan-small", "wan-mirror")
@@ -941,6 +944,102 @@ class Scenarios(Clients):
             )
         return cases
 
+    def verify(self, raw: Server, servers: list[Server]) -> list[Case]:
+        """download(verify=False/True/'CRC32') of the big file into a tmpfs file.
+
+        Against the workspace's two checksum servers (`Workspace.checksummed`):
+        pyftpdlib with HASH whose digests are kept (hashed once, in the untimed
+        setup: a server whose hash is fast) and one that computes each (reads
+        and hashes the whole file after the transfer).  Two rows of reference:
+        the local file hashed alone, in this process, with SHA-256 and with
+        CRC32: the work verify adds on the client, whatever overlaps it.
+        """
+        size = self.ws.size
+        local = self.ws.dl / "verify.bin"
+        cases: list[Case] = []
+        common = {"scenario": VERIFY, "nbytes": size, "slow": True}
+        for srv in self.ws.checksummed:
+
+            def body(verify: bool | str) -> Callable[[Any], None]:
+                def run(ftp: Any) -> None:
+                    expect(ftp.download("big.bin", local, verify=verify), size, "download()")
+
+                return run
+
+            def setup(srv: Server = srv) -> Any:
+                fresh_file(local)
+                ftp = self.ftplib2_login(srv)
+                for algorithm in ("SHA-256", "CRC32"):  # kept by the "kept" server from now
+                    ftp.checksum("big.bin", algorithm)
+                return ftp
+
+            for verify in VERIFY_CHOICES:
+                cases.append(
+                    Case(
+                        server=srv.name,
+                        client=f"ftplib2 download(verify={verify!r}) → tmpfs file",
+                        srv=srv,
+                        setup=setup,
+                        body=body(verify),
+                        teardown=self.logout,
+                        profile=verify is True,
+                        **common,
+                    )
+                )
+        source = self.ws.pub / "big.bin"
+
+        def hash_alone(algorithm: str) -> Callable[[Any], None]:
+            def run(_: Any) -> None:
+                digest, crc = hashlib.sha256(), 0
+                with open(source, "rb") as f:
+                    while block := f.read(1 << 20):
+                        if algorithm == "CRC32":
+                            crc = zlib.crc32(block, crc)
+                        else:
+                            digest.update(block)
+
+            return run
+
+        for algorithm in ("SHA-256", "CRC32"):
+            cases.append(
+                Case(
+                    server="(local)",
+                    client=f"hash of the file alone, {algorithm}, 1 MiB reads",
+                    setup=lambda: None,
+                    body=hash_alone(algorithm),
+                    **common,
+                )
+            )
+        return cases
+
+    def verify_summary(self, cases: list[Case]) -> list[str]:
+        """Each verify row against verify=False on its server: wall time and client CPU."""
+        out = ["Verified downloads, ratios of the medians above to verify=False:", ""]
+
+        def median(case: Case, what: str) -> float | None:
+            values = [getattr(s, what) for s in case.samples if getattr(s, what) is not None]
+            return statistics.median(values) if values else None
+
+        by_key = {(c.server, c.client): c for c in cases if c.samples}
+        for srv in self.ws.checksummed:
+            base = by_key.get((srv.name, "ftplib2 download(verify=False) → tmpfs file"))
+            if base is None:
+                continue
+            wall0, cpu0 = median(base, "wall"), median(base, "cpu")
+            for verify in VERIFY_CHOICES[1:]:
+                case = by_key.get((srv.name, f"ftplib2 download(verify={verify!r}) → tmpfs file"))
+                if case is None or not wall0:
+                    continue
+                wall, cpu = median(case, "wall"), median(case, "cpu")
+                target = ", target <= 1.05" if verify is True and "kept" in srv.name else ""
+                cpu_text = f", client CPU {cpu:.2f} s vs {cpu0:.2f} s" if cpu and cpu0 else ""
+                out.append(
+                    f"- {srv.name}: verify={verify!r} / verify=False: {wall / wall0:.2f}"
+                    f" ({wall:.3f} s vs {wall0:.3f} s){target}{cpu_text}"
+                )
+        out.append("")
+        return out
+
     def segments_summary(self, cases: list[Case]) -> list[str]:
         """The issue's targets, as ratios of this run's medians."""
         wall = {
@@ -1472,6 +1571,11 @@ SCENARIOS: dict[str, Scenario] = {
         "Segmented download of one {segments} file, data connections capped at {rate} each",
         Scenarios.segments,
         Scenarios.segments_summary,
+    ),
+    VERIFY: Scenario(
+        "Download of one {size} file with verify, from servers with HASH",
+        Scenarios.verify,
+        Scenarios.verify_summary,
     ),
     WAN_CHECK: Scenario(
         "WAN (RTT {rtts} ms): the delay proxy's check, and sessions",

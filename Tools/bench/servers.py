@@ -29,7 +29,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from common import HOST, KIB, MIB, NULL_SINK, RAW_BUFSIZE, progress
 
@@ -65,6 +65,7 @@ def role_pyftpdlib(
     host: str = HOST,
     masquerade: str = "",
     port: str = "0",
+    checksums: str = "",
 ) -> None:
     """A pyftpdlib server on `host`; STOR of `null-sink` goes to /dev/null.
 
@@ -73,7 +74,13 @@ def role_pyftpdlib(
     connections fill the ephemeral port range with TIME_WAIT sockets, and
     bind() grows slow (server CPU climbs run after run) and finally fails.
     `masquerade` is the address its PASV replies announce (the WAN mode's
-    delay proxy, in front of a server on another address).
+    delay proxy, in front of a server on another address).  `checksums`
+    ("computed" or "kept") adds HASH and OPTS HASH (SHA-256, SHA-1, MD5, CRC32,
+    SHA-512; `_bench_checksum_handler`): "computed" reads and hashes the file
+    for every HASH, in the server's loop, as the pyftpdlib checksum server of
+    the tests does; "kept" keeps each digest it computed, under the file's
+    path, size and modification time, as proftpd's DigestCache does: a server
+    whose hash costs nothing once the file was hashed.
     """
     import logging
 
@@ -136,6 +143,8 @@ def role_pyftpdlib(
     class Handler(FTPHandler):
         pass
 
+    if checksums:
+        Handler = _bench_checksum_handler(Handler, keep=checksums == "kept")
     Handler.authorizer = authorizer
     Handler.abstracted_fs = NullSinkFS
     Handler.banner = "ftplib2 bench (pyftpdlib)"
@@ -146,6 +155,66 @@ def role_pyftpdlib(
     server = FTPServer((host, int(port)), Handler)
     _announce_port(server.socket.getsockname()[1])
     server.serve_forever(timeout=1.0, handle_exit=False)
+
+
+def _bench_checksum_handler(base: type, keep: bool) -> type:
+    """`base` with HASH and OPTS HASH; with `keep`, digests kept by path, size and mtime."""
+    import hashlib
+    import zlib
+
+    names = {"SHA-256": "sha256", "SHA-1": "sha1", "MD5": "md5", "SHA-512": "sha512"}
+    kept: dict[tuple[str, int, int, str], str] = {}
+
+    def digest_of(path: str, algorithm: str) -> str:
+        st = os.stat(path)
+        key = (path, st.st_size, st.st_mtime_ns, algorithm)
+        if keep and key in kept:
+            return kept[key]
+        with open(path, "rb") as f:
+            if algorithm == "CRC32":
+                crc = 0
+                while block := f.read(1 << 20):
+                    crc = zlib.crc32(block, crc)
+                digest = f"{crc:08x}"
+            else:
+                digest = hashlib.file_digest(f, names[algorithm]).hexdigest()
+        if keep:
+            kept[key] = digest
+        return digest
+
+    class ChecksumHandler(base):  # type: ignore[misc, valid-type]
+        proto_cmds: ClassVar[dict[str, dict]] = {
+            **base.proto_cmds,
+            "HASH": {"perm": "r", "auth": True, "arg": True, "help": "Syntax: HASH <SP> path."},
+        }
+        selected = "SHA-256"
+
+        def ftp_FEAT(self, line: str) -> None:
+            algorithms = ("SHA-256", "SHA-1", "MD5", "CRC32", "SHA-512")
+            marked = "".join(a + ("*" if a == self.selected else "") + ";" for a in algorithms)
+            self._extra_feats = [f for f in self._extra_feats if not f.startswith("HASH")]
+            self._extra_feats.append("HASH " + marked)
+            super().ftp_FEAT(line)
+
+        def ftp_OPTS(self, line: str) -> None:
+            option, _, name = line.partition(" ")
+            if option.upper() != "HASH":
+                super().ftp_OPTS(line)
+            elif name.upper() in (*names, "CRC32"):
+                self.selected = name.upper()
+                self.respond(f"200 {self.selected}")
+            else:
+                self.respond(f"501 {name}: Unsupported algorithm")
+
+        def ftp_HASH(self, path: str) -> None:
+            if not self.fs.isfile(self.fs.realpath(path)):
+                self.respond(f"550 {self.fs.fs2ftp(path)}: Not a regular file")
+                return
+            size = os.path.getsize(path)
+            digest = digest_of(path, self.selected)
+            self.respond(f"213 {self.selected} 0-{size} {digest} {self.fs.fs2ftp(path)}")
+
+    return ChecksumHandler
 
 
 def role_paced(
@@ -478,6 +547,16 @@ def start_pyftpdlib(ws: Workspace) -> Server:
     return Server("pyftpdlib", port, proc, "bench", password, has_mlsd=True)
 
 
+def start_checksum_pyftpdlib(ws: Workspace, checksums: str) -> Server:
+    """A `role_pyftpdlib` server with HASH, its digests "computed" each time or "kept"."""
+    password = secrets.token_hex(8)
+    low, high = _free_port_range(200)
+    args = [str(ws.pub), "bench", password, f"{low}-{high}", HOST, "", "0", checksums]
+    proc, port = _start_helper("pyftpdlib", args, ws.base / f"pyftpdlib-{checksums}.log")
+    name = f"pyftpdlib, digests {checksums}"
+    return Server(name, port, proc, "bench", password, has_mlsd=True)
+
+
 def start_paced(ws: Workspace, name: str, rate: int, slow: bool, per_ip: int) -> Server:
     """A `role_paced` server; `name` is its label in the report."""
     password = secrets.token_hex(8)
@@ -688,6 +767,8 @@ class Workspace:
         self.segments_size = args.segments_mib * MIB if "segments" in args.only else 0
         self.segments_rate = args.segments_rate_mib * MIB
         self.paced: list[Server] = []
+        self.checksummed: list[Server] = []  # the verify scenario's servers
+        self.verify = "verify" in args.only
         self.tree_files = args.wan_tree if "wan-mirror" in args.only else 0
         self.pub.mkdir(mode=0o755)
         self.dl.mkdir()
@@ -756,6 +837,11 @@ def start_servers(
             paced = start_paced(ws, name, ws.segments_rate, slow, per_ip)
             stack.callback(paced.stop)
             ws.paced.append(paced)
+    if ws.verify:  # not yielded either: only the verify scenario uses them
+        for checksums in ("kept", "computed"):
+            checksummed = start_checksum_pyftpdlib(ws, checksums)
+            stack.callback(checksummed.stop)
+            ws.checksummed.append(checksummed)
     if args.no_vsftpd:
         ws.vsftpd_status = "skipped (--no-vsftpd)"
         return
