@@ -3408,7 +3408,11 @@ class FTP:
     def cwd(self, dirname: str) -> Reply:
         """Change the working directory (CWD; CDUP for "..")."""
         resp = self._cwd(dirname)
-        # Remembered for reconnect(), from the last absolute directory on.
+        self._remember_cwd(dirname)
+        return resp
+
+    def _remember_cwd(self, dirname: str) -> None:
+        """Remember a directory change for reconnect(), from the last absolute directory on."""
         trail = self._session.directory
         if dirname.startswith("/"):
             trail.clear()
@@ -3418,7 +3422,6 @@ class FTP:
                 here = self.pwd()
                 if here.startswith("/"):
                     trail[:] = [here]
-        return resp
 
     def _cwd(self, dirname: str) -> Reply:
         if dirname == "..":
@@ -3614,6 +3617,28 @@ class FTP:
         What ftplib2 changes directory back to: never a directory it did not read.
         """
         resp = self.voidcmd("PWD")
+        path = _parse_pwd(resp)
+        if path is None:
+            raise error_proto(f"the reply to PWD names no directory to come back to: {resp!r}")
+        return path, resp
+
+    def _enter_directory(self, dirname: str) -> tuple[str, Reply]:
+        """`cwd(dirname)`, then `_working_directory()`: both commands in one write if allowed.
+
+        PWD changes nothing on the server, so it may go out before CWD's reply
+        has come (see `pipelining`): a round trip less per directory a walk
+        enters.  If CWD fails, its error is raised, and PWD's reply, still
+        owed, is read and dropped before the next command goes out.
+        """
+        if dirname in ("", "..") or not self._may_send_ahead():
+            self.cwd(dirname)
+            return self._working_directory()
+        lines = ["CWD " + dirname, "PWD"]
+        data = b"".join(map(self._encode_rider, lines))
+        self._send(data, lines)
+        self.voidresp()
+        self._remember_cwd(dirname)
+        resp = self.voidresp()
         path = _parse_pwd(resp)
         if path is None:
             raise error_proto(f"the reply to PWD names no directory to come back to: {resp!r}")
@@ -5986,9 +6011,11 @@ class TreeWalker:
         ftp = self.ftp
         if not rel:
             if self._root is not None or self.top:
-                ftp.cwd(self._root if self._root is not None else self.top)
                 self._away = True
-            self._root = place = ftp._working_directory()[0]
+                place = ftp._enter_directory(self._root if self._root is not None else self.top)[0]
+            else:
+                place = ftp._working_directory()[0]
+            self._root = place
             self._places.setdefault(place, "")
             unique = self._unique_of_top()
             if unique:
@@ -6005,13 +6032,12 @@ class TreeWalker:
         if unique and unique in self._uniques:
             raise _refused(label, self._same_as(self._uniques[unique]))
         # An absolute path from the top's PWD: no CWD depends on the one before it.
+        self._away = True
         if self._root.startswith("/"):
-            ftp.cwd(posixpath.join(self._root, rel))
+            place = ftp._enter_directory(posixpath.join(self._root, rel))[0]
         else:
             ftp.cwd(self._root)
-            ftp.cwd(rel)
-        self._away = True
-        place = ftp._working_directory()[0]
+            place = ftp._enter_directory(rel)[0]
         if place in self._places:
             raise _refused(label, self._same_as(self._places[place]))
         expected = posixpath.join(self._root, rel)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ from tests.servers import (
     InteropTarget,
     LiveServer,
     hostile_serving,
+    mirror_run,
 )
 
 # --------------------------------------------------------------------------
@@ -582,3 +584,85 @@ def test_storbinary_from_a_plain_file_sends_every_byte(
         received = io.BytesIO()
         ftp.retrbinary("RETR f.bin", received.write)
     assert received.getvalue() == data[1000:]
+
+
+# --------------------------------------------------------------------------
+# Walks and ftpmirror: PWD with each CWD, the final reply after the next command
+# --------------------------------------------------------------------------
+
+
+def test_a_walk_sends_pwd_in_the_write_of_each_cwd(
+    interop: InteropTarget, interop_dir: str
+) -> None:
+    with session(interop, interop_dir) as ftp:
+        for name in ("a", "a/b", "c"):
+            ftp.mkd(name)
+        ftp.wire.events.clear()
+        walked = sorted(top for top, _, _ in ftp.walk("."))
+        assert ftp.pwd().endswith(interop_dir)  # back where it began, in step
+        writes = ftp.wire.commands_per_write()
+    assert walked == [".", "./a", "./a/b", "./c"]
+    pairs = [w for w in writes if w[0].startswith("CWD ")]
+    assert len(pairs) >= 4  # the top, a, a/b, c; and back
+    entering = [w for w in pairs if w != pairs[-1]]
+    assert all(w[1:] == ["PWD"] for w in entering), writes
+
+
+def test_a_refused_cwd_sent_with_its_pwd_raises_and_stays_in_step(
+    interop: InteropTarget, interop_dir: str
+) -> None:
+    with session(interop, interop_dir) as ftp:
+        with pytest.raises(ftplib2.error_perm):
+            ftp._enter_directory("no-such-directory")
+        assert ftp.pwd().endswith(interop_dir)
+        assert ["CWD no-such-directory", "PWD"] in ftp.wire.commands_per_write()
+
+
+def test_one_cwd_at_a_time_in_a_walk_when_pipelining_is_false(
+    interop: InteropTarget, interop_dir: str
+) -> None:
+    with session(interop, interop_dir, pipelining=False) as ftp:
+        ftp.mkd("a")
+        assert [top for top, _, _ in ftp.walk(".")] == [".", "./a"]
+        assert all(len(w) == 1 for w in ftp.wire.commands_per_write())
+
+
+@pytest.mark.parametrize("option", [None, "--no-pipelining"])
+def test_ftpmirror_reads_each_files_final_reply_after_the_next_command(
+    interop: InteropTarget,
+    interop_dir: str,
+    mirror_tool: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    option: str | None,
+) -> None:
+    files = put_files(interop, interop_dir, 4)
+    watched: list[WatchedFTP] = []
+
+    class Recorded(WatchedFTP):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            watched.append(self)
+
+    module = types.ModuleType("ftplib2")
+    module.__dict__.update(vars(ftplib2))
+    module.FTP = Recorded  # type: ignore[attr-defined]
+    monkeypatch.setattr(mirror_tool, "ftplib2", module)
+    options = [option] if option else []
+    result = mirror_run(
+        mirror_tool, *options, "-l", interop.user, "-p", interop.passwd,
+        f"{interop.host}:{interop.port}", interop_dir, tmp_path / "copy",
+    )  # fmt: skip
+    assert result.status == 0, result
+    for name, data in files.items():
+        assert (tmp_path / "copy" / name).read_bytes() == data
+    [ftp] = watched  # four small files: one connection
+    wire = ftp.wire
+    retrs = [i for i, (k, t) in enumerate(wire.events) if k == "write" and "RETR" in t]
+    assert len(retrs) == len(files)
+    for previous in retrs[:-1]:
+        passive = wire.index("write", "PASV", after=previous)
+        final = wire.index("reply", "226", after=previous)
+        assert (passive < final) == (option is None)
+    if option:
+        assert all(len(w) == 1 for w in wire.commands_per_write())

@@ -244,9 +244,14 @@ def build_parser() -> Parser:
         "--cafile", metavar="FILE", help="with TLS, trust the CA certificates in this PEM file"
     )
     modern.add_argument(
-        "--pipelining", action="store_true",
-        help="send PASV and RETR/MLSD/LIST together: a round trip less per file "
-        "(off by default: a few servers mishandle it)",
+        "--pipelining", action="store_const", const=True, default=None,
+        help="also send PASV and RETR/MLSD/LIST together (off by default: a few servers "
+        "mishandle it)",
+    )  # fmt: skip
+    modern.add_argument(
+        "--no-pipelining", action="store_const", const=False, dest="pipelining",
+        help="one command at a time, each reply read before the next command, as ftplib "
+        "does (for a server or middlebox that mishandles commands sent ahead)",
     )  # fmt: skip
     modern.add_argument(
         "--port", type=port_number, metavar="PORT", help="server port (overrides host:port)"
