@@ -29,11 +29,14 @@ import os
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -372,3 +375,158 @@ def test_mirror_on_a_terminal_without_tqdm_shows_a_status_line_instead_of_a_line
     draws = result.out.split("\r\x1b[K")[1:-1]  # the last one clears it for the summary
     assert 1 <= len(draws) <= elapsed / 0.25 + 2, len(draws)  # at most 4 a second
     assert all(" files, " in draw and " unchanged, " in draw for draw in draws)
+
+
+# --------------------------------------------------------------------------
+# Workers, partial records and migration: what a review found
+# --------------------------------------------------------------------------
+
+
+def test_mirror_stops_with_an_error_when_a_helper_thread_fails_outside_a_transfer(
+    mirror_server: MirrorServer,
+    mirror_ftp_root: Path,
+    mirror_tool: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    remote = make_tree(mirror_ftp_root, dirs=2, per_dir=6, size=100)
+    finished = mirror_tool.Manifest.finished
+
+    def failing(self: object, *args: object, **kwargs: object) -> None:
+        if threading.current_thread().name.startswith("ftpmirror-"):
+            raise sqlite3.OperationalError("database is locked")
+        finished(self, *args, **kwargs)
+
+    monkeypatch.setattr(mirror_tool.Manifest, "finished", failing)
+    result = mirror_run(
+        mirror_tool, "--parallel", "3", *mirror_login(mirror_server), remote.name,
+        tmp_path / "local",
+    )  # fmt: skip
+    assert result.status == 1, result
+    assert "database is locked" in result.err
+    assert not any(t.name.startswith("ftpmirror-") for t in threading.enumerate())
+
+
+def test_mirror_records_a_partial_file_only_once_it_holds_none_of_another_version(
+    mirror_server: MirrorServer,
+    mirror_ftp_root: Path,
+    mirror_tool: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    remote = make_tree(mirror_ftp_root, dirs=1, per_dir=1, size=2 << 20)
+    local = tmp_path / "local"
+    args = ["--continue", *mirror_login(mirror_server), remote.name, local]
+    download = ftplib2.FTP.download
+
+    def interrupted(self: ftplib2.FTP, *a: object, callback: Any = None, **kw: object) -> int:
+        def stop(n: int) -> None:
+            raise KeyboardInterrupt
+
+        return download(self, *a, callback=stop, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ftplib2.FTP, "download", interrupted)
+    assert mirror_run(mirror_tool, *args).status == mirror_tool.EXIT_INTERRUPTED
+    [part] = [p for p in (local / "d000").iterdir() if p.name.endswith("-part")]
+    assert part.stat().st_size > 0  # the first version's bytes, recorded as resumable
+    monkeypatch.undo()
+
+    # The server's file changes; the next run must not record the new version's facts
+    # beside the old version's bytes, which a kill would then leave for --continue.
+    (remote / "d000" / "f000").write_bytes(os.urandom(2 << 20))
+    os.utime(remote / "d000" / "f000", (2_000_000_000, 2_000_000_000))
+    started = mirror_tool.Manifest.started
+    held: list[int] = []
+
+    def recording(self: object, rel: str, facts: str) -> None:
+        held.append(part.stat().st_size if part.exists() else 0)
+        started(self, rel, facts)
+
+    monkeypatch.setattr(mirror_tool.Manifest, "started", recording)
+    result = mirror_run(mirror_tool, *args)
+    assert result.status == 0, result
+    assert held and set(held) == {0}, held
+    assert (local / "d000" / "f000").read_bytes() == (remote / "d000" / "f000").read_bytes()
+
+
+def test_mirror_fails_instead_of_waiting_forever_when_no_connection_can_be_made(
+    mirror_server: MirrorServer,
+    mirror_ftp_root: Path,
+    mirror_tool: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    remote = make_tree(mirror_ftp_root, dirs=1, per_dir=8, size=10)
+    monkeypatch.setattr(mirror_tool, "QUEUE_LIMIT", 2)
+    connect = mirror_tool.Mirror.connect
+    opened: list[int] = []
+
+    def once(self: object) -> ftplib2.FTP:
+        if opened:
+            raise ConnectionRefusedError(111, "Connection refused")
+        opened.append(1)
+        return connect(self)
+
+    def broken(self: object, ftp: ftplib2.FTP, t: object, callback: object) -> bool:
+        ftp.close()  # the connection breaks during the first transfer
+        raise EOFError
+
+    monkeypatch.setattr(mirror_tool.Mirror, "connect", once)
+    monkeypatch.setattr(mirror_tool.Mirror, "_download", broken)
+    results: list[Any] = []
+    runner = threading.Thread(
+        target=lambda: results.append(
+            mirror_run(mirror_tool, *mirror_login(mirror_server), remote.name, tmp_path / "l")
+        ),
+        daemon=True,
+    )
+    runner.start()
+    runner.join(30)
+    assert not runner.is_alive(), "ftpmirror kept trying to connect"
+    [result] = results
+    assert result.status == 1
+    assert "no connection to the server" in result.err
+
+
+def test_mirror_killed_during_the_migration_migrates_again(
+    mirror_server: MirrorServer,
+    mirror_ftp_root: Path,
+    mirror_tool: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    remote = make_tree(mirror_ftp_root, dirs=1, per_dir=2, size=100)
+    local = tmp_path / "local"
+    copy_with_times(remote, local)
+    os.utime(local / "d000" / "f000", (1_000_000_000, 1_000_000_000))  # only a record trusts it
+    with ftplib2.FTP() as ftp:
+        ftp.connect("127.0.0.1", mirror_server.port)
+        ftp.login(MIRROR_USER, MIRROR_PASSWORD)
+        entries = ftp.scandir(f"{remote.name}/d000")
+    records = {
+        f"d000/{e.name}": {"size": e.size, "modify": e.modify.isoformat(), "unique": e.unique}
+        for e in entries
+    }
+    host, port = mirror_server.address.split(":")
+    source = f"ftp://{MIRROR_USER}@{host}:{port}/{remote.name}"
+    legacy = {"format": "ftpmirror/1", "source": source, "files": records, "partial": {}}
+    (local / MIRROR_LEGACY_MANIFEST).write_text(json.dumps(legacy), encoding="ascii")
+    args = ["-v", "-v", *mirror_login(mirror_server), remote.name, local]
+
+    def killed(db: object) -> None:  # the process dies while the records go in
+        raise KeyboardInterrupt
+
+    real_connect = mirror_tool.Manifest._connect
+
+    def connect(self: object, *, create: bool, fill: Any = None) -> None:
+        real_connect(self, create=create, fill=killed if fill is not None else None)
+
+    monkeypatch.setattr(mirror_tool.Manifest, "_connect", connect)
+    assert mirror_run(mirror_tool, *args).status == mirror_tool.EXIT_INTERRUPTED
+    monkeypatch.undo()
+    assert (local / MIRROR_LEGACY_MANIFEST).exists()
+
+    result = mirror_run(mirror_tool, *args)
+    assert result.status == 0, result
+    assert result.summary["unchanged"] == 2 and result.summary["files"] == 0
+    assert read_mirror_manifest(local)["files"] == records

@@ -506,7 +506,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         report.error("interrupted; run again to finish (--continue resumes partial files)")
         return EXIT_INTERRUPTED
-    except (*ftplib2.all_errors, ValueError) as exc:
+    except (*ftplib2.all_errors, ValueError, sqlite3.Error) as exc:
         report.error(f"{site.source}: {one_line(exc)}")
         return EXIT_FAILED
     except MirrorFailed as exc:
@@ -883,15 +883,23 @@ class Manifest:
     def _path(self) -> str:
         return os.path.join(self.root, MANIFEST)
 
-    def _connect(self, *, create: bool) -> None:
+    def _connect(
+        self, *, create: bool, fill: Callable[[sqlite3.Connection], None] | None = None
+    ) -> None:
         mode = "ro" if self.dry_run else ("rwc" if create else "rw")
         uri = "file:" + urllib.parse.quote(os.path.abspath(self._path())) + f"?mode={mode}"
         db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
         try:
             db.execute("PRAGMA journal_mode=DELETE")
-            if create:  # (a database cut short here has no format: it is made again)
+            if create:
                 db.executescript(MANIFEST_SCHEMA)
+                # The format makes the database valid, and goes in one transaction with what
+                # `fill` writes (a migrated manifest's records): a run killed before the
+                # COMMIT leaves a database with no format, which the next run makes again
+                # (and migrates again, the JSON manifest being still there).
                 db.execute("BEGIN")
+                if fill is not None:
+                    fill(db)
                 db.executemany(
                     "INSERT INTO meta VALUES (?, ?)",
                     [("format", MANIFEST_FORMAT), ("source", self.source)],
@@ -939,32 +947,33 @@ class Manifest:
     def _migrate(self) -> None:
         """Take the records of a JSON manifest of ftpmirror/1, then delete it."""
         data = _load_legacy(os.path.join(self.root, LEGACY_MANIFEST), self.source, self.report)
+
+        def fill(db: sqlite3.Connection) -> None:
+            if data is None:
+                return
+            files, partial, checksums = data
+            db.executemany(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
+                (
+                    (*_key(rel), facts_text(f["size"], f["modify"], f["unique"]),
+                     checksums.get(rel))
+                    for rel, f in files.items()
+                ),
+            )  # fmt: skip
+            db.executemany(
+                "INSERT OR REPLACE INTO partial VALUES (?, ?, ?)",
+                (
+                    (*_key(rel), facts_text(f["size"], f["modify"], f["unique"]))
+                    for rel, f in partial.items()
+                ),
+            )
+
         if self.dry_run:  # into memory: the dry run sees what the real run would
             self.db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
             self.db.executescript(MANIFEST_SCHEMA)
+            fill(self.db)
         else:
-            self._connect(create=True)
-        assert self.db is not None
-        if data is not None:
-            files, partial, checksums = data
-            with self._lock:
-                self._begin()
-                self.db.executemany(
-                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
-                    (
-                        (*_key(rel), facts_text(f["size"], f["modify"], f["unique"]),
-                         checksums.get(rel))
-                        for rel, f in files.items()
-                    ),
-                )  # fmt: skip
-                self.db.executemany(
-                    "INSERT OR REPLACE INTO partial VALUES (?, ?, ?)",
-                    (
-                        (*_key(rel), facts_text(f["size"], f["modify"], f["unique"]))
-                        for rel, f in partial.items()
-                    ),
-                )
-                self._commit()
+            self._connect(create=True, fill=fill)
         if not self.dry_run:
             with LocalDir(self.root) as here:
                 for name in (LEGACY_MANIFEST, LEGACY_MANIFEST + ".tmp"):
@@ -1870,8 +1879,6 @@ class Mirror:
         self._pending_dirs.clear()
         if _below_any(t.rel, self._failed_dirs):
             return  # already reported
-        if t.size is None or t.size >= RESUME_WORTH:  # smaller ones are fetched again whole
-            self.manifest.started(t.rel, t.facts)
         assert self.workers is not None
         self.workers.submit(t)
 
@@ -2041,8 +2048,13 @@ class Mirror:
                                 local.hash_fd(kept)
                             finally:
                                 os.close(kept)
-                    if t.size is None or t.size >= RESUME_WORTH:  # --continue must know it
-                        self.manifest.commit()
+                    if segments == 1 and (t.size is None or t.size >= RESUME_WORTH):
+                        # --continue must know what the partial file holds: recorded only
+                        # now that it holds this version's bytes (resumed) or none (new),
+                        # never while an older version's bytes may still be in it.
+                        if not resume:
+                            self.manifest.started(t.rel, t.facts)
+                        self.manifest.commit()  # smaller ones are fetched again whole
                     # The listing's size spares a SIZE round trip; download() checks against it.
                     ftp.download(
                         self.transfer_path(t.rel), local, resume=resume, callback=callback,
@@ -2393,9 +2405,11 @@ class Workers:
         self._stop = threading.Event()
         self._helpers: list[threading.Thread] = []
         self._failures: list[str] = []
+        self._crash: BaseException | None = None  # what stopped a helper thread
         self._own = Connection(mirror.connect, ftp)
 
     def submit(self, t: Transfer) -> None:
+        self._raise_crash()
         if len(self._helpers) < self.mirror.args.parallel - 1:
             thread = threading.Thread(
                 target=self._helper, name=f"ftpmirror-{len(self._helpers) + 1}", daemon=True
@@ -2405,7 +2419,13 @@ class Workers:
         self.report.planned(t.size or 0)
         self._todo.put(t)
         while self._todo.qsize() > QUEUE_LIMIT:
-            self._work(self._own, wait=False, limit=1)
+            if self._work(self._own, wait=False, limit=1):
+                continue
+            # This connection cannot be opened again: wait for the helpers, if any is left.
+            if not any(thread.is_alive() for thread in self._helpers):
+                raise MirrorFailed(f"no connection to the server: {self._failures[-1]}")
+            time.sleep(0.05)
+            self._raise_crash()
 
     def finish(self) -> None:
         """Carry out what is left, on every connection, and wait for it."""
@@ -2414,6 +2434,7 @@ class Workers:
             self._todo.put(None)  # one stop sign for each helper, once the queue is empty
         for thread in self._helpers:
             thread.join()
+        self._raise_crash()
         self._work(self._own, wait=False)  # what a helper that could not connect put back
         while True:  # left over only when no connection could be made
             try:
@@ -2434,20 +2455,35 @@ class Workers:
         self._own.close()
 
     def _helper(self) -> None:
-        with Connection(self.mirror.connect) as connection:
-            self._work(connection, wait=True)
+        try:
+            with Connection(self.mirror.connect) as connection:
+                self._work(connection, wait=True)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            # Not a transfer's failure (those are reported, and the others go on): the
+            # manifest could not be written, say.  Every connection stops at its next block.
+            if self._crash is None:
+                self._crash = exc
+            self._stop.set()
 
-    def _work(self, connection: Connection, *, wait: bool, limit: int | None = None) -> None:
-        """Take transfers until a stop sign (`wait`) or an empty queue, or `limit` of them."""
+    def _raise_crash(self) -> None:
+        """Raise, in the caller's thread, what stopped a helper thread."""
+        if self._crash is not None:
+            raise self._crash
+
+    def _work(self, connection: Connection, *, wait: bool, limit: int | None = None) -> bool:
+        """Take transfers until a stop sign (`wait`) or an empty queue, or `limit` of them.
+
+        False if the connection could not be opened (the transfer taken is put back).
+        """
         done = 0
         while not self._stop.is_set() and (limit is None or done < limit):
             try:
                 t = self._todo.get() if wait else self._todo.get_nowait()
             except queue.Empty:
-                return
+                return True
             if t is None:
                 if wait:
-                    return
+                    return True
                 continue
             done += 1
             try:
@@ -2456,10 +2492,11 @@ class Workers:
                 self._todo.put(t)  # for another connection
                 self._failures.append(one_line(exc))
                 self.report.say(f"ftpmirror: a connection failed: {one_line(exc)}", 2)
-                return
+                return False
             if connection is self._own and self.before_own is not None:
                 self.before_own()
             self._transfer(connection, ftp, t)
+        return True
 
     def _transfer(self, connection: Connection, ftp: ftplib2.FTP, t: Transfer) -> None:
         moved = 0
