@@ -286,13 +286,13 @@ def test_mirror_never_writes_through_links_planted_at_the_database_of_a_mirror(
     assert sorted(os.listdir(local)) == [MIRROR_MANIFEST, "d000", "d001"]
 
 
-def test_mirror_migrates_a_json_manifest_and_its_records_still_decide(
-    mirror_server: MirrorServer, mirror_ftp_root: Path, tmp_path: Path
-) -> None:
-    remote = make_tree(mirror_ftp_root, dirs=1, per_dir=3, size=100)
-    local = tmp_path / "local"
+def legacy_copy(mirror_server: MirrorServer, remote: Path, local: Path) -> dict[str, dict]:
+    """A copy of `remote` with the JSON manifest an ftpmirror/1 run left; return its records.
+
+    The copy of d000/f000 has another time: only its record makes a run trust it.
+    """
     copy_with_times(remote, local)
-    os.utime(local / "d000" / "f000", (1_000_000_000, 1_000_000_000))  # only a record trusts it
+    os.utime(local / "d000" / "f000", (1_000_000_000, 1_000_000_000))
     with ftplib2.FTP() as ftp:
         ftp.connect("127.0.0.1", mirror_server.port)
         ftp.login(MIRROR_USER, MIRROR_PASSWORD)
@@ -305,6 +305,15 @@ def test_mirror_migrates_a_json_manifest_and_its_records_still_decide(
     source = f"ftp://{MIRROR_USER}@{host}:{port}/{remote.name}"
     legacy = {"format": "ftpmirror/1", "source": source, "files": records, "partial": {}}
     (local / MIRROR_LEGACY_MANIFEST).write_text(json.dumps(legacy), encoding="ascii")
+    return records
+
+
+def test_mirror_migrates_a_json_manifest_and_its_records_still_decide(
+    mirror_server: MirrorServer, mirror_ftp_root: Path, tmp_path: Path
+) -> None:
+    remote = make_tree(mirror_ftp_root, dirs=1, per_dir=3, size=100)
+    local = tmp_path / "local"
+    records = legacy_copy(mirror_server, remote, local)
 
     result = mirror_subprocess(
         tmp_path, "-v", "-v", *mirror_login(mirror_server), remote.name, local
@@ -497,20 +506,7 @@ def test_mirror_killed_during_the_migration_migrates_again(
 ) -> None:
     remote = make_tree(mirror_ftp_root, dirs=1, per_dir=2, size=100)
     local = tmp_path / "local"
-    copy_with_times(remote, local)
-    os.utime(local / "d000" / "f000", (1_000_000_000, 1_000_000_000))  # only a record trusts it
-    with ftplib2.FTP() as ftp:
-        ftp.connect("127.0.0.1", mirror_server.port)
-        ftp.login(MIRROR_USER, MIRROR_PASSWORD)
-        entries = ftp.scandir(f"{remote.name}/d000")
-    records = {
-        f"d000/{e.name}": {"size": e.size, "modify": e.modify.isoformat(), "unique": e.unique}
-        for e in entries
-    }
-    host, port = mirror_server.address.split(":")
-    source = f"ftp://{MIRROR_USER}@{host}:{port}/{remote.name}"
-    legacy = {"format": "ftpmirror/1", "source": source, "files": records, "partial": {}}
-    (local / MIRROR_LEGACY_MANIFEST).write_text(json.dumps(legacy), encoding="ascii")
+    records = legacy_copy(mirror_server, remote, local)
     args = ["-v", "-v", *mirror_login(mirror_server), remote.name, local]
 
     def killed(db: object) -> None:  # the process dies while the records go in
