@@ -575,28 +575,43 @@ def _split_mlsx_line(line: str) -> tuple[str, dict[str, str]]:
     if not sep:
         raise error_proto(f"malformed MLSD line: {line[:200]!r}")
     facts = {}
+    values = _FACT_VALUES
     for fact in facts_text.split(";"):
         if fact:
             key, _, value = fact.partition("=")
-            fact_name = _FACT_NAMES.get(key)
-            if fact_name is None:
-                fact_name = key.lower()
-                fact_name = _FACT_NAMES.get(fact_name, fact_name)
+            known = _FACT_NAMES.get(key)
+            if known is None:
+                known = _FACT_NAMES.get(key.lower())
+                if known is None:
+                    facts[key.lower()] = value
+                    continue
+            fact_name, repeats = known
+            if repeats:
+                shared = values.get(value)
+                if shared is not None:
+                    value = shared
+                elif len(values) < _MAX_FACT_VALUES:
+                    values[value] = value
             facts[fact_name] = value
     return name, facts
 
 
 # One string object for each fact name a listing repeats on every line: 8 facts of a
 # million entries would otherwise be 8 million strings (about 440 bytes an entry).  Only
-# these: a name a server makes up is not kept beyond its listing.
+# these: a name a server makes up is not kept beyond its listing.  True marks the facts
+# whose values repeat from entry to entry (``type=file``, ``unix.mode=0644``): those are
+# shared too, up to `_MAX_FACT_VALUES` values for the whole process.
 _FACT_NAMES = {
-    name: name
-    for name in (
-        "type", "size", "sizd", "modify", "create", "perm", "unique", "lang", "media-type",
-        "charset", "unix.mode", "unix.uid", "unix.gid", "unix.owner", "unix.group",
-        "unix.ownername", "unix.groupname", "unix.nlink", "unix.slink", "win32.ea",
+    name: (name, repeats)
+    for names, repeats in (
+        (("size", "sizd", "modify", "create", "unique", "unix.nlink", "unix.slink"), False),
+        (("type", "perm", "lang", "media-type", "charset", "unix.mode", "unix.uid", "unix.gid",
+          "unix.owner", "unix.group", "unix.ownername", "unix.groupname", "win32.ea"), True),
     )
+    for name in names
 }  # fmt: skip
+_FACT_VALUES: dict[str, str] = {}
+_MAX_FACT_VALUES = 4096
 
 
 def parse_mlsx_line(line: str) -> Entry:
@@ -608,9 +623,9 @@ def parse_mlsx_line(line: str) -> Entry:
     name, facts = _split_mlsx_line(line)
     kind = facts.get("type", "").lower()
     target = None
-    if kind in ("file", "dir"):
-        pass
-    elif kind in ("cdir", "pdir"):
+    if kind == "file":
+        kind = "file"  # the constant: one string for every entry, not a lower-cased copy
+    elif kind in ("dir", "cdir", "pdir"):
         kind = "dir"
     elif kind.startswith("os.unix=slink"):
         kind, target = "link", facts["type"].partition(":")[2] or None

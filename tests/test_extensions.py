@@ -1690,3 +1690,18 @@ def test_mlsd_entries_share_one_string_for_each_fact_name(
         # The facts RFC 3659 and the unix.* convention name are held once per process;
         # a made-up one is not kept beyond its listing.
         assert [a is b for a, b in zip(names, entry.facts)] == [True] * 4 + [False]
+        # Values that repeat from entry to entry are shared too; sizes and times are not.
+        assert entry.facts["unix.mode"] is first.facts["unix.mode"]
+        assert entry.type is first.type
+
+
+def test_shared_fact_values_are_bounded_whatever_a_server_sends() -> None:
+    saved = dict(ftplib2._FACT_VALUES)
+    try:
+        for n in range(2 * ftplib2._MAX_FACT_VALUES):
+            entry = ftplib2.parse_mlsx_line(f"type=file;perm=r{n};unix.mode=0{n:o}; f{n}")
+            assert entry.perm == f"r{n}"  # past the bound, kept as given
+        assert len(ftplib2._FACT_VALUES) == ftplib2._MAX_FACT_VALUES
+    finally:
+        ftplib2._FACT_VALUES.clear()
+        ftplib2._FACT_VALUES.update(saved)

@@ -1747,9 +1747,8 @@ class Mirror:
                 local_is_dir = False
         records = self.manifest.records(rel)
         partials = self.manifest.partials(rel) if local_is_dir else {}
-        keep: set[str] = set()  # names whose records stay
+        keep: set[str] = set()  # names whose records stay (only needed if there are records)
         fetching: set[str] = set()
-        remote_names = {entry.name for entry in entries}
         for entry in self.screen(rel, entries):
             child = join(rel, entry.name)
             if entry.type == "dir":
@@ -1758,13 +1757,16 @@ class Mirror:
             decided = self._decide_file(child, entry, local.get(entry.name), records, partials)
             if decided is None:
                 continue  # refused: its record goes
-            keep.add(entry.name)
+            if records:
+                keep.add(entry.name)
             if isinstance(decided, Transfer):
                 fetching.add(entry.name)
                 replacing = _kind_of(local.get(entry.name)) not in (None, "file")
                 self._submit(decided, deferred or replacing)
         if local_is_dir:
-            self._local_leftovers(rel, local, remote_names, fetching)
+            for entry in entries:  # what stays is what the server does not have
+                local.pop(entry.name, None)
+            self._local_leftovers(rel, local, fetching)
         if not self.args.dry_run:
             stale = [name for name in records if name not in keep]
             if stale:
@@ -1904,10 +1906,12 @@ class Mirror:
             self.report.error(f"cannot create {show(rel)}: {one_line(exc)}")
             self._failed_dirs.add(rel)
 
-    def _local_leftovers(
-        self, rel: str, local: dict[str, os.DirEntry], names: set[str], fetching: set[str]
-    ) -> None:
-        """Delete stale partial files now; note, for -r, local entries the server no longer has."""
+    def _local_leftovers(self, rel: str, local: dict[str, os.DirEntry], fetching: set[str]) -> None:
+        """Delete stale partial files now; note, for -r, local entries to delete later.
+
+        `local` holds the entries the server's listing does not have; they are
+        deleted once the walk is complete.
+        """
         for name in sorted(local):
             child = join(rel, name)
             if is_ours(name, not rel):
@@ -1915,7 +1919,7 @@ class Mirror:
                 if final and final not in fetching and not self.args.dry_run:
                     self._remove_part(child)
                 continue
-            if name in names or not self.args.delete:
+            if not self.args.delete:
                 continue
             kind = _kind_of(local[name])
             if self.excluded(child, name, kind != "dir"):
