@@ -6009,9 +6009,14 @@ class TreeWalker:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        """`restore`; an exception from the block is never replaced."""
+        """`restore`; an exception from the block is never replaced.
+
+        A connection closed meanwhile has no working directory left to
+        restore: then nothing is sent, and nothing raised.
+        """
         if exc is None:
-            self.restore()
+            if self.ftp.sock is not None:
+                self.restore()
         else:
             self._restore_after(exc)
 

@@ -763,3 +763,14 @@ def test_ftpmirror_of_an_endless_tree_stops_with_a_clear_error_and_changes_nothi
     assert any("more than 40 directories" in line for line in result.error_lines), result.err
     assert sorted(p.name for p in local.iterdir()) == ["mine.txt"]
     assert not (local / MIRROR_MANIFEST).exists()
+
+
+def test_a_walker_whose_connection_was_closed_restores_nothing_and_raises_nothing(
+    ftp: ftplib2.FTP, workdir: Path
+) -> None:
+    (workdir / "sub").mkdir()
+    with ftplib2.TreeWalker(ftp, ".") as walker:
+        walker.scandir("")
+        walker.scandir("sub")  # away from where it began
+        ftp.close()  # the connection broke: e.g. a transfer failed on it
+    assert ftp.sock is None
