@@ -138,8 +138,8 @@ def test_mirror_killed_ten_times_at_random_moments_always_converges(
     args = [*mirror_login(mirror_server), remote.name, local]
     files = sorted(p.relative_to(remote) for p in remote.rglob("*") if p.is_file())
     assert mirror_subprocess(tmp_path, *args).status == 0
-    unfinished = 0  # kills that left work undone: the test is no test without them
-    for kill in range(10):
+
+    def disturb(kill: int) -> None:
         # Work for the run to be killed in: changed files (some of the same size, which
         # only the manifest tells apart), files lost here, files only here (-r deletes them).
         for rel in rng.sample(files, 12):
@@ -153,6 +153,15 @@ def test_mirror_killed_ten_times_at_random_moments_always_converges(
             (local / rel).unlink(missing_ok=True)
         for n in range(3):
             (local / f"d00{n}" / f"extra-{kill}").write_bytes(b"not on the server")
+
+    # How long such a run takes on this machine: the kills fall inside one.
+    disturb(10)
+    began = time.monotonic()
+    assert mirror_subprocess(tmp_path, "-r", *args).status == 0
+    duration = time.monotonic() - began
+    unfinished = 0  # kills that left work undone: the test is no test without them
+    for kill in range(10):
+        disturb(kill)
         before = {rel for rel in files if (local / rel).exists()}
         options = rng.choice([["-r"], ["-r", "--parallel", "3"], ["-r", "--continue"]])
         process = subprocess.Popen(
@@ -162,7 +171,7 @@ def test_mirror_killed_ten_times_at_random_moments_always_converges(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(0.05, 0.6))
+        time.sleep(rng.uniform(0.2, 0.9) * duration)
         process.send_signal(signal.SIGKILL)
         process.wait()
         # Killed: nothing the server has may have gone (replaced is fine, removed is not).
