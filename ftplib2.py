@@ -535,6 +535,14 @@ def _parse_pwd(resp: str) -> str | None:
     return word if word.startswith("/") else None
 
 
+def _directory_of(resp: Reply) -> tuple[str, Reply]:
+    """The directory a PWD reply names, with the reply; `error_proto` if it names none."""
+    path = _parse_pwd(resp)
+    if path is None:
+        raise error_proto(f"the reply to PWD names no directory to come back to: {resp!r}")
+    return path, resp
+
+
 def print_line(line: str) -> None:
     """Print a line: the default callback of `FTP.retrlines`."""
     print(line)
@@ -3631,11 +3639,7 @@ class FTP:
 
         What ftplib2 changes directory back to: never a directory it did not read.
         """
-        resp = self.voidcmd("PWD")
-        path = _parse_pwd(resp)
-        if path is None:
-            raise error_proto(f"the reply to PWD names no directory to come back to: {resp!r}")
-        return path, resp
+        return _directory_of(self.voidcmd("PWD"))
 
     def _enter_directory(self, dirname: str) -> tuple[str, Reply]:
         """`cwd(dirname)`, then `_working_directory()`: both commands in one write if allowed.
@@ -3653,11 +3657,7 @@ class FTP:
         self._send(data, lines)
         self.voidresp()
         self._remember_cwd(dirname)
-        resp = self.voidresp()
-        path = _parse_pwd(resp)
-        if path is None:
-            raise error_proto(f"the reply to PWD names no directory to come back to: {resp!r}")
-        return path, resp
+        return _directory_of(self.voidresp())
 
     def _return_to(self, where: tuple[str, Reply]) -> None:
         """Change back to a working directory read by `_working_directory`."""
@@ -4294,11 +4294,7 @@ class FTP:
         self._set_type("I", remote)
         started = time.monotonic()
 
-        def written(n: int) -> None:
-            progress.done += n
-            if callback is not None:
-                with progress.local():
-                    callback(n)
+        written = _counted(callback, progress)
 
         def deliver(chunk: memoryview) -> None:
             with progress.local():
