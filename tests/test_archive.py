@@ -25,6 +25,7 @@ Tools/bench/archive.py, not from here.  Run only these tests with::
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import random
 import shutil
@@ -400,20 +401,52 @@ def test_mirror_on_a_terminal_without_tqdm_shows_a_status_line_instead_of_a_line
 # --------------------------------------------------------------------------
 
 
-def test_mirror_stops_with_an_error_when_a_helper_thread_fails_outside_a_transfer(
+def test_mirror_stops_with_an_error_when_a_helper_fails_outside_a_transfer(
     mirror_server: MirrorServer,
     mirror_ftp_root: Path,
     mirror_tool: ModuleType,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
+    """Not a transfer's failure (those are reported, and the others go on): it ends the run."""
+    remote = make_tree(mirror_ftp_root, dirs=2, per_dir=6, size=100)
+    download = mirror_tool.Mirror._download
+    caller = os.getpid()
+
+    def failing(self: object, *args: object) -> bool:
+        # In a helper: a process of its own, or (without fork) a thread named so.
+        if os.getpid() != caller or threading.current_thread().name.startswith("ftpmirror-"):
+            raise sqlite3.OperationalError("database is locked")
+        return download(self, *args)
+
+    monkeypatch.setattr(mirror_tool.Mirror, "_download", failing)
+    result = mirror_run(
+        mirror_tool, "--parallel", "3", *mirror_login(mirror_server), remote.name,
+        tmp_path / "local",
+    )  # fmt: skip
+    assert result.status == 1, result
+    assert "database is locked" in result.err
+    assert not any(t.name.startswith("ftpmirror-") for t in threading.enumerate())
+    assert not multiprocessing.active_children()
+
+
+def test_mirror_stops_with_an_error_when_the_manifest_fails_for_a_helper(
+    mirror_server: MirrorServer,
+    mirror_ftp_root: Path,
+    mirror_tool: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """A record a helper's transfer sends back that cannot be written ends the run."""
     remote = make_tree(mirror_ftp_root, dirs=2, per_dir=6, size=100)
     finished = mirror_tool.Manifest.finished
+    written: list[str] = []
 
-    def failing(self: object, *args: object, **kwargs: object) -> None:
-        if threading.current_thread().name.startswith("ftpmirror-"):
+    def failing(self: object, rel: str, *args: object) -> None:
+        if len(written) >= 3:
             raise sqlite3.OperationalError("database is locked")
-        finished(self, *args, **kwargs)
+        written.append(rel)
+        finished(self, rel, *args)
 
     monkeypatch.setattr(mirror_tool.Manifest, "finished", failing)
     result = mirror_run(
@@ -422,7 +455,7 @@ def test_mirror_stops_with_an_error_when_a_helper_thread_fails_outside_a_transfe
     )  # fmt: skip
     assert result.status == 1, result
     assert "database is locked" in result.err
-    assert not any(t.name.startswith("ftpmirror-") for t in threading.enumerate())
+    assert not multiprocessing.active_children()
 
 
 def test_mirror_records_a_partial_file_only_once_it_holds_none_of_another_version(

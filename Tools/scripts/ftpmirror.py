@@ -19,12 +19,15 @@ import fnmatch
 import functools
 import hashlib
 import json
+import multiprocessing
+import multiprocessing.connection
 import netrc
 import os
 import posixpath
 import queue
 import re
 import shutil
+import signal
 import sqlite3
 import ssl
 import stat
@@ -1672,7 +1675,7 @@ class Mirror:
         self._visited: set[str] = set()
         self._kept_below: set[str] = set()  # directories whose records stay: not listed
         make_root = not os.path.isdir(self.root)
-        workers = None if self.args.dry_run else Workers(self, ftp, "get", self._download)
+        workers = None if self.args.dry_run else make_workers(self, ftp, "get", self._download)
         self.workers = workers
         try:
             with self.report.progress():
@@ -2354,7 +2357,7 @@ class Mirror:
         broke is opened again.  An interrupt (KeyboardInterrupt in this thread)
         stops every connection at its next block and propagates.
         """
-        workers = Workers(self, ftp, verb, transfer_one)
+        workers = make_workers(self, ftp, verb, transfer_one)
         try:
             with self.report.progress():
                 for t in transfers:
@@ -2411,6 +2414,7 @@ class Workers:
         self._failures: list[str] = []
         self._crash: BaseException | None = None  # what stopped a helper thread
         self._own = Connection(mirror.connect, ftp)
+        self._between_blocks: Callable[[], None] | None = None  # in a transfer's callback
 
     def submit(self, t: Transfer) -> None:
         self._raise_crash()
@@ -2506,6 +2510,7 @@ class Workers:
         moved = 0
         stop = self._stop
         advance = self.report.advance
+        between = self._between_blocks
 
         def callback(n: int) -> None:
             nonlocal moved
@@ -2513,6 +2518,8 @@ class Workers:
                 raise Stopped
             moved += n
             advance(n)
+            if between is not None:
+                between()
 
         try:
             moved_any = self.transfer_one(ftp, t, callback)
@@ -2524,6 +2531,363 @@ class Workers:
         else:
             if moved_any is not False:  # False: found current (--checksum)
                 self.report.transferred(self.verb, t.rel, moved)
+
+
+# Helpers as processes where fork() is safe to use (not macOS, whose system
+# libraries may not survive it; Windows has no fork).  Measured on 10,000 small
+# files from vsftpd: threads spend 1.25x the CPU per file at 4 connections that one
+# connection spends, every blocking socket call handing the GIL to another thread
+# (12 context switches a file, against 2); four processes spend 0.7x.
+PROCESS_HELPERS = hasattr(os, "fork") and sys.platform != "darwin"
+HELPER_WINDOW = 8  # transfers sent ahead to each helper process
+FORWARD_INTERVAL = 0.25  # seconds: a helper's progress reaches the bar at least this often
+
+
+def make_workers(
+    mirror: Mirror,
+    ftp: ftplib2.FTP,
+    verb: str,
+    transfer_one: Callable[[ftplib2.FTP, Transfer, Callable[[int], None]], bool | None],
+) -> Workers:
+    """`ProcessWorkers` for --parallel above 1 where processes can be forked, else `Workers`."""
+    kind = ProcessWorkers if mirror.args.parallel > 1 and PROCESS_HELPERS else Workers
+    return kind(mirror, ftp, verb, transfer_one)
+
+
+class ProcessWorkers(Workers):
+    """`Workers` whose helpers are forked processes, each with its own connection.
+
+    The caller's process still lists the tree, keeps the manifest and the
+    report, and carries out transfers itself when `QUEUE_LIMIT` wait.  Each
+    helper gets up to `HELPER_WINDOW` transfers at a time over a pipe and sends
+    back, file by file, what its transfers report and record: the caller's
+    process writes those records, so the manifest has one writer.  A record a
+    file needs before its bytes are written (`Manifest.resumable`,
+    `Manifest.commit`) is waited for.  A helper that cannot connect gives its
+    transfers back; one that fails otherwise ends the run (exit 1), and none
+    outlives the caller's process (on Linux it is killed with it).
+    """
+
+    def __init__(
+        self,
+        mirror: Mirror,
+        ftp: ftplib2.FTP,
+        verb: str,
+        transfer_one: Callable[[ftplib2.FTP, Transfer, Callable[[int], None]], bool | None],
+    ) -> None:
+        super().__init__(mirror, ftp, verb, transfer_one)
+        self._pending: collections.deque[Transfer] = collections.deque()
+        self._procs: list[_Helper] = []
+        self._targets = {"report": self.report, "manifest": mirror.manifest}
+        self._pumped_at = 0.0
+        self._between_blocks = self._pump_now_and_then
+
+    def submit(self, t: Transfer) -> None:
+        self._raise_crash()
+        if len(self._procs) < self.mirror.args.parallel - 1:
+            self._procs.append(self._start())
+        self.report.planned(t.size or 0)
+        self._pending.append(t)
+        self._pump(0)
+        while len(self._pending) > QUEUE_LIMIT:
+            if self._own_one():
+                continue
+            # This connection cannot be opened again: wait for the helpers, if any is left.
+            if not self._live():
+                raise MirrorFailed(f"no connection to the server: {self._failures[-1]}")
+            self._pump(0.05)
+
+    def finish(self) -> None:
+        """Carry out what is left, on every connection, and wait for it."""
+        own = True
+        while True:
+            self._pump(0)
+            if self._pending and own:
+                own = self._own_one()
+            elif self._pending and not self._live():
+                break  # no connection left
+            elif any(h.in_flight for h in self._procs):
+                self._pump(0.1)
+            elif self._pending:
+                self._pump(0.1)  # a helper may still take them
+            else:
+                break
+        for helper in self._procs:
+            helper.stop()
+        while any(h.running() for h in self._procs):
+            self._pump(0.1)
+        self._close_helpers()
+        for t in self._pending:  # left over only when no connection could be made
+            why = self._failures[-1] if self._failures else "no connection"
+            self.report.error(f"{self.verb} {show(t.rel)}: not transferred: {why}")
+        self._pending.clear()
+
+    def abort(self) -> None:
+        """Stop every helper at its next block, wait for them, close the connections."""
+        self._stop.set()
+        for helper in self._procs:
+            helper.stop(now=True)
+        deadline = time.monotonic() + 10
+        for helper in self._procs:
+            helper.process.join(max(0.0, deadline - time.monotonic()))
+            if helper.process.is_alive():  # stuck in a blocking call past its timeout
+                helper.process.kill()
+                helper.process.join()
+        self._close_helpers()
+        self._own.close()
+
+    # -- the caller's process --------------------------------------------------------
+
+    def _live(self) -> list[_Helper]:
+        """The helpers that can still take transfers."""
+        return [h for h in self._procs if h.takes_work]
+
+    def _own_one(self) -> bool:
+        """Carry out the oldest waiting transfer on the caller's connection.
+
+        False if that connection could not be opened (the transfer waits again).
+        """
+        t = self._pending.popleft()
+        try:
+            ftp = self._own.get()
+        except TRANSFER_ERRORS as exc:
+            self._pending.appendleft(t)
+            self._failures.append(one_line(exc))
+            self.report.say(f"ftpmirror: a connection failed: {one_line(exc)}", 2)
+            return False
+        if self.before_own is not None:
+            self.before_own()
+        self._transfer(self._own, ftp, t)
+        return True
+
+    def _pump_now_and_then(self) -> None:
+        """Between the blocks of the caller's own transfer: the helpers are not kept waiting."""
+        if time.monotonic() - self._pumped_at >= FORWARD_INTERVAL:
+            self._pump(0)
+
+    def _pump(self, timeout: float) -> None:
+        """Take in what the helpers sent (waiting up to `timeout` for it), then feed them."""
+        self._pumped_at = time.monotonic()
+        running = [h for h in self._procs if h.running()]
+        if running:
+            waits: list[Any] = [h.conn for h in running] + [h.process.sentinel for h in running]
+            ready = set(multiprocessing.connection.wait(waits, timeout))
+            for helper in running:
+                if helper.conn in ready or helper.process.sentinel in ready:
+                    self._receive(helper)
+        for helper in self._live():
+            room = HELPER_WINDOW - helper.in_flight
+            if room > 0 and self._pending:
+                batch = [self._pending.popleft() for _ in range(min(room, len(self._pending)))]
+                try:
+                    helper.conn.send(("jobs", batch))
+                except OSError:  # it ended: its sentinel tells why
+                    self._pending.extendleft(reversed(batch))
+                    helper.takes_work = False
+                else:
+                    helper.in_flight += len(batch)
+        self._raise_crash()
+
+    def _receive(self, helper: _Helper) -> None:
+        try:
+            while helper.conn.poll():
+                self._handle(helper, helper.conn.recv())
+        except (EOFError, OSError):
+            pass
+        if not helper.process.is_alive() and not helper.said_bye:
+            helper.process.join()
+            helper.said_bye = True
+            if self._crash is None:
+                code = helper.process.exitcode
+                self._crash = MirrorFailed(f"a helper process ended with status {code}")
+                self._stop.set()
+
+    def _handle(self, helper: _Helper, message: tuple) -> None:
+        kind = message[0]
+        if kind == "events":
+            _, calls, done = message
+            for target, method, args in calls:
+                getattr(self._targets[target], method)(*args)
+            helper.in_flight -= done
+        elif kind == "call":  # the helper waits for this one
+            _, target, method, args = message
+            getattr(self._targets[target], method)(*args)
+            helper.conn.send(("done",))
+        elif kind == "returned":  # it could not connect: its transfers go to others
+            _, batch, why = message
+            helper.in_flight -= len(batch)
+            helper.takes_work = False
+            self._pending.extendleft(reversed(batch))
+            self._failures.append(why)
+            self.report.say(f"ftpmirror: a connection failed: {why}", 2)
+        elif kind == "crash":
+            helper.takes_work = False
+            helper.said_bye = True
+            if self._crash is None:
+                self._crash = MirrorFailed(message[1])
+            self._stop.set()
+        elif kind == "bye":
+            helper.said_bye = True
+            helper.takes_work = False
+
+    def _start(self) -> _Helper:
+        context = multiprocessing.get_context("fork")
+        mine, theirs = context.Pipe()
+        index = len(self._procs) + 1
+        process = context.Process(
+            target=self._helper_main, args=(theirs, mine), name=f"ftpmirror-{index}",
+            daemon=True,
+        )  # fmt: skip
+        process.start()
+        theirs.close()
+        return _Helper(process, mine)
+
+    def _close_helpers(self) -> None:
+        for helper in self._procs:
+            helper.takes_work = False
+            helper.conn.close()
+            helper.process.join(10)  # it said goodbye, or was stopped: it is ending
+            if helper.process.is_alive():
+                helper.process.kill()
+                helper.process.join()
+            helper.process.close()
+        self._procs.clear()
+
+    # -- a helper process ------------------------------------------------------------
+
+    def _helper_main(self, conn: multiprocessing.connection.Connection, theirs: Any) -> None:
+        """The body of a helper process: transfers until told to stop."""
+        theirs.close()  # the caller's end of this pipe
+        _die_with_parent()
+        signal.signal(signal.SIGTERM, lambda *_: self._stop.set())
+        link = _Link(conn)
+        self.report = self.mirror.report = link.forward("report", self.report)  # type: ignore[assignment]
+        self.mirror.manifest = link.forward("manifest", self.mirror.manifest)  # type: ignore[assignment]
+        self._between_blocks = link.flush_now_and_then
+        try:
+            with Connection(self.mirror.connect) as connection:
+                while not self._stop.is_set():
+                    t = link.next_job()
+                    if t is None:
+                        break
+                    try:
+                        ftp = connection.get()
+                    except TRANSFER_ERRORS as exc:
+                        link.flush()
+                        conn.send(("returned", [t, *link.jobs], one_line(exc)))
+                        link.jobs.clear()
+                        break
+                    self._transfer(connection, ftp, t)
+                    link.done += 1
+            link.flush()
+            conn.send(("bye",))
+        except (KeyboardInterrupt, Stopped, BrokenPipeError, EOFError):
+            pass  # interrupted with the caller's process, or left by it
+        except BaseException as exc:  # noqa: BLE001 - the caller's process raises it
+            with contextlib.suppress(OSError):
+                link.flush()
+                conn.send(("crash", f"{type(exc).__name__}: {exc}"))
+
+
+@dataclasses.dataclass
+class _Helper:
+    """The caller's side of a helper process."""
+
+    process: Any  # multiprocessing.context.ForkProcess
+    conn: multiprocessing.connection.Connection
+    in_flight: int = 0  # transfers sent, not yet reported done
+    takes_work: bool = True
+    said_bye: bool = False
+
+    def running(self) -> bool:
+        return not self.said_bye
+
+    def stop(self, now: bool = False) -> None:
+        """No more transfers; `now`: stop the one under way at its next block too."""
+        self.takes_work = False
+        if self.said_bye:
+            return
+        with contextlib.suppress(OSError):
+            self.conn.send(("stop",))
+        if now and self.process.is_alive():
+            with contextlib.suppress(OSError):
+                os.kill(self.process.pid, signal.SIGTERM)
+
+
+class _Link:
+    """A helper process's side of its pipe: transfers in, reports and records out."""
+
+    def __init__(self, conn: multiprocessing.connection.Connection) -> None:
+        self.conn = conn
+        self.jobs: collections.deque[Transfer] = collections.deque()
+        self.stopping = False
+        self.calls: list[tuple[str, str, tuple]] = []
+        self.done = 0  # transfers finished since the last message
+        self.sent_at = time.monotonic()
+
+    def forward(self, target: str, original: Any) -> Any:
+        return _Forward(self, target, original)
+
+    def call(self, target: str, method: str, args: tuple) -> None:
+        if method in ("commit", "resumable"):  # durable before the transfer goes on
+            self.flush()
+            self.conn.send(("call", target, method, args))
+            while True:
+                message = self.conn.recv()
+                if message[0] == "done":
+                    return
+                if message[0] == "stop":  # the caller's process is stopping: it will not answer
+                    raise Stopped
+                self._take(message)
+        self.calls.append((target, method, args))
+
+    def flush(self) -> None:
+        if self.calls or self.done:
+            self.conn.send(("events", self.calls, self.done))
+            self.calls, self.done = [], 0
+        self.sent_at = time.monotonic()
+
+    def flush_now_and_then(self) -> None:
+        if time.monotonic() - self.sent_at >= FORWARD_INTERVAL:
+            self.flush()
+
+    def next_job(self) -> Transfer | None:
+        self.flush()  # one message a file: what it reported, recorded and moved
+        while not self.jobs:
+            if self.stopping:
+                return None
+            self._take(self.conn.recv())
+        return self.jobs.popleft()
+
+    def _take(self, message: tuple) -> None:
+        if message[0] == "jobs":
+            self.jobs.extend(message[1])
+        elif message[0] == "stop":
+            self.stopping = True
+
+
+class _Forward:
+    """Stands for the report or the manifest in a helper process: method calls go to the caller."""
+
+    def __init__(self, link: _Link, target: str, original: Any) -> None:
+        self._link = link
+        self._target = target
+        self._original = original
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._original, name)  # plain attributes (verbosity) are read here
+        if not callable(value):
+            return value
+        link, target = self._link, self._target
+        return lambda *args: link.call(target, name, args)
+
+
+def _die_with_parent() -> None:
+    """Have the kernel kill this process when its parent dies (Linux), as threads would be."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 class Stopped(Exception):
