@@ -465,6 +465,43 @@ def test_mirror_killed_subprocess_is_finished_by_a_run_with_continue(
     assert rests and int(rests[0].split()[1]) >= 64 << 10
 
 
+def test_mirror_killed_with_parallel_connections_stops_writing_at_once(
+    mirror_slow_server: MirrorServer, mirror_ftp_root: Path, tmp_path: Path
+) -> None:
+    """Its helpers (processes of their own) die with it: no copy goes on growing."""
+    remote = Path(tempfile.mkdtemp(prefix="p-", dir=mirror_ftp_root))
+    for n in range(3):
+        (remote / f"big-{n}.bin").write_bytes(os.urandom(MIRROR_BIG_SIZE))
+    local = tmp_path / "local"
+    argv = ["--parallel", "3", *mirror_login(mirror_slow_server), remote.name, local]
+    process = subprocess.Popen(
+        mirror_command(*argv),
+        env=mirror_env(tmp_path),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def sizes() -> dict[str, int]:
+        return {p.name: p.stat().st_size for p in local.glob(".*-part")}
+
+    try:
+        deadline = time.monotonic() + MIRROR_TIMEOUT
+        while len([n for n in sizes().values() if n > 0]) < 3:  # all three under way
+            assert process.poll() is None, "ftpmirror ended before it could be killed"
+            assert time.monotonic() < deadline, "the transfers did not all start"
+            time.sleep(0.01)
+    finally:
+        process.kill()
+        process.wait()
+
+    time.sleep(0.5)  # what was in flight when it died has landed
+    after_kill = sizes()
+    time.sleep(2.5)  # the slow server sends 256 KiB about every two seconds
+    assert sizes() == after_kill
+    assert all(n < MIRROR_BIG_SIZE for n in after_kill.values())
+
+
 # --------------------------------------------------------------------------
 # --reverse
 # --------------------------------------------------------------------------

@@ -26,6 +26,7 @@ import os
 import posixpath
 import queue
 import re
+import selectors
 import shutil
 import signal
 import sqlite3
@@ -2539,7 +2540,8 @@ class Workers:
 # connection spends, every blocking socket call handing the GIL to another thread
 # (12 context switches a file, against 2); four processes spend 0.7x.
 PROCESS_HELPERS = hasattr(os, "fork") and sys.platform != "darwin"
-HELPER_WINDOW = 8  # transfers sent ahead to each helper process
+HELPER_WINDOW = 8  # transfers sent ahead to each helper process, at most
+HELPER_AHEAD = 1 << 20  # bytes sent ahead to a helper beyond its first transfer, at most
 FORWARD_INTERVAL = 0.25  # seconds: a helper's progress reaches the bar at least this often
 
 
@@ -2581,6 +2583,7 @@ class ProcessWorkers(Workers):
         self._targets = {"report": self.report, "manifest": mirror.manifest}
         self._pumped_at = 0.0
         self._between_blocks = self._pump_now_and_then
+        self._selector = selectors.DefaultSelector()  # the helpers' pipes and sentinels
 
     def submit(self, t: Transfer) -> None:
         self._raise_crash()
@@ -2591,6 +2594,7 @@ class ProcessWorkers(Workers):
         self._pump(0)
         while len(self._pending) > QUEUE_LIMIT:
             if self._own_one():
+                self._pump(0)
                 continue
             # This connection cannot be opened again: wait for the helpers, if any is left.
             if not self._live():
@@ -2634,6 +2638,7 @@ class ProcessWorkers(Workers):
                 helper.process.kill()
                 helper.process.join()
         self._close_helpers()
+        self._selector.close()
         self._own.close()
 
     # -- the caller's process --------------------------------------------------------
@@ -2668,39 +2673,50 @@ class ProcessWorkers(Workers):
     def _pump(self, timeout: float) -> None:
         """Take in what the helpers sent (waiting up to `timeout` for it), then feed them."""
         self._pumped_at = time.monotonic()
-        running = [h for h in self._procs if h.running()]
-        if running:
-            waits: list[Any] = [h.conn for h in running] + [h.process.sentinel for h in running]
-            ready = set(multiprocessing.connection.wait(waits, timeout))
-            for helper in running:
-                if helper.conn in ready or helper.process.sentinel in ready:
-                    self._receive(helper)
-        for helper in self._live():
-            room = HELPER_WINDOW - helper.in_flight
-            if room > 0 and self._pending:
-                batch = [self._pending.popleft() for _ in range(min(room, len(self._pending)))]
+        while self._selector.get_map():
+            ready = self._selector.select(timeout)
+            if not ready:
+                break
+            for key, _ in ready:
+                self._receive(key.data, key.fileobj)
+            timeout = 0  # and whatever else has come meanwhile
+        for helper in sorted(self._live(), key=lambda h: h.in_flight):
+            batch = []
+            while self._pending and helper.has_room(self._pending[0].size or 0):
+                t = self._pending.popleft()
+                batch.append(t)
+                helper.took(t.size or 0)
+            if batch:
                 try:
                     helper.conn.send(("jobs", batch))
                 except OSError:  # it ended: its sentinel tells why
                     self._pending.extendleft(reversed(batch))
                     helper.takes_work = False
-                else:
-                    helper.in_flight += len(batch)
         self._raise_crash()
 
-    def _receive(self, helper: _Helper) -> None:
-        try:
-            while helper.conn.poll():
+    def _receive(self, helper: _Helper, source: object) -> None:
+        """One message of `helper`'s, or the news (`source` its sentinel) that it ended."""
+        if source is helper.conn:
+            try:
                 self._handle(helper, helper.conn.recv())
-        except (EOFError, OSError):
-            pass
-        if not helper.process.is_alive() and not helper.said_bye:
-            helper.process.join()
+                return
+            except (EOFError, OSError):  # it is ending: its sentinel will say how
+                self._selector.unregister(helper.conn)
+                return
+        helper.process.join()
+        self._unwatch(helper)
+        if not helper.said_bye:
             helper.said_bye = True
+            helper.takes_work = False
             if self._crash is None:
                 code = helper.process.exitcode
                 self._crash = MirrorFailed(f"a helper process ended with status {code}")
                 self._stop.set()
+
+    def _unwatch(self, helper: _Helper) -> None:
+        for source in (helper.conn, helper.process.sentinel):
+            with contextlib.suppress(KeyError, ValueError):
+                self._selector.unregister(source)
 
     def _handle(self, helper: _Helper, message: tuple) -> None:
         kind = message[0]
@@ -2708,14 +2724,14 @@ class ProcessWorkers(Workers):
             _, calls, done = message
             for target, method, args in calls:
                 getattr(self._targets[target], method)(*args)
-            helper.in_flight -= done
+            helper.finished(done)
         elif kind == "call":  # the helper waits for this one
             _, target, method, args = message
             getattr(self._targets[target], method)(*args)
             helper.conn.send(("done",))
         elif kind == "returned":  # it could not connect: its transfers go to others
             _, batch, why = message
-            helper.in_flight -= len(batch)
+            helper.finished(len(batch))
             helper.takes_work = False
             self._pending.extendleft(reversed(batch))
             self._failures.append(why)
@@ -2723,12 +2739,14 @@ class ProcessWorkers(Workers):
         elif kind == "crash":
             helper.takes_work = False
             helper.said_bye = True
+            self._unwatch(helper)
             if self._crash is None:
                 self._crash = MirrorFailed(message[1])
             self._stop.set()
         elif kind == "bye":
             helper.said_bye = True
             helper.takes_work = False
+            self._unwatch(helper)
 
     def _start(self) -> _Helper:
         context = multiprocessing.get_context("fork")
@@ -2740,10 +2758,14 @@ class ProcessWorkers(Workers):
         )  # fmt: skip
         process.start()
         theirs.close()
-        return _Helper(process, mine)
+        helper = _Helper(process, mine)
+        self._selector.register(mine, selectors.EVENT_READ, helper)
+        self._selector.register(process.sentinel, selectors.EVENT_READ, helper)
+        return helper
 
     def _close_helpers(self) -> None:
         for helper in self._procs:
+            self._unwatch(helper)
             helper.takes_work = False
             helper.conn.close()
             helper.process.join(10)  # it said goodbye, or was stopped: it is ending
@@ -2795,12 +2817,35 @@ class _Helper:
 
     process: Any  # multiprocessing.context.ForkProcess
     conn: multiprocessing.connection.Connection
-    in_flight: int = 0  # transfers sent, not yet reported done
+    sizes: collections.deque[int] = dataclasses.field(default_factory=collections.deque)
     takes_work: bool = True
     said_bye: bool = False
 
+    @property
+    def in_flight(self) -> int:
+        """Transfers sent, not yet reported done."""
+        return len(self.sizes)
+
     def running(self) -> bool:
         return not self.said_bye
+
+    def has_room(self, size: int) -> bool:
+        """Another transfer of `size` bytes may wait here: a few small ones, one big one.
+
+        A big file sent ahead would wait behind another while the other
+        connections may have nothing left to do.
+        """
+        if not self.sizes:
+            return True
+        return len(self.sizes) < HELPER_WINDOW and sum(self.sizes) + size <= HELPER_AHEAD
+
+    def took(self, size: int) -> None:
+        self.sizes.append(size)
+
+    def finished(self, count: int) -> None:
+        """`count` transfers, the oldest sent, are done (in the order they were sent)."""
+        for _ in range(count):
+            self.sizes.popleft()
 
     def stop(self, now: bool = False) -> None:
         """No more transfers; `now`: stop the one under way at its next block too."""
@@ -2852,7 +2897,12 @@ class _Link:
             self.flush()
 
     def next_job(self) -> Transfer | None:
-        self.flush()  # one message a file: what it reported, recorded and moved
+        # One message for half a batch: what its transfers reported, recorded and moved,
+        # and room for more, which then arrive before this helper runs out.
+        if not self.jobs or self.done >= HELPER_WINDOW // 2:
+            self.flush()
+        else:
+            self.flush_now_and_then()
         while not self.jobs:
             if self.stopping:
                 return None
