@@ -16,6 +16,7 @@ import io
 import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -500,6 +501,61 @@ def test_mirror_killed_with_parallel_connections_stops_writing_at_once(
     time.sleep(2.5)  # the slow server sends 256 KiB about every two seconds
     assert sizes() == after_kill
     assert all(n < MIRROR_BIG_SIZE for n in after_kill.values())
+
+
+def test_mirror_interrupted_with_parallel_connections_stops_them_all_and_can_continue(
+    mirror_slow_server: MirrorServer,
+    mirror_ftp_root: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-C (SIGINT to ftpmirror alone): every helper stops, and --continue finishes."""
+    remote = Path(tempfile.mkdtemp(prefix="i-", dir=mirror_ftp_root))
+    for n in range(3):
+        (remote / f"big-{n}.bin").write_bytes(os.urandom(MIRROR_BIG_SIZE))
+    local = tmp_path / "local"
+    argv = [*mirror_login(mirror_slow_server), remote.name, local]
+    process = subprocess.Popen(
+        mirror_command("--parallel", "3", *argv),
+        env=mirror_env(tmp_path),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    def sizes() -> dict[str, int]:
+        return {p.name: p.stat().st_size for p in local.glob(".*-part")}
+
+    try:
+        deadline = time.monotonic() + MIRROR_TIMEOUT
+        while len([n for n in sizes().values() if n > 0]) < 3:
+            assert process.poll() is None, "ftpmirror ended before it could be interrupted"
+            assert time.monotonic() < deadline, "the transfers did not all start"
+            time.sleep(0.01)
+        process.send_signal(signal.SIGINT)
+        interrupted = time.monotonic()
+        _, err = process.communicate(timeout=MIRROR_TIMEOUT)
+        took = time.monotonic() - interrupted
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 130, err
+    assert took < 6, took  # each stops at its next block (the server's come 2 s apart)
+    assert "interrupted" in err
+    stopped = sizes()
+    assert len(stopped) == 3 and all(0 < n < MIRROR_BIG_SIZE for n in stopped.values())
+    time.sleep(2.5)  # the slow server sends 256 KiB about every two seconds
+    assert sizes() == stopped  # no helper goes on
+    start = len(mirror_slow_server.commands)
+    monkeypatch.setattr(mirror_slow_server.handler.dtp_handler, "write_limit", 0)
+
+    finished = mirror_subprocess(tmp_path, "--continue", *argv)
+
+    assert finished.status == 0, finished.err
+    assert mirror_snapshot(local) == mirror_snapshot(remote)
+    rests = [c for c in mirror_slow_server.commands_since(start) if c.startswith("REST ")]
+    assert len(rests) == 3  # each partial file was resumed, none fetched again whole
 
 
 # --------------------------------------------------------------------------
