@@ -2394,7 +2394,8 @@ class Workers:
     transfers wait: beyond that, the caller's thread carries them out itself
     before it submits more.  A failed transfer is reported and the others go on;
     a connection that broke is opened again.  `abort` stops every connection at
-    its next block.
+    its next block.  Its helpers are threads: where processes can be forked,
+    `make_workers` gives `ProcessWorkers`, whose helpers are processes.
     """
 
     def __init__(
