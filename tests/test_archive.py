@@ -401,14 +401,18 @@ def test_mirror_on_a_terminal_without_tqdm_shows_a_status_line_instead_of_a_line
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+@pytest.mark.parametrize("helpers", ["threads", "processes"])
 def test_mirror_stops_with_an_error_when_a_helper_fails_outside_a_transfer(
     mirror_server: MirrorServer,
     mirror_ftp_root: Path,
     mirror_tool: ModuleType,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
+    helpers: str,
 ) -> None:
     """Not a transfer's failure (those are reported, and the others go on): it ends the run."""
+    monkeypatch.setattr(mirror_tool, "can_fork", lambda: helpers == "processes")
     remote = make_tree(mirror_ftp_root, dirs=2, per_dir=6, size=100)
     download = mirror_tool.Mirror._download
     caller = os.getpid()
@@ -430,14 +434,18 @@ def test_mirror_stops_with_an_error_when_a_helper_fails_outside_a_transfer(
     assert not multiprocessing.active_children()
 
 
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+@pytest.mark.parametrize("helpers", ["threads", "processes"])
 def test_mirror_stops_with_an_error_when_the_manifest_fails_for_a_helper(
     mirror_server: MirrorServer,
     mirror_ftp_root: Path,
     mirror_tool: ModuleType,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
+    helpers: str,
 ) -> None:
     """A record a helper's transfer sends back that cannot be written ends the run."""
+    monkeypatch.setattr(mirror_tool, "can_fork", lambda: helpers == "processes")
     remote = make_tree(mirror_ftp_root, dirs=2, per_dir=6, size=100)
     finished = mirror_tool.Manifest.finished
     written: list[str] = []

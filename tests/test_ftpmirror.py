@@ -297,9 +297,18 @@ def test_mirror_trusts_an_existing_copy_when_the_manifest_is_lost_or_corrupt(
     assert read_mirror_manifest(local)["files"]
 
 
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+@pytest.mark.parametrize("helpers", ["threads", "processes"])
 def test_mirror_parallel_connections_give_the_same_tree(
-    mirror_tool: ModuleType, mirror_server: MirrorServer, mirror_remote: Path, tmp_path: Path
+    mirror_tool: ModuleType,
+    mirror_server: MirrorServer,
+    mirror_remote: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    helpers: str,
 ) -> None:
+    # This process runs the test servers' threads: ftpmirror would not fork here on its own.
+    monkeypatch.setattr(mirror_tool, "can_fork", lambda: helpers == "processes")
     start = len(mirror_server.commands)
     local = tmp_path / "local"
 
@@ -501,6 +510,46 @@ def test_mirror_killed_with_parallel_connections_stops_writing_at_once(
     time.sleep(2.5)  # the slow server sends 256 KiB about every two seconds
     assert sizes() == after_kill
     assert all(n < MIRROR_BIG_SIZE for n in after_kill.values())
+
+
+def test_mirror_whose_helper_process_is_killed_stops_with_an_error(
+    mirror_slow_server: MirrorServer, mirror_ftp_root: Path, tmp_path: Path
+) -> None:
+    """A helper killed from outside (the OOM killer, say) ends the run: exit 1, and why."""
+    remote = Path(tempfile.mkdtemp(prefix="h-", dir=mirror_ftp_root))
+    for n in range(3):
+        (remote / f"big-{n}.bin").write_bytes(os.urandom(MIRROR_BIG_SIZE))
+    local = tmp_path / "local"
+    argv = ["--parallel", "3", *mirror_login(mirror_slow_server), remote.name, local]
+    process = subprocess.Popen(
+        mirror_command(*argv),
+        env=mirror_env(tmp_path),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    if not children.exists():
+        process.kill()
+        process.wait()
+        pytest.skip("no /proc/PID/task/TID/children here")
+    try:
+        deadline = time.monotonic() + MIRROR_TIMEOUT
+        while len([p for p in local.glob(".*-part") if p.stat().st_size > 0]) < 3:
+            assert process.poll() is None, "ftpmirror ended before its helper could be killed"
+            assert time.monotonic() < deadline, "the transfers did not all start"
+            time.sleep(0.01)
+        helper = int(children.read_text().split()[0])
+        os.kill(helper, signal.SIGKILL)
+        _, err = process.communicate(timeout=MIRROR_TIMEOUT)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 1, err
+    assert "a helper process ended with status -9" in err
+    for copy in local.glob("big-*.bin"):  # whatever took its place is whole
+        assert copy.read_bytes() == (remote / copy.name).read_bytes()
 
 
 def test_mirror_interrupted_with_parallel_connections_stops_them_all_and_can_continue(

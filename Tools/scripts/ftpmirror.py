@@ -751,6 +751,7 @@ class Report:
         """
         terminal = self.verbosity >= 1 and not self.dry_run and sys.stdout.isatty()
         if terminal and tqdm is not None:
+            tqdm.monitor_interval = 0  # no thread of its own: helpers are forked (`can_fork`)
             self._bar = tqdm(
                 total=total_bytes, unit="B", unit_scale=True, unit_divisor=1024,
                 file=sys.stdout, dynamic_ncols=True,
@@ -2553,8 +2554,16 @@ def make_workers(
     transfer_one: Callable[[ftplib2.FTP, Transfer, Callable[[int], None]], bool | None],
 ) -> Workers:
     """`ProcessWorkers` for --parallel above 1 where processes can be forked, else `Workers`."""
-    kind = ProcessWorkers if mirror.args.parallel > 1 and PROCESS_HELPERS else Workers
+    kind = ProcessWorkers if mirror.args.parallel > 1 and can_fork() else Workers
     return kind(mirror, ftp, verb, transfer_one)
+
+
+def can_fork() -> bool:
+    """Whether helpers can be processes: fork() is safe here, and only this thread runs.
+
+    Another thread's locks (in OpenSSL, say) would stay locked forever in the child.
+    """
+    return PROCESS_HELPERS and threading.active_count() == 1
 
 
 class ProcessWorkers(Workers):
