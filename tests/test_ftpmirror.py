@@ -612,13 +612,18 @@ def test_mirror_interrupted_with_parallel_connections_stops_them_all_and_can_con
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+@pytest.mark.parametrize("helpers", ["threads", "processes"])
 def test_mirror_reverse_uploads_a_tree_that_mirrors_back_identical(
     mirror_tool: ModuleType,
     mirror_server: MirrorServer,
     mirror_template: Path,
     mirror_ftp_root: Path,
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    helpers: str,
 ) -> None:
+    monkeypatch.setattr(mirror_tool, "can_fork", lambda: helpers == "processes")
     source = tmp_path / "source"
     # Without its many small files (see mirror_medium_remote); the link becomes a file.
     shutil.copytree(mirror_template, source, ignore=shutil.ignore_patterns("many"))
@@ -970,6 +975,19 @@ def test_mirror_over_tls_verifies_the_server_with_cafile(
     assert mirror_snapshot(local) == mirror_snapshot(mirror_small_remote)
     commands = mirror_tls_server.commands_since(start)
     assert commands[0] == "AUTH TLS" and "PROT P" in commands
+
+    # A process of its own, as from a shell: its helpers are processes, each with TLS too.
+    shutil.rmtree(local)
+    start = len(mirror_tls_server.commands)
+    alone = mirror_subprocess(
+        tmp_path, "--tls", "--cafile", ca_file, "--parallel", "3",
+        *mirror_login(mirror_tls_server), mirror_small_remote.name, local,
+    )  # fmt: skip
+    assert alone.status == 0, alone.err
+    assert mirror_snapshot(local) == mirror_snapshot(mirror_small_remote)
+    commands = mirror_tls_server.commands_since(start)
+    logins = len([c for c in commands if c.startswith("USER ")])
+    assert logins >= 2 and commands.count("AUTH TLS") == commands.count("PROT P") == logins
 
     unverified = mirror_run(
         mirror_tool, "--tls", *mirror_login(mirror_tls_server), mirror_small_remote.name, local
