@@ -22,6 +22,7 @@ import hashlib
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -220,7 +221,7 @@ def per_k(seconds: float, files: int) -> str:
     return f"{seconds * 1000 / files:.3f}"
 
 
-def report(rows: list[Row], cpu_rows: list[Row]) -> str:
+def report(rows: list[Row], cpu_rows: list[CpuRow]) -> str:
     out = []
     for server in dict.fromkeys(r.server for r in rows):
         out.append(f"\n### {server}\n")
@@ -259,7 +260,10 @@ def report(rows: list[Row], cpu_rows: list[Row]) -> str:
         cpu_mine = [r for r in cpu_rows if r.server == server]
         if cpu_mine:
             out.append("")
-            out.append("| files | client | first-run client CPU s/1000 | × 1 connection |")
+            out.append(
+                "| files | client | first-run client CPU s/1000, median (min–max) "
+                "| × 1 connection (medians) |"
+            )
             out.append("|---:|---|---:|---:|")
             for r in cpu_mine:
                 base = next(
@@ -267,10 +271,58 @@ def report(rows: list[Row], cpu_rows: list[Row]) -> str:
                     and x.client.split()[0] == r.client.split()[0]
                 )  # fmt: skip
                 out.append(
-                    f"| {r.files} | {r.client} | {per_k(r.first.cpu, r.files)} "
-                    f"| {r.first.cpu / base.first.cpu:.2f} |"
+                    f"| {r.files} | {r.client} | {per_k(r.median, r.files)} "
+                    f"({per_k(min(r.cpus), r.files)}–{per_k(max(r.cpus), r.files)}) "
+                    f"| {r.median / base.median:.2f} |"
                 )
     return "\n".join(out)
+
+
+@dataclasses.dataclass
+class CpuRow:
+    server: str
+    files: int
+    client: str
+    cpus: list[float]  # client CPU of each first run
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.cpus)
+
+
+def cpu_sweep(
+    srv: Server,
+    tree: Tree,
+    sweep: list[int],
+    work: Path,
+    args: argparse.Namespace,
+    errors: list[str],
+) -> list[CpuRow]:
+    """First runs only, `args.cpu_repeat` rounds, each round every client once.
+
+    Interleaved rounds, so that a burst of load on this shared machine falls on
+    all connection counts alike rather than on one of them; the median is reported.
+    """
+    kinds = ("ftpmirror", "lftp") if args.lftp else ("ftpmirror",)
+    rows = {(kind, n): CpuRow(srv.name, tree.files, f"{kind} {n}", []) for n in sweep
+            for kind in kinds}  # fmt: skip
+    dest = work / "dest"
+    env = dict(os.environ, PYTHONPATH=str(args.ftpmirror.parents[2]))
+    for round_ in range(args.cpu_repeat):
+        for (kind, n), row in rows.items():
+            progress(f"{srv.name} {tree.files}: CPU sweep {row.client} ({round_ + 1})")
+            shutil.rmtree(dest, ignore_errors=True)
+            argv = Client(row.client, kind, n).argv(srv, dest, args.ftpmirror, args.lftp)
+            try:
+                srv.quiesce()
+                first = run(argv, work / "runs.log", env)
+                tree.check_copy(dest, changed=False)
+            except (RuntimeError, OSError) as exc:
+                errors.append(f"{srv.name} {tree.files} {row.client}: {str(exc)[-300:]}")
+                continue
+            row.cpus.append(first.cpu)
+    shutil.rmtree(dest, ignore_errors=True)
+    return [row for row in rows.values() if row.cpus]
 
 
 # ---------------------------------------------------------------------------
@@ -300,6 +352,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--clients", default="ftpmirror 1,ftpmirror 4,lftp 1,lftp 4",
         help="the rows, as KIND N (connections), comma-separated",
     )  # fmt: skip
+    parser.add_argument("--cpu-repeat", type=int, default=3,
+                        help="rounds of the CPU sweep (the median is reported)")  # fmt: skip
     parser.add_argument("--cpu-sweep", default="1,2,4,8",
                         help="connections for the CPU-per-file table (first size only)")  # fmt: skip
     parser.add_argument("--ftpmirror", type=Path, default=FTPMIRROR,
@@ -334,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     ws = Workspace(shm)
     rows: list[Row] = []
     errors: list[str] = []
-    cpu_rows: list[Row] = []
+    cpu_rows: list[CpuRow] = []
     clients = []
     for label in args.clients.split(","):
         kind, _, n = label.strip().partition(" ")
@@ -371,20 +425,8 @@ def main(argv: list[str] | None = None) -> int:
                         row = attempt(srv, tree, client, work, args, errors)
                         if row is not None:
                             rows.append(row)
-                    if size == args.sizes[0]:
-                        for n in sweep:
-                            for kind in ("ftpmirror", "lftp") if args.lftp else ("ftpmirror",):
-                                label = f"{kind} {n}"
-                                progress(f"{srv.name} {size}: CPU sweep {label}")
-                                done = next(
-                                    (r for r in rows if r.server == srv.name
-                                     and r.files == size and r.client == label), None,
-                                )  # fmt: skip
-                                row = done or attempt(
-                                    srv, tree, Client(label, kind, n), work, args, errors
-                                )
-                                if row is not None:
-                                    cpu_rows.append(row)
+                    if size == args.sizes[0] and sweep:
+                        cpu_rows += cpu_sweep(srv, tree, sweep, work, args, errors)
     finally:
         if ws.created_user:
             with contextlib.suppress(OSError, subprocess.CalledProcessError):
