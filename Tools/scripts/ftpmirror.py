@@ -608,6 +608,8 @@ def show(text: str) -> str:
     So are C1 controls, which a terminal in an 8-bit encoding would obey (U+009B is
     CSI), and undecodable bytes kept by 'surrogateescape', shown as the byte (``\\xe9``).
     """
+    if text.isprintable():  # nearly every name: nothing to escape
+        return text
     out = []
     for c in text:
         if c.isprintable():
@@ -2542,7 +2544,8 @@ class Workers:
 # connection spends, every blocking socket call handing the GIL to another thread
 # (12 context switches a file, against 2); four processes spend 0.7x.
 PROCESS_HELPERS = hasattr(os, "fork") and sys.platform != "darwin"
-HELPER_WINDOW = 8  # transfers sent ahead to each helper process, at most
+HELPER_WINDOW = 32  # transfers sent ahead to each helper process, at most
+PUMP_INTERVAL = 0.002  # seconds: how often the walk stops to feed the helpers, at most
 HELPER_AHEAD = 1 << 20  # bytes sent ahead to a helper beyond its first transfer, at most
 FORWARD_INTERVAL = 0.25  # seconds: a helper's progress reaches the bar at least this often
 
@@ -2601,7 +2604,8 @@ class ProcessWorkers(Workers):
             self._procs.append(self._start())
         self.report.planned(t.size or 0)
         self._pending.append(t)
-        self._pump(0)
+        if time.monotonic() - self._pumped_at >= PUMP_INTERVAL:
+            self._pump(0)
         while len(self._pending) > QUEUE_LIMIT:
             if self._own_one():
                 self._pump(0)
@@ -2828,6 +2832,7 @@ class _Helper:
     process: Any  # multiprocessing.context.ForkProcess
     conn: multiprocessing.connection.Connection
     sizes: collections.deque[int] = dataclasses.field(default_factory=collections.deque)
+    ahead: int = 0  # the bytes of `sizes`
     takes_work: bool = True
     said_bye: bool = False
 
@@ -2847,15 +2852,16 @@ class _Helper:
         """
         if not self.sizes:
             return True
-        return len(self.sizes) < HELPER_WINDOW and sum(self.sizes) + size <= HELPER_AHEAD
+        return len(self.sizes) < HELPER_WINDOW and self.ahead + size <= HELPER_AHEAD
 
     def took(self, size: int) -> None:
         self.sizes.append(size)
+        self.ahead += size
 
     def finished(self, count: int) -> None:
         """`count` transfers, the oldest sent, are done (in the order they were sent)."""
         for _ in range(count):
-            self.sizes.popleft()
+            self.ahead -= self.sizes.popleft()
 
     def stop(self, now: bool = False) -> None:
         """No more transfers; `now`: stop the one under way at its next block too."""
