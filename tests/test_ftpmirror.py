@@ -475,81 +475,84 @@ def test_mirror_killed_subprocess_is_finished_by_a_run_with_continue(
     assert rests and int(rests[0].split()[1]) >= 64 << 10
 
 
+class ParallelRun:
+    """ftpmirror --parallel 3 in a process of its own, fetching three big files slowly."""
+
+    def __init__(self, server: MirrorServer, ftp_root: Path, tmp_path: Path) -> None:
+        self.remote = Path(tempfile.mkdtemp(prefix="p-", dir=ftp_root))
+        for n in range(3):
+            (self.remote / f"big-{n}.bin").write_bytes(os.urandom(MIRROR_BIG_SIZE))
+        self.local = tmp_path / "local"
+        self.argv = [*mirror_login(server), self.remote.name, self.local]
+        self.process = subprocess.Popen(
+            mirror_command("--parallel", "3", *self.argv),
+            env=mirror_env(tmp_path),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def parts(self) -> dict[str, int]:
+        """The partial files' sizes, by name."""
+        return {p.name: p.stat().st_size for p in self.local.glob(".*-part")}
+
+    def wait_until_all_three_are_under_way(self) -> None:
+        deadline = time.monotonic() + MIRROR_TIMEOUT
+        while len([n for n in self.parts().values() if n > 0]) < 3:
+            assert self.process.poll() is None, "ftpmirror ended before its time"
+            assert time.monotonic() < deadline, "the transfers did not all start"
+            time.sleep(0.01)
+
+    def end(self) -> str:
+        """Its standard error, once it has ended (killed if it had not)."""
+        try:
+            _, err = self.process.communicate(timeout=MIRROR_TIMEOUT)
+        finally:
+            self.process.kill()
+            self.process.wait()
+        return err
+
+    def stays_as_it_is(self) -> dict[str, int]:
+        """The partial files, which no helper goes on writing."""
+        stopped = self.parts()
+        time.sleep(2.5)  # the slow server sends 256 KiB about every two seconds
+        assert self.parts() == stopped
+        return stopped
+
+
 def test_mirror_killed_with_parallel_connections_stops_writing_at_once(
     mirror_slow_server: MirrorServer, mirror_ftp_root: Path, tmp_path: Path
 ) -> None:
     """Its helpers (processes of their own) die with it: no copy goes on growing."""
-    remote = Path(tempfile.mkdtemp(prefix="p-", dir=mirror_ftp_root))
-    for n in range(3):
-        (remote / f"big-{n}.bin").write_bytes(os.urandom(MIRROR_BIG_SIZE))
-    local = tmp_path / "local"
-    argv = ["--parallel", "3", *mirror_login(mirror_slow_server), remote.name, local]
-    process = subprocess.Popen(
-        mirror_command(*argv),
-        env=mirror_env(tmp_path),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-    def sizes() -> dict[str, int]:
-        return {p.name: p.stat().st_size for p in local.glob(".*-part")}
-
+    run = ParallelRun(mirror_slow_server, mirror_ftp_root, tmp_path)
     try:
-        deadline = time.monotonic() + MIRROR_TIMEOUT
-        while len([n for n in sizes().values() if n > 0]) < 3:  # all three under way
-            assert process.poll() is None, "ftpmirror ended before it could be killed"
-            assert time.monotonic() < deadline, "the transfers did not all start"
-            time.sleep(0.01)
+        run.wait_until_all_three_are_under_way()
     finally:
-        process.kill()
-        process.wait()
+        run.process.kill()
+        run.end()
 
     time.sleep(0.5)  # what was in flight when it died has landed
-    after_kill = sizes()
-    time.sleep(2.5)  # the slow server sends 256 KiB about every two seconds
-    assert sizes() == after_kill
-    assert all(n < MIRROR_BIG_SIZE for n in after_kill.values())
+    assert all(n < MIRROR_BIG_SIZE for n in run.stays_as_it_is().values())
 
 
 def test_mirror_whose_helper_process_is_killed_stops_with_an_error(
     mirror_slow_server: MirrorServer, mirror_ftp_root: Path, tmp_path: Path
 ) -> None:
     """A helper killed from outside (the OOM killer, say) ends the run: exit 1, and why."""
-    remote = Path(tempfile.mkdtemp(prefix="h-", dir=mirror_ftp_root))
-    for n in range(3):
-        (remote / f"big-{n}.bin").write_bytes(os.urandom(MIRROR_BIG_SIZE))
-    local = tmp_path / "local"
-    argv = ["--parallel", "3", *mirror_login(mirror_slow_server), remote.name, local]
-    process = subprocess.Popen(
-        mirror_command(*argv),
-        env=mirror_env(tmp_path),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
-    if not children.exists():
-        process.kill()
-        process.wait()
-        pytest.skip("no /proc/PID/task/TID/children here")
+    run = ParallelRun(mirror_slow_server, mirror_ftp_root, tmp_path)
+    children = Path(f"/proc/{run.process.pid}/task/{run.process.pid}/children")
     try:
-        deadline = time.monotonic() + MIRROR_TIMEOUT
-        while len([p for p in local.glob(".*-part") if p.stat().st_size > 0]) < 3:
-            assert process.poll() is None, "ftpmirror ended before its helper could be killed"
-            assert time.monotonic() < deadline, "the transfers did not all start"
-            time.sleep(0.01)
-        helper = int(children.read_text().split()[0])
-        os.kill(helper, signal.SIGKILL)
-        _, err = process.communicate(timeout=MIRROR_TIMEOUT)
+        if not children.exists():
+            pytest.skip("no /proc/PID/task/TID/children here")
+        run.wait_until_all_three_are_under_way()
+        os.kill(int(children.read_text().split()[0]), signal.SIGKILL)
     finally:
-        process.kill()
-        process.wait()
-    assert process.returncode == 1, err
+        err = run.end()
+    assert run.process.returncode == 1, err
     assert "a helper process ended with status -9" in err
-    for copy in local.glob("big-*.bin"):  # whatever took its place is whole
-        assert copy.read_bytes() == (remote / copy.name).read_bytes()
+    for copy in run.local.glob("big-*.bin"):  # whatever took its place is whole
+        assert copy.read_bytes() == (run.remote / copy.name).read_bytes()
 
 
 def test_mirror_interrupted_with_parallel_connections_stops_them_all_and_can_continue(
@@ -559,43 +562,20 @@ def test_mirror_interrupted_with_parallel_connections_stops_them_all_and_can_con
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Ctrl-C (SIGINT to ftpmirror alone): every helper stops, and --continue finishes."""
-    remote = Path(tempfile.mkdtemp(prefix="i-", dir=mirror_ftp_root))
-    for n in range(3):
-        (remote / f"big-{n}.bin").write_bytes(os.urandom(MIRROR_BIG_SIZE))
-    local = tmp_path / "local"
-    argv = [*mirror_login(mirror_slow_server), remote.name, local]
-    process = subprocess.Popen(
-        mirror_command("--parallel", "3", *argv),
-        env=mirror_env(tmp_path),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-    def sizes() -> dict[str, int]:
-        return {p.name: p.stat().st_size for p in local.glob(".*-part")}
-
+    run = ParallelRun(mirror_slow_server, mirror_ftp_root, tmp_path)
     try:
-        deadline = time.monotonic() + MIRROR_TIMEOUT
-        while len([n for n in sizes().values() if n > 0]) < 3:
-            assert process.poll() is None, "ftpmirror ended before it could be interrupted"
-            assert time.monotonic() < deadline, "the transfers did not all start"
-            time.sleep(0.01)
-        process.send_signal(signal.SIGINT)
+        run.wait_until_all_three_are_under_way()
+        run.process.send_signal(signal.SIGINT)
         interrupted = time.monotonic()
-        _, err = process.communicate(timeout=MIRROR_TIMEOUT)
-        took = time.monotonic() - interrupted
     finally:
-        process.kill()
-        process.wait()
-    assert process.returncode == 130, err
+        err = run.end()
+    took = time.monotonic() - interrupted
+    assert run.process.returncode == 130, err
     assert took < 6, took  # each stops at its next block (the server's come 2 s apart)
     assert "interrupted" in err
-    stopped = sizes()
+    stopped = run.stays_as_it_is()
     assert len(stopped) == 3 and all(0 < n < MIRROR_BIG_SIZE for n in stopped.values())
-    time.sleep(2.5)  # the slow server sends 256 KiB about every two seconds
-    assert sizes() == stopped  # no helper goes on
+    remote, local, argv = run.remote, run.local, run.argv
     start = len(mirror_slow_server.commands)
     monkeypatch.setattr(mirror_slow_server.handler.dtp_handler, "write_limit", 0)
 
