@@ -530,10 +530,13 @@ def test_mirror_killed_with_parallel_connections_stops_writing_at_once(
         run.wait_until_all_three_are_under_way()
     finally:
         run.process.kill()
-        run.end()
+        run.process.wait()  # not communicate(): a helper left alive would hold its stderr
+        assert run.process.stderr is not None
+        run.process.stderr.close()
 
     time.sleep(0.5)  # what was in flight when it died has landed
-    assert all(n < MIRROR_BIG_SIZE for n in run.stays_as_it_is().values())
+    stopped = run.stays_as_it_is()
+    assert len(stopped) == 3 and all(0 < n < MIRROR_BIG_SIZE for n in stopped.values())
 
 
 def test_mirror_whose_helper_process_is_killed_stops_with_an_error(
