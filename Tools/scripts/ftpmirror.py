@@ -1445,8 +1445,28 @@ def _kind_of(entry: os.DirEntry | None) -> str | None:
     return "file" if entry.is_file(follow_symlinks=False) else "other"
 
 
+class Listed:
+    """A remote directory entry as a run keeps it: the parts of an `ftplib2.Entry` it uses.
+
+    A listing is held whole while its directory is compared, so each entry costs a
+    run's memory as many times as its directory has entries: the listed line, the
+    permissions and the facts dictionary of an Entry are left out (about 250 bytes
+    an entry of a LIST line).
+    """
+
+    __slots__ = ("modify", "name", "size", "target", "type", "unique")
+
+    def __init__(self, entry: ftplib2.Entry) -> None:
+        self.name = entry.name
+        self.type = entry.type
+        self.size = entry.size
+        self.modify = entry.modify
+        self.unique = entry.unique
+        self.target = entry.target
+
+
 def why_fetch(
-    entry: ftplib2.Entry, local: os.stat_result | None, record: str | None, facts: str
+    entry: Listed, local: os.stat_result | None, record: str | None, facts: str
 ) -> str | None:
     """Why the local copy of `entry` must be fetched again, or None if it is current.
 
@@ -1587,7 +1607,7 @@ class Mirror:
             raise MirrorFailed(f"cannot list {where}: {one_line(exc)}") from None
         return self.walker
 
-    def listing(self, rel: str) -> list[ftplib2.Entry]:
+    def listing(self, rel: str) -> list[Listed]:
         """The remote directory `rel` as entries (see `walk_remote`); changes directory into it.
 
         A walk past --max-dirs or --max-entries ends the run: a partial listing
@@ -1595,12 +1615,17 @@ class Mirror:
         """
         assert self.walker is not None
         try:
-            return self.walker.scandir(rel)
+            entries: list[Any] = self.walker.scandir(rel)
         except ftplib2.WalkLimitError as exc:
             raise MirrorFailed(
                 f"{one_line(exc)}; the walk stopped, so nothing was deleted (see --max-dirs "
                 "and --max-entries)"
             ) from None
+        # In place, one at a time: the Entry objects are gone before the local directory
+        # and the manifest's records are read in beside the listing.
+        for i, entry in enumerate(entries):
+            entries[i] = Listed(entry)
+        return entries
 
     def _bare_listing(self, ftp: ftplib2.FTP, rel: str) -> list[ftplib2.Entry]:
         """-m: the working directory by NLST, with sizes and times from SIZE and MDTM."""
@@ -1620,7 +1645,7 @@ class Mirror:
             entries.append(ftplib2.Entry(name=item, type="file", size=size, modify=modify))
         return entries
 
-    def screen(self, rel_dir: str, entries: list[ftplib2.Entry]) -> list[ftplib2.Entry]:
+    def screen(self, rel_dir: str, entries: list[Listed]) -> list[Listed]:
         """The entries of a remote listing that may be mirrored; each refusal is reported."""
 
         def key(name: str) -> str:
@@ -1716,7 +1741,7 @@ class Mirror:
             return self.remote(rel)
         return posixpath.join(base, rel) if rel else base
 
-    def _list_remote(self, rel: str) -> list[ftplib2.Entry] | None:
+    def _list_remote(self, rel: str) -> list[Listed] | None:
         """The listing of remote directory `rel`, or None (reported) if it has none to trust.
 
         Nothing is deleted below a directory without a listing, and the
@@ -1738,7 +1763,7 @@ class Mirror:
         return None
 
     def _walk_dir(
-        self, rel: str, entries: list[ftplib2.Entry], local_is_dir: bool, deferred: bool
+        self, rel: str, entries: list[Listed], local_is_dir: bool, deferred: bool
     ) -> None:
         """Decide for every entry of the listed directory `rel`, and walk its subdirectories."""
         self._visited.add(rel)
@@ -1812,7 +1837,7 @@ class Mirror:
     def _decide_file(
         self,
         rel: str,
-        entry: ftplib2.Entry,
+        entry: Listed,
         local_entry: os.DirEntry | None,
         records: dict[str, tuple[str, str | None]],
         partials: dict[str, str],
@@ -2146,7 +2171,7 @@ class Mirror:
         except OSError as exc:
             self.report.error(f"cannot list {show(directory)}: {one_line(exc)}")
             return
-        remote: dict[str, ftplib2.Entry] = {}
+        remote: dict[str, Listed] = {}
         if remote_exists:
             try:
                 listing = self.listing(rel)
@@ -2182,7 +2207,7 @@ class Mirror:
         if remote_exists:
             self._plan_remote_leftovers(rel, {e.name for e in local_entries}, remote, listing)
 
-    def _plan_upload_dir(self, ftp: ftplib2.FTP, rel: str, there: ftplib2.Entry | None) -> None:
+    def _plan_upload_dir(self, ftp: ftplib2.FTP, rel: str, there: Listed | None) -> None:
         if there is not None and there.type == "dir":
             self._plan_local_dir(ftp, rel, remote_exists=True)
             return
@@ -2197,9 +2222,7 @@ class Mirror:
         self.plan.mkdirs.append(rel)
         self._plan_local_dir(ftp, rel, remote_exists=False)
 
-    def _plan_upload_file(
-        self, rel: str, local: os.stat_result, remote: dict[str, ftplib2.Entry]
-    ) -> None:
+    def _plan_upload_file(self, rel: str, local: os.stat_result, remote: dict[str, Listed]) -> None:
         name = posixpath.basename(rel)
         there = remote.get(name)
         if there is not None and there.type != "file" and not self.args.delete:
@@ -2233,7 +2256,7 @@ class Mirror:
             Transfer(rel, local.st_size, _utc(local.st_mtime), None, resume=resume)
         )
 
-    def _why_send(self, local: os.stat_result, there: ftplib2.Entry | None) -> str | None:
+    def _why_send(self, local: os.stat_result, there: Listed | None) -> str | None:
         """Why a local file must be uploaded again, or None if the server's copy is current."""
         if there is None or there.type != "file":
             return "new"
@@ -2253,8 +2276,8 @@ class Mirror:
         self,
         rel: str,
         local_names: set[str],
-        remote: dict[str, ftplib2.Entry],
-        listing: list[ftplib2.Entry],
+        remote: dict[str, Listed],
+        listing: list[Listed],
     ) -> None:
         planned = {t.rel for t in self.plan.transfers if t.resume}
         for entry in listing:
