@@ -1434,10 +1434,25 @@ def local_kind(path: str) -> str | None:
     return "file" if stat.S_ISREG(mode) else "other"
 
 
-def _kind_of(entry: os.DirEntry | None) -> str | None:
-    """`local_kind` of an entry of os.scandir(): its type needs no more system calls."""
-    if entry is None:
-        return None
+def _kind_found(entry: os.DirEntry) -> str | os.DirEntry:
+    """`_kind_of` `entry`, to keep in place of the entry: a string, not an object and its path.
+
+    Where the directory does not give types, finding one takes a stat; if that fails,
+    the entry is kept, and `_kind_of` raises the failure where the kind is needed.
+    """
+    try:
+        return _kind_of(entry)  # type: ignore[return-value]  # not None: an entry
+    except OSError:
+        return entry
+
+
+def _kind_of(entry: str | os.DirEntry | None) -> str | None:
+    """`local_kind` of an entry of os.scandir(): its type needs no more system calls.
+
+    A kind found before (see `_kind_found`) is returned as it is.
+    """
+    if entry is None or isinstance(entry, str):
+        return entry
     if entry.is_symlink():
         return "link"
     if entry.is_dir(follow_symlinks=False):
@@ -1767,11 +1782,11 @@ class Mirror:
     ) -> None:
         """Decide for every entry of the listed directory `rel`, and walk its subdirectories."""
         self._visited.add(rel)
-        local: dict[str, os.DirEntry] = {}
+        local: dict[str, str | os.DirEntry] = {}  # name -> kind (see `_kind_found`)
         if local_is_dir:
             try:
                 with os.scandir(self.local(rel)) as it:
-                    local = {e.name: e for e in it}
+                    local = {e.name: _kind_found(e) for e in it}
             except OSError as exc:
                 self.report.error(f"cannot list {show(self.local(rel))}: {one_line(exc)}")
                 local_is_dir = False
@@ -1808,7 +1823,7 @@ class Mirror:
             self._pending_dirs.pop()  # nothing needed it: it is made once the walk ends
             self._empty_dirs.append(rel)
 
-    def _walk_subdir(self, rel: str, local: os.DirEntry | None, deferred: bool) -> None:
+    def _walk_subdir(self, rel: str, local: str | os.DirEntry | None, deferred: bool) -> None:
         kind = _kind_of(local)
         if kind not in (None, "dir") and not self.args.delete:
             self.report.error(f"{show(rel)}: a local {kind} is in the way (-r replaces it)")
@@ -1838,7 +1853,7 @@ class Mirror:
         self,
         rel: str,
         entry: Listed,
-        local_entry: os.DirEntry | None,
+        found: str | os.DirEntry | None,
         records: dict[str, tuple[str, str | None]],
         partials: dict[str, str],
     ) -> Transfer | bool | None:
@@ -1846,15 +1861,16 @@ class Mirror:
 
         Each outcome but a transfer is reported here.
         """
-        kind = _kind_of(local_entry)
+        kind = _kind_of(found)
         if kind not in (None, "file") and not self.args.delete:
             self.report.error(f"{show(rel)}: a local {kind} is in the way (-r replaces it)")
             return None
         local = None
         if kind == "file":
-            assert local_entry is not None
-            try:  # os.scandir() gave the type; the size and time cost a stat, here only
-                local = local_entry.stat(follow_symlinks=False)
+            # os.scandir() gave the type; the size and time cost a stat, here only, and the
+            # result is not kept: a big directory would hold one for each of its files.
+            try:
+                local = os.lstat(self.local(rel))
             except FileNotFoundError:  # gone since the directory was listed
                 kind = None
             except OSError as exc:
@@ -1936,7 +1952,9 @@ class Mirror:
             self.report.error(f"cannot create {show(rel)}: {one_line(exc)}")
             self._failed_dirs.add(rel)
 
-    def _local_leftovers(self, rel: str, local: dict[str, os.DirEntry], fetching: set[str]) -> None:
+    def _local_leftovers(
+        self, rel: str, local: dict[str, str | os.DirEntry], fetching: set[str]
+    ) -> None:
         """Delete stale partial files now; note, for -r, local entries to delete later.
 
         `local` holds the entries the server's listing does not have; they are
