@@ -18,10 +18,12 @@ import errno
 import fnmatch
 import functools
 import hashlib
+import itertools
 import json
 import multiprocessing
 import multiprocessing.connection
 import netrc
+import operator
 import os
 import posixpath
 import queue
@@ -1480,6 +1482,9 @@ class Listed:
         self.target = entry.target
 
 
+_name_of = operator.attrgetter("name")
+
+
 def why_fetch(
     entry: Listed, local: os.stat_result | None, record: str | None, facts: str
 ) -> str | None:
@@ -1661,17 +1666,23 @@ class Mirror:
         return entries
 
     def screen(self, rel_dir: str, entries: list[Listed]) -> list[Listed]:
-        """The entries of a remote listing that may be mirrored; each refusal is reported."""
+        """The entries of a remote listing that may be mirrored; each refusal is reported.
+
+        `entries` is sorted by name, in place: the order the reports come in.
+        """
 
         def key(name: str) -> str:
             return name.casefold() if CASE_INSENSITIVE else name
 
-        counts = collections.Counter(key(e.name) for e in entries)
+        entries.sort(key=_name_of)
+        # Equal keys are neighbours once sorted: no count of every name is needed.
+        keys = sorted(key(e.name) for e in entries) if CASE_INSENSITIVE else map(_name_of, entries)
+        doubled = {a for a, b in itertools.pairwise(keys) if a == b}
         accepted = []
-        for entry in sorted(entries, key=lambda e: e.name):
+        for entry in entries:
             rel = join(rel_dir, entry.name)
             why = refusal(entry.name)
-            if why is None and counts[key(entry.name)] > 1:
+            if why is None and key(entry.name) in doubled:
                 why = "listed more than once" + (" (ignoring case)" if CASE_INSENSITIVE else "")
             if why is not None:
                 self.report.refuse(rel, why)
