@@ -994,11 +994,11 @@ class Manifest:
         """The files recorded in directory `rel_dir`: name -> (facts, checksum)."""
         if self.db is None:
             return {}
-        with self._lock:
+        with self._lock:  # row by row: a big directory's rows are not held besides
             rows = self.db.execute(
                 "SELECT name, facts, checksum FROM files WHERE dir = ?", (_encode(rel_dir),)
-            ).fetchall()
-        return {_decode(name): (facts, checksum) for name, facts, checksum in rows}
+            )
+            return {_decode(name): (facts, checksum) for name, facts, checksum in rows}
 
     def partials(self, rel_dir: str) -> dict[str, str]:
         """The partial files recorded in directory `rel_dir`: name -> facts."""
@@ -1801,22 +1801,26 @@ class Mirror:
             except OSError as exc:
                 self.report.error(f"cannot list {show(self.local(rel))}: {one_line(exc)}")
                 local_is_dir = False
-        records = self.manifest.records(rel)
+        records = self.manifest.records(rel)  # taken out as decided: what is left goes
+        stale = []  # the records of files refused here go too
         partials = self.manifest.partials(rel) if local_is_dir else {}
-        keep: set[str] = set()  # names whose records stay (only needed if there are records)
+        # Of the files being fetched, those a partial record or a partial file names: the
+        # partial files of the others go.
         fetching: set[str] = set()
         for entry in self.screen(rel, entries):
             child = join(rel, entry.name)
             if entry.type == "dir":
                 self._walk_subdir(child, local.get(entry.name), deferred)
                 continue
-            decided = self._decide_file(child, entry, local.get(entry.name), records, partials)
+            record = records.pop(entry.name, None)
+            decided = self._decide_file(child, entry, local.get(entry.name), record, partials)
             if decided is None:
-                continue  # refused: its record goes
-            if records:
-                keep.add(entry.name)
+                if record is not None:
+                    stale.append(entry.name)
+                continue
             if isinstance(decided, Transfer):
-                fetching.add(entry.name)
+                if entry.name in partials or part_name(entry.name) in local:
+                    fetching.add(entry.name)
                 replacing = _kind_of(local.get(entry.name)) not in (None, "file")
                 self._submit(decided, deferred or replacing)
         if local_is_dir:
@@ -1824,7 +1828,7 @@ class Mirror:
                 local.pop(entry.name, None)
             self._local_leftovers(rel, local, fetching)
         if not self.args.dry_run:
-            stale = [name for name in records if name not in keep]
+            stale += records
             if stale:
                 self.manifest.forget(rel, stale)
             stale = [name for name in partials if name not in fetching]
@@ -1865,10 +1869,12 @@ class Mirror:
         rel: str,
         entry: Listed,
         found: str | os.DirEntry | None,
-        records: dict[str, tuple[str, str | None]],
+        record: tuple[str, str | None] | None,
         partials: dict[str, str],
     ) -> Transfer | bool | None:
         """The transfer `entry` needs; else True if it is current or skipped, None if refused.
+
+        `record` is the manifest's (facts, checksum) for the local copy, if it has one.
 
         Each outcome but a transfer is reported here.
         """
@@ -1887,7 +1893,6 @@ class Mirror:
             except OSError as exc:
                 self.report.error(f"cannot stat {show(rel)}: {one_line(exc)}")
                 return None
-        record = records.get(entry.name)
         facts = facts_of(entry.size, entry.modify, entry.unique)
         why = why_fetch(entry, local, record[0] if record else None, facts)
         check = (
