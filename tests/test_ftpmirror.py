@@ -732,6 +732,57 @@ def test_mirror_never_writes_through_a_local_symlink(
     assert mirror_snapshot(local) == mirror_snapshot(mirror_small_remote)
 
 
+def test_mirror_drops_the_record_of_a_file_refused_for_what_is_in_its_way(
+    mirror_tool: ModuleType, mirror_server: MirrorServer, mirror_small_remote: Path, tmp_path: Path
+) -> None:
+    local = tmp_path / "local"
+    args = [*mirror_login(mirror_server), mirror_small_remote.name, local]
+    assert mirror_run(mirror_tool, *args).status == 0
+    (local / "a.txt").unlink()
+    (local / "a.txt").mkdir()
+
+    refused = mirror_run(mirror_tool, *args)
+
+    assert refused.status == 1
+    assert "a.txt: a local dir is in the way (-r replaces it)" in refused.err
+    assert set(read_mirror_manifest(local)["files"]) == {"b.o", "sub/c.txt", "sub/d.bin"}
+    # Another file of the server's size in its place: with no record, only its size and
+    # time could vouch for it, and its time is not the server's.
+    (local / "a.txt").rmdir()
+    (local / "a.txt").write_text("ALPHA\n", encoding="utf-8")
+    os.utime(local / "a.txt", (1_000_000_000, 1_000_000_000))
+
+    again = mirror_run(mirror_tool, *args)
+
+    assert again.status == 0, again.err
+    assert (local / "a.txt").read_text(encoding="utf-8") == "alpha\n"
+
+
+def test_mirror_drops_the_records_of_files_gone_from_the_server_or_excluded(
+    mirror_tool: ModuleType, mirror_server: MirrorServer, mirror_small_remote: Path, tmp_path: Path
+) -> None:
+    local = tmp_path / "local"
+    args = [*mirror_login(mirror_server), mirror_small_remote.name, local]
+    assert mirror_run(mirror_tool, *args).status == 0
+    aside = mirror_small_remote.with_name(mirror_small_remote.name + "-aside")
+    (mirror_small_remote / "a.txt").rename(aside)  # the same file, its facts unchanged
+
+    gone = mirror_run(mirror_tool, "-s", "b.o", *args)
+
+    assert gone.status == 0, gone.err
+    assert set(read_mirror_manifest(local)["files"]) == {"sub/c.txt", "sub/d.bin"}
+    # The server's file back as it was, and another of its size here: with no record, only
+    # its size and time could vouch for the copy, and its time is not the server's.
+    aside.rename(mirror_small_remote / "a.txt")
+    (local / "a.txt").write_text("ALPHA\n", encoding="utf-8")
+    os.utime(local / "a.txt", (1_000_000_000, 1_000_000_000))
+
+    again = mirror_run(mirror_tool, *args)
+
+    assert again.status == 0, again.err
+    assert (local / "a.txt").read_text(encoding="utf-8") == "alpha\n"
+
+
 def test_mirror_skips_directory_links_that_loop_back(
     mirror_tool: ModuleType, mirror_server: MirrorServer, mirror_small_remote: Path, tmp_path: Path
 ) -> None:

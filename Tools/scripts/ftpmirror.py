@@ -18,10 +18,12 @@ import errno
 import fnmatch
 import functools
 import hashlib
+import itertools
 import json
 import multiprocessing
 import multiprocessing.connection
 import netrc
+import operator
 import os
 import posixpath
 import queue
@@ -994,11 +996,11 @@ class Manifest:
         """The files recorded in directory `rel_dir`: name -> (facts, checksum)."""
         if self.db is None:
             return {}
-        with self._lock:
+        with self._lock:  # row by row: a big directory's rows are not held besides
             rows = self.db.execute(
                 "SELECT name, facts, checksum FROM files WHERE dir = ?", (_encode(rel_dir),)
-            ).fetchall()
-        return {_decode(name): (facts, checksum) for name, facts, checksum in rows}
+            )
+            return {_decode(name): (facts, checksum) for name, facts, checksum in rows}
 
     def partials(self, rel_dir: str) -> dict[str, str]:
         """The partial files recorded in directory `rel_dir`: name -> facts."""
@@ -1436,10 +1438,25 @@ def local_kind(path: str) -> str | None:
     return "file" if stat.S_ISREG(mode) else "other"
 
 
-def _kind_of(entry: os.DirEntry | None) -> str | None:
-    """`local_kind` of an entry of os.scandir(): its type needs no more system calls."""
-    if entry is None:
-        return None
+def _kind_found(entry: os.DirEntry) -> str | os.DirEntry:
+    """`_kind_of` `entry`, to keep in place of the entry: a string, not an object and its path.
+
+    Where the directory does not give types, finding one takes a stat; if that fails,
+    the entry is kept, and `_kind_of` raises the failure where the kind is needed.
+    """
+    try:
+        return _kind_of(entry)  # type: ignore[return-value]  # not None: an entry
+    except OSError:
+        return entry
+
+
+def _kind_of(entry: str | os.DirEntry | None) -> str | None:
+    """`local_kind` of an entry of os.scandir(): its type needs no more system calls.
+
+    A kind found before (see `_kind_found`) is returned as it is.
+    """
+    if entry is None or isinstance(entry, str):
+        return entry
     if entry.is_symlink():
         return "link"
     if entry.is_dir(follow_symlinks=False):
@@ -1447,8 +1464,31 @@ def _kind_of(entry: os.DirEntry | None) -> str | None:
     return "file" if entry.is_file(follow_symlinks=False) else "other"
 
 
+class Listed:
+    """A remote directory entry as a run keeps it: the parts of an `ftplib2.Entry` it uses.
+
+    A listing is held whole while its directory is compared, so each entry costs a
+    run's memory as many times as its directory has entries: the listed line, the
+    permissions and the facts dictionary of an Entry are left out (about 250 bytes
+    an entry of a LIST line).
+    """
+
+    __slots__ = ("modify", "name", "size", "target", "type", "unique")
+
+    def __init__(self, entry: ftplib2.Entry) -> None:
+        self.name = entry.name
+        self.type = entry.type
+        self.size = entry.size
+        self.modify = entry.modify
+        self.unique = entry.unique
+        self.target = entry.target
+
+
+_name_of = operator.attrgetter("name")
+
+
 def why_fetch(
-    entry: ftplib2.Entry, local: os.stat_result | None, record: str | None, facts: str
+    entry: Listed, local: os.stat_result | None, record: str | None, facts: str
 ) -> str | None:
     """Why the local copy of `entry` must be fetched again, or None if it is current.
 
@@ -1589,7 +1629,7 @@ class Mirror:
             raise MirrorFailed(f"cannot list {where}: {one_line(exc)}") from None
         return self.walker
 
-    def listing(self, rel: str) -> list[ftplib2.Entry]:
+    def listing(self, rel: str) -> list[Listed]:
         """The remote directory `rel` as entries (see `walk_remote`); changes directory into it.
 
         A walk past --max-dirs or --max-entries ends the run: a partial listing
@@ -1597,12 +1637,17 @@ class Mirror:
         """
         assert self.walker is not None
         try:
-            return self.walker.scandir(rel)
+            entries: list[Any] = self.walker.scandir(rel)
         except ftplib2.WalkLimitError as exc:
             raise MirrorFailed(
                 f"{one_line(exc)}; the walk stopped, so nothing was deleted (see --max-dirs "
                 "and --max-entries)"
             ) from None
+        # In place, one at a time: the Entry objects are gone before the local directory
+        # and the manifest's records are read in beside the listing.
+        for i, entry in enumerate(entries):
+            entries[i] = Listed(entry)
+        return entries
 
     def _bare_listing(self, ftp: ftplib2.FTP, rel: str) -> list[ftplib2.Entry]:
         """-m: the working directory by NLST, with sizes and times from SIZE and MDTM."""
@@ -1622,18 +1667,24 @@ class Mirror:
             entries.append(ftplib2.Entry(name=item, type="file", size=size, modify=modify))
         return entries
 
-    def screen(self, rel_dir: str, entries: list[ftplib2.Entry]) -> list[ftplib2.Entry]:
-        """The entries of a remote listing that may be mirrored; each refusal is reported."""
+    def screen(self, rel_dir: str, entries: list[Listed]) -> list[Listed]:
+        """The entries of a remote listing that may be mirrored; each refusal is reported.
+
+        `entries` is sorted by name, in place: the order the reports come in.
+        """
 
         def key(name: str) -> str:
             return name.casefold() if CASE_INSENSITIVE else name
 
-        counts = collections.Counter(key(e.name) for e in entries)
+        entries.sort(key=_name_of)
+        # Equal keys are neighbours once sorted: no count of every name is needed.
+        keys = sorted(key(e.name) for e in entries) if CASE_INSENSITIVE else map(_name_of, entries)
+        doubled = {a for a, b in itertools.pairwise(keys) if a == b}
         accepted = []
-        for entry in sorted(entries, key=lambda e: e.name):
+        for entry in entries:
             rel = join(rel_dir, entry.name)
             why = refusal(entry.name)
-            if why is None and counts[key(entry.name)] > 1:
+            if why is None and key(entry.name) in doubled:
                 why = "listed more than once" + (" (ignoring case)" if CASE_INSENSITIVE else "")
             if why is not None:
                 self.report.refuse(rel, why)
@@ -1718,7 +1769,7 @@ class Mirror:
             return self.remote(rel)
         return posixpath.join(base, rel) if rel else base
 
-    def _list_remote(self, rel: str) -> list[ftplib2.Entry] | None:
+    def _list_remote(self, rel: str) -> list[Listed] | None:
         """The listing of remote directory `rel`, or None (reported) if it has none to trust.
 
         Nothing is deleted below a directory without a listing, and the
@@ -1740,34 +1791,38 @@ class Mirror:
         return None
 
     def _walk_dir(
-        self, rel: str, entries: list[ftplib2.Entry], local_is_dir: bool, deferred: bool
+        self, rel: str, entries: list[Listed], local_is_dir: bool, deferred: bool
     ) -> None:
         """Decide for every entry of the listed directory `rel`, and walk its subdirectories."""
         self._visited.add(rel)
-        local: dict[str, os.DirEntry] = {}
+        local: dict[str, str | os.DirEntry] = {}  # name -> kind (see `_kind_found`)
         if local_is_dir:
             try:
                 with os.scandir(self.local(rel)) as it:
-                    local = {e.name: e for e in it}
+                    local = {e.name: _kind_found(e) for e in it}
             except OSError as exc:
                 self.report.error(f"cannot list {show(self.local(rel))}: {one_line(exc)}")
                 local_is_dir = False
-        records = self.manifest.records(rel)
+        records = self.manifest.records(rel)  # taken out as decided: what is left goes
+        stale = []  # the records of files refused here go too
         partials = self.manifest.partials(rel) if local_is_dir else {}
-        keep: set[str] = set()  # names whose records stay (only needed if there are records)
+        # Of the files being fetched, those a partial record or a partial file names: the
+        # partial files of the others go.
         fetching: set[str] = set()
         for entry in self.screen(rel, entries):
             child = join(rel, entry.name)
             if entry.type == "dir":
                 self._walk_subdir(child, local.get(entry.name), deferred)
                 continue
-            decided = self._decide_file(child, entry, local.get(entry.name), records, partials)
+            record = records.pop(entry.name, None)
+            decided = self._decide_file(child, entry, local.get(entry.name), record, partials)
             if decided is None:
-                continue  # refused: its record goes
-            if records:
-                keep.add(entry.name)
+                if record is not None:
+                    stale.append(entry.name)
+                continue
             if isinstance(decided, Transfer):
-                fetching.add(entry.name)
+                if entry.name in partials or part_name(entry.name) in local:
+                    fetching.add(entry.name)
                 replacing = _kind_of(local.get(entry.name)) not in (None, "file")
                 self._submit(decided, deferred or replacing)
         if local_is_dir:
@@ -1775,7 +1830,7 @@ class Mirror:
                 local.pop(entry.name, None)
             self._local_leftovers(rel, local, fetching)
         if not self.args.dry_run:
-            stale = [name for name in records if name not in keep]
+            stale += records
             if stale:
                 self.manifest.forget(rel, stale)
             stale = [name for name in partials if name not in fetching]
@@ -1785,7 +1840,7 @@ class Mirror:
             self._pending_dirs.pop()  # nothing needed it: it is made once the walk ends
             self._empty_dirs.append(rel)
 
-    def _walk_subdir(self, rel: str, local: os.DirEntry | None, deferred: bool) -> None:
+    def _walk_subdir(self, rel: str, local: str | os.DirEntry | None, deferred: bool) -> None:
         kind = _kind_of(local)
         if kind not in (None, "dir") and not self.args.delete:
             self.report.error(f"{show(rel)}: a local {kind} is in the way (-r replaces it)")
@@ -1814,30 +1869,32 @@ class Mirror:
     def _decide_file(
         self,
         rel: str,
-        entry: ftplib2.Entry,
-        local_entry: os.DirEntry | None,
-        records: dict[str, tuple[str, str | None]],
+        entry: Listed,
+        found: str | os.DirEntry | None,
+        record: tuple[str, str | None] | None,
         partials: dict[str, str],
     ) -> Transfer | bool | None:
         """The transfer `entry` needs; else True if it is current or skipped, None if refused.
 
+        `record` is the manifest's (facts, checksum) for the local copy, if it has one.
+
         Each outcome but a transfer is reported here.
         """
-        kind = _kind_of(local_entry)
+        kind = _kind_of(found)
         if kind not in (None, "file") and not self.args.delete:
             self.report.error(f"{show(rel)}: a local {kind} is in the way (-r replaces it)")
             return None
         local = None
         if kind == "file":
-            assert local_entry is not None
-            try:  # os.scandir() gave the type; the size and time cost a stat, here only
-                local = local_entry.stat(follow_symlinks=False)
+            # os.scandir() gave the type; the size and time cost a stat, here only, and the
+            # result is not kept: a big directory would hold one for each of its files.
+            try:
+                local = os.lstat(self.local(rel))
             except FileNotFoundError:  # gone since the directory was listed
                 kind = None
             except OSError as exc:
                 self.report.error(f"cannot stat {show(rel)}: {one_line(exc)}")
                 return None
-        record = records.get(entry.name)
         facts = facts_of(entry.size, entry.modify, entry.unique)
         why = why_fetch(entry, local, record[0] if record else None, facts)
         check = (
@@ -1913,7 +1970,9 @@ class Mirror:
             self.report.error(f"cannot create {show(rel)}: {one_line(exc)}")
             self._failed_dirs.add(rel)
 
-    def _local_leftovers(self, rel: str, local: dict[str, os.DirEntry], fetching: set[str]) -> None:
+    def _local_leftovers(
+        self, rel: str, local: dict[str, str | os.DirEntry], fetching: set[str]
+    ) -> None:
         """Delete stale partial files now; note, for -r, local entries to delete later.
 
         `local` holds the entries the server's listing does not have; they are
@@ -2148,7 +2207,7 @@ class Mirror:
         except OSError as exc:
             self.report.error(f"cannot list {show(directory)}: {one_line(exc)}")
             return
-        remote: dict[str, ftplib2.Entry] = {}
+        remote: dict[str, Listed] = {}
         if remote_exists:
             try:
                 listing = self.listing(rel)
@@ -2184,7 +2243,7 @@ class Mirror:
         if remote_exists:
             self._plan_remote_leftovers(rel, {e.name for e in local_entries}, remote, listing)
 
-    def _plan_upload_dir(self, ftp: ftplib2.FTP, rel: str, there: ftplib2.Entry | None) -> None:
+    def _plan_upload_dir(self, ftp: ftplib2.FTP, rel: str, there: Listed | None) -> None:
         if there is not None and there.type == "dir":
             self._plan_local_dir(ftp, rel, remote_exists=True)
             return
@@ -2199,9 +2258,7 @@ class Mirror:
         self.plan.mkdirs.append(rel)
         self._plan_local_dir(ftp, rel, remote_exists=False)
 
-    def _plan_upload_file(
-        self, rel: str, local: os.stat_result, remote: dict[str, ftplib2.Entry]
-    ) -> None:
+    def _plan_upload_file(self, rel: str, local: os.stat_result, remote: dict[str, Listed]) -> None:
         name = posixpath.basename(rel)
         there = remote.get(name)
         if there is not None and there.type != "file" and not self.args.delete:
@@ -2235,7 +2292,7 @@ class Mirror:
             Transfer(rel, local.st_size, _utc(local.st_mtime), None, resume=resume)
         )
 
-    def _why_send(self, local: os.stat_result, there: ftplib2.Entry | None) -> str | None:
+    def _why_send(self, local: os.stat_result, there: Listed | None) -> str | None:
         """Why a local file must be uploaded again, or None if the server's copy is current."""
         if there is None or there.type != "file":
             return "new"
@@ -2255,8 +2312,8 @@ class Mirror:
         self,
         rel: str,
         local_names: set[str],
-        remote: dict[str, ftplib2.Entry],
-        listing: list[ftplib2.Entry],
+        remote: dict[str, Listed],
+        listing: list[Listed],
     ) -> None:
         planned = {t.rel for t in self.plan.transfers if t.resume}
         for entry in listing:
