@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import time
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -410,7 +411,8 @@ def test_download_many_spreads_the_files_over_the_connections(
 def test_download_many_opens_connections_of_its_own(
     server: LiveServer, workdir: Path, tmp_path: Path
 ) -> None:
-    files = {f"f{i}.bin": os.urandom(3000 + i) for i in range(12)}
+    # Enough files that the two new connections are logged in before this one is done.
+    files = {f"f{i}.bin": os.urandom(3000 + i) for i in range(120)}
     for name, data in files.items():
         (workdir / name).write_bytes(data)
     before = set(server.received)
@@ -420,14 +422,21 @@ def test_download_many_opens_connections_of_its_own(
         assert ftp.voidcmd("NOOP").startswith("200")
     finally:
         ftp.close()
-    sessions = [server.received[key] for key in set(server.received) - before]
-    fetching = [s for s in sessions if any(c.startswith("RETR") for c in s)]
-    assert len(fetching) == 3  # this one and two of its own, logged in, in the same directory
-    for commands in fetching:
+
+    def fetching() -> list[list[str]]:
+        sessions = [server.received[key] for key in set(server.received) - before]
+        return [s for s in sessions if any(c.startswith("RETR") for c in s)]
+
+    # Its own connections say goodbye (this one is closed without QUIT); the server's
+    # thread may record the last QUIT a moment after download_many() has returned.
+    deadline = time.monotonic() + 5
+    while sum(s[-1] == "QUIT" for s in fetching()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sum(s[-1] == "QUIT" for s in fetching()) == 2
+    assert len(fetching()) == 3  # this one and two of its own, logged in, in the same directory
+    for commands in fetching():
         assert f"CWD /{workdir.name}" in commands or f"CWD {workdir.name}" in commands
-    assert sum(c.startswith("RETR") for s in fetching for c in s) == len(files)
-    # Its own connections say goodbye (this one is closed without QUIT).
-    assert sum(s[-1] == "QUIT" for s in fetching) == 2
+    assert sum(c.startswith("RETR") for s in fetching() for c in s) == len(files)
     assert sizes == [len(data) for data in files.values()]
     for name, data in files.items():
         assert (tmp_path / name).read_bytes() == data
