@@ -449,10 +449,16 @@ def test_mirror_stops_with_an_error_when_a_helper_fails_outside_a_transfer(
         return download(self, *args)
 
     monkeypatch.setattr(mirror_tool.Mirror, "_download", failing)
+    assert_stopped_by_a_locked_manifest(mirror_tool, mirror_server, remote, tmp_path)
+
+
+def assert_stopped_by_a_locked_manifest(
+    tool: ModuleType, server: MirrorServer, remote: Path, tmp_path: Path
+) -> None:
+    """A --parallel 3 run ends with exit 1 and why, and no helper outlives it."""
     result = mirror_run(
-        mirror_tool, "--parallel", "3", *mirror_login(mirror_server), remote.name,
-        tmp_path / "local",
-    )  # fmt: skip
+        tool, "--parallel", "3", *mirror_login(server), remote.name, tmp_path / "local"
+    )
     assert result.status == 1, result
     assert "database is locked" in result.err
     assert not any(t.name.startswith("ftpmirror-") for t in threading.enumerate())
@@ -482,13 +488,7 @@ def test_mirror_stops_with_an_error_when_the_manifest_fails_for_a_helper(
         finished(self, rel, *args)
 
     monkeypatch.setattr(mirror_tool.Manifest, "finished", failing)
-    result = mirror_run(
-        mirror_tool, "--parallel", "3", *mirror_login(mirror_server), remote.name,
-        tmp_path / "local",
-    )  # fmt: skip
-    assert result.status == 1, result
-    assert "database is locked" in result.err
-    assert not multiprocessing.active_children()
+    assert_stopped_by_a_locked_manifest(mirror_tool, mirror_server, remote, tmp_path)
 
 
 def test_mirror_records_a_partial_file_only_once_it_holds_none_of_another_version(

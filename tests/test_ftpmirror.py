@@ -746,13 +746,19 @@ def test_mirror_drops_the_record_of_a_file_refused_for_what_is_in_its_way(
     assert refused.status == 1
     assert "a.txt: a local dir is in the way (-r replaces it)" in refused.err
     assert set(read_mirror_manifest(local)["files"]) == {"b.o", "sub/c.txt", "sub/d.bin"}
-    # Another file of the server's size in its place: with no record, only its size and
-    # time could vouch for it, and its time is not the server's.
     (local / "a.txt").rmdir()
+    assert_an_unrecorded_copy_is_fetched_again(mirror_tool, args, local)
+
+
+def assert_an_unrecorded_copy_is_fetched_again(
+    tool: ModuleType, args: list[Any], local: Path
+) -> None:
+    """Another file of the server's size in a.txt's place: with no record, only its size and
+    time could vouch for it, and its time is not the server's."""
     (local / "a.txt").write_text("ALPHA\n", encoding="utf-8")
     os.utime(local / "a.txt", (1_000_000_000, 1_000_000_000))
 
-    again = mirror_run(mirror_tool, *args)
+    again = mirror_run(tool, *args)
 
     assert again.status == 0, again.err
     assert (local / "a.txt").read_text(encoding="utf-8") == "alpha\n"
@@ -771,16 +777,8 @@ def test_mirror_drops_the_records_of_files_gone_from_the_server_or_excluded(
 
     assert gone.status == 0, gone.err
     assert set(read_mirror_manifest(local)["files"]) == {"sub/c.txt", "sub/d.bin"}
-    # The server's file back as it was, and another of its size here: with no record, only
-    # its size and time could vouch for the copy, and its time is not the server's.
-    aside.rename(mirror_small_remote / "a.txt")
-    (local / "a.txt").write_text("ALPHA\n", encoding="utf-8")
-    os.utime(local / "a.txt", (1_000_000_000, 1_000_000_000))
-
-    again = mirror_run(mirror_tool, *args)
-
-    assert again.status == 0, again.err
-    assert (local / "a.txt").read_text(encoding="utf-8") == "alpha\n"
+    aside.rename(mirror_small_remote / "a.txt")  # the server's file back as it was
+    assert_an_unrecorded_copy_is_fetched_again(mirror_tool, args, local)
 
 
 def test_mirror_skips_directory_links_that_loop_back(
