@@ -2657,8 +2657,11 @@ class ProcessWorkers(Workers):
 
     def submit(self, t: Transfer) -> None:
         self._raise_crash()
-        if len(self._procs) < self.mirror.args.parallel - 1:
-            self._procs.append(self._start())
+        if not self._procs:
+            # All at once, before any transfer: a helper forked later would hold copies of
+            # the data sockets of those under way, and their ends would wait for its exit.
+            # Each connects only once it is given a transfer.
+            self._procs = [self._start() for _ in range(self.mirror.args.parallel - 1)]
         self.report.planned(t.size or 0)
         self._pending.append(t)
         if time.monotonic() - self._pumped_at >= PUMP_INTERVAL:
@@ -2751,17 +2754,22 @@ class ProcessWorkers(Workers):
             for key, _ in ready:
                 self._receive(key.data, key.fileobj)
             timeout = 0  # and whatever else has come meanwhile
-        for helper in sorted(self._live(), key=lambda h: h.in_flight):
-            batch = []
-            while self._pending and helper.has_room(self._pending[0].size or 0):
-                t = self._pending.popleft()
-                batch.append(t)
-                helper.took(t.size or 0)
+        batches: dict[int, tuple[_Helper, list[Transfer]]] = {}
+        live = self._live()
+        while self._pending and live:  # one at a time, to the helper with the fewest
+            size = self._pending[0].size or 0
+            helper = min((h for h in live if h.has_room(size)), key=_in_flight, default=None)
+            if helper is None:
+                break
+            helper.took(size)
+            batches.setdefault(id(helper), (helper, []))[1].append(self._pending.popleft())
+        for helper, batch in batches.values():
             if batch:
                 try:
                     helper.conn.send(("jobs", batch))
                 except OSError:  # it ended: its sentinel tells why
                     self._pending.extendleft(reversed(batch))
+                    helper.finished(len(batch))  # they never reached it
                     helper.takes_work = False
         self._raise_crash()
 
@@ -2880,6 +2888,10 @@ class ProcessWorkers(Workers):
             with contextlib.suppress(OSError):
                 link.flush()
                 conn.send(("crash", f"{type(exc).__name__}: {exc}"))
+
+
+def _in_flight(helper: _Helper) -> int:
+    return helper.in_flight
 
 
 @dataclasses.dataclass
