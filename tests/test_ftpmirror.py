@@ -320,7 +320,9 @@ def test_mirror_parallel_connections_give_the_same_tree(
     assert mirror_snapshot(local) == mirror_snapshot(mirror_remote)
     assert not mirror_parts(local)
     logins = [c for c in mirror_server.commands_since(start) if c == f"USER {MIRROR_USER}"]
-    assert len(logins) == 4, "\n".join(mirror_server.commands_since(start) + [result.out, result.err])
+    assert len(logins) == 4, "\n".join(
+        mirror_server.commands_since(start) + [result.out, result.err]
+    )
 
 
 def test_mirror_pipelining_gives_the_same_tree_with_pipelined_downloads(
