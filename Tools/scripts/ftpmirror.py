@@ -2530,10 +2530,14 @@ class Workers:
                 self._work(connection, wait=True)
         except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
             # Not a transfer's failure (those are reported, and the others go on): the
-            # manifest could not be written, say.  Every connection stops at its next block.
-            if self._crash is None:
-                self._crash = exc
-            self._stop.set()
+            # manifest could not be written, say.
+            self._fail(exc)
+
+    def _fail(self, crash: BaseException) -> None:
+        """The first helper's failure ends the run: every connection stops at its next block."""
+        if self._crash is None:
+            self._crash = crash
+        self._stop.set()
 
     def _raise_crash(self) -> None:
         """Raise, in the caller's thread, what stopped a helper thread."""
@@ -2556,16 +2560,22 @@ class Workers:
                     return True
                 continue
             done += 1
-            try:
-                ftp = connection.get()
-            except TRANSFER_ERRORS as exc:
+            if not self._carry_out(connection, t):
                 self._todo.put(t)  # for another connection
-                self._failures.append(one_line(exc))
-                self.report.say(f"ftpmirror: a connection failed: {one_line(exc)}", 2)
                 return False
-            if connection is self._own and self.before_own is not None:
-                self.before_own()
-            self._transfer(connection, ftp, t)
+        return True
+
+    def _carry_out(self, connection: Connection, t: Transfer) -> bool:
+        """Transfer `t` on `connection`; False if it could not be opened (`t` not begun)."""
+        try:
+            ftp = connection.get()
+        except TRANSFER_ERRORS as exc:
+            self._failures.append(one_line(exc))
+            self.report.say(f"ftpmirror: a connection failed: {one_line(exc)}", 2)
+            return False
+        if connection is self._own and self.before_own is not None:
+            self.before_own()
+        self._transfer(connection, ftp, t)
         return True
 
     def _transfer(self, connection: Connection, ftp: ftplib2.FTP, t: Transfer) -> None:
@@ -2631,8 +2641,9 @@ class ProcessWorkers(Workers):
 
     The caller's process still lists the tree, keeps the manifest and the
     report, and carries out transfers itself when `QUEUE_LIMIT` wait.  Each
-    helper gets up to `HELPER_WINDOW` transfers at a time over a pipe and sends
-    back, file by file, what its transfers report and record: the caller's
+    helper gets up to `HELPER_WINDOW` transfers at a time over a pipe (one at a
+    time beyond `HELPER_AHEAD` bytes) and sends back, a message per half window
+    or per `FORWARD_INTERVAL`, what its transfers report and record: the caller's
     process writes those records, so the manifest has one writer.  A record a
     file needs before its bytes are written (`Manifest.resumable`,
     `Manifest.commit`) is waited for.  A helper that cannot connect gives its
@@ -2661,7 +2672,7 @@ class ProcessWorkers(Workers):
             # All at once, before any transfer: a helper forked later would hold copies of
             # the data sockets of those under way, and their ends would wait for its exit.
             # Each connects only once it is given a transfer.
-            self._procs = [self._start() for _ in range(self.mirror.args.parallel - 1)]
+            self._procs = [self._start(n) for n in range(1, self.mirror.args.parallel)]
         self.report.planned(t.size or 0)
         self._pending.append(t)
         if time.monotonic() - self._pumped_at >= PUMP_INTERVAL:
@@ -2684,10 +2695,8 @@ class ProcessWorkers(Workers):
                 own = self._own_one()
             elif self._pending and not self._live():
                 break  # no connection left
-            elif any(h.in_flight for h in self._procs):
-                self._pump(0.1)
-            elif self._pending:
-                self._pump(0.1)  # a helper may still take them
+            elif self._pending or any(h.in_flight for h in self._procs):
+                self._pump(0.1)  # for what the helpers have, or will take
             else:
                 break
         for helper in self._procs:
@@ -2727,16 +2736,9 @@ class ProcessWorkers(Workers):
         False if that connection could not be opened (the transfer waits again).
         """
         t = self._pending.popleft()
-        try:
-            ftp = self._own.get()
-        except TRANSFER_ERRORS as exc:
+        if not self._carry_out(self._own, t):
             self._pending.appendleft(t)
-            self._failures.append(one_line(exc))
-            self.report.say(f"ftpmirror: a connection failed: {one_line(exc)}", 2)
             return False
-        if self.before_own is not None:
-            self.before_own()
-        self._transfer(self._own, ftp, t)
         return True
 
     def _pump_now_and_then(self) -> None:
@@ -2758,7 +2760,7 @@ class ProcessWorkers(Workers):
         live = self._live()
         while self._pending and live:  # one at a time, to the helper with the fewest
             size = self._pending[0].size or 0
-            helper = min((h for h in live if h.has_room(size)), key=_in_flight, default=None)
+            helper = min((h for h in live if h.has_room(size)), key=_IN_FLIGHT, default=None)
             if helper is None:
                 break
             helper.took(size)
@@ -2783,14 +2785,11 @@ class ProcessWorkers(Workers):
                 self._selector.unregister(helper.conn)
                 return
         helper.process.join()
-        self._unwatch(helper)
-        if not helper.said_bye:
-            helper.said_bye = True
-            helper.takes_work = False
-            if self._crash is None:
-                code = helper.process.exitcode
-                self._crash = MirrorFailed(f"a helper process ended with status {code}")
-                self._stop.set()
+        if not helper.said_bye:  # neither goodbye nor a failure sent: killed, say
+            self._fail(
+                MirrorFailed(f"a helper process ended with status {helper.process.exitcode}")
+            )
+        self._gone(helper)
 
     def _unwatch(self, helper: _Helper) -> None:
         for source in (helper.conn, helper.process.sentinel):
@@ -2801,12 +2800,11 @@ class ProcessWorkers(Workers):
         kind = message[0]
         if kind == "events":
             _, calls, done = message
-            for target, method, args in calls:
-                getattr(self._targets[target], method)(*args)
+            for call in calls:
+                self._apply(*call)
             helper.finished(done)
         elif kind == "call":  # the helper waits for this one
-            _, target, method, args = message
-            getattr(self._targets[target], method)(*args)
+            self._apply(*message[1:])
             helper.conn.send(("done",))
         elif kind == "returned":  # it could not connect: its transfers go to others
             _, batch, why = message
@@ -2816,21 +2814,24 @@ class ProcessWorkers(Workers):
             self._failures.append(why)
             self.report.say(f"ftpmirror: a connection failed: {why}", 2)
         elif kind == "crash":
-            helper.takes_work = False
-            helper.said_bye = True
-            self._unwatch(helper)
-            if self._crash is None:
-                self._crash = MirrorFailed(message[1])
-            self._stop.set()
+            self._gone(helper)
+            self._fail(MirrorFailed(message[1]))
         elif kind == "bye":
-            helper.said_bye = True
-            helper.takes_work = False
-            self._unwatch(helper)
+            self._gone(helper)
 
-    def _start(self) -> _Helper:
+    def _apply(self, target: str, method: str, args: tuple) -> None:
+        """Make, in this process, a call a helper made on the report or the manifest."""
+        getattr(self._targets[target], method)(*args)
+
+    def _gone(self, helper: _Helper) -> None:
+        """`helper` has ended, or is ending: nothing more to send it, or to wait for."""
+        helper.said_bye = True
+        helper.takes_work = False
+        self._unwatch(helper)
+
+    def _start(self, index: int) -> _Helper:
         context = multiprocessing.get_context("fork")
         mine, theirs = context.Pipe()
-        index = len(self._procs) + 1
         process = context.Process(
             target=self._helper_main, args=(theirs, mine), name=f"ftpmirror-{index}",
             daemon=True,
@@ -2890,8 +2891,7 @@ class ProcessWorkers(Workers):
                 conn.send(("crash", f"{type(exc).__name__}: {exc}"))
 
 
-def _in_flight(helper: _Helper) -> int:
-    return helper.in_flight
+_IN_FLIGHT = operator.attrgetter("in_flight")
 
 
 @dataclasses.dataclass
