@@ -173,15 +173,24 @@ class Row:
     changed: Run
 
 
-def measure(srv: Server, tree: Tree, client: Client, work: Path, args: argparse.Namespace) -> Row:
+def first_run(
+    srv: Server, tree: Tree, client: Client, work: Path, args: argparse.Namespace
+) -> tuple[Run, list[str], dict[str, str]]:
+    """`client` mirrors `tree` into an empty work/dest: the run, its command and environment."""
     dest = work / "dest"
     shutil.rmtree(dest, ignore_errors=True)
-    log = work / "runs.log"
     argv = client.argv(srv, dest, args.ftpmirror, args.lftp)
     env = dict(os.environ, PYTHONPATH=str(args.ftpmirror.parents[2]))
     srv.quiesce()
-    first = run(argv, log, env)
+    first = run(argv, work / "runs.log", env)
     tree.check_copy(dest, changed=False)
+    return first, argv, env
+
+
+def measure(srv: Server, tree: Tree, client: Client, work: Path, args: argparse.Namespace) -> Row:
+    dest = work / "dest"
+    log = work / "runs.log"
+    first, argv, env = first_run(srv, tree, client, work, args)
     srv.quiesce()
     noop = run(argv, log, env)
     tree.change(True)
@@ -306,22 +315,16 @@ def cpu_sweep(
     kinds = ("ftpmirror", "lftp") if args.lftp else ("ftpmirror",)
     rows = {(kind, n): CpuRow(srv.name, tree.files, f"{kind} {n}", []) for n in sweep
             for kind in kinds}  # fmt: skip
-    dest = work / "dest"
-    env = dict(os.environ, PYTHONPATH=str(args.ftpmirror.parents[2]))
     for round_ in range(args.cpu_repeat):
         for (kind, n), row in rows.items():
             progress(f"{srv.name} {tree.files}: CPU sweep {row.client} ({round_ + 1})")
-            shutil.rmtree(dest, ignore_errors=True)
-            argv = Client(row.client, kind, n).argv(srv, dest, args.ftpmirror, args.lftp)
             try:
-                srv.quiesce()
-                first = run(argv, work / "runs.log", env)
-                tree.check_copy(dest, changed=False)
+                first, _, _ = first_run(srv, tree, Client(row.client, kind, n), work, args)
             except (RuntimeError, OSError) as exc:
                 errors.append(f"{srv.name} {tree.files} {row.client}: {str(exc)[-300:]}")
                 continue
             row.cpus.append(first.cpu)
-    shutil.rmtree(dest, ignore_errors=True)
+    shutil.rmtree(work / "dest", ignore_errors=True)
     return [row for row in rows.values() if row.cpus]
 
 
