@@ -466,15 +466,27 @@ def test_mirror_killed_subprocess_is_finished_by_a_run_with_continue(
 
     assert not (local / "big" / "big.bin").exists()
     assert part.stat().st_size < MIRROR_BIG_SIZE
-    start = len(mirror_slow_server.commands)
-    monkeypatch.setattr(mirror_slow_server.handler.dtp_handler, "write_limit", 0)
+    rests = continue_at_full_speed(mirror_slow_server, monkeypatch, tmp_path, argv, remote, local)
+    assert rests and int(rests[0].split()[1]) >= 64 << 10
+
+
+def continue_at_full_speed(
+    server: MirrorServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    argv: list[Any],
+    remote: Path,
+    local: Path,
+) -> list[str]:
+    """Run --continue with the slow server's limit lifted; the REST commands it sent."""
+    start = len(server.commands)
+    monkeypatch.setattr(server.handler.dtp_handler, "write_limit", 0)
 
     finished = mirror_subprocess(tmp_path, "--continue", *argv)
 
     assert finished.status == 0, finished.err
     assert mirror_snapshot(local) == mirror_snapshot(remote)
-    rests = [c for c in mirror_slow_server.commands_since(start) if c.startswith("REST ")]
-    assert rests and int(rests[0].split()[1]) >= 64 << 10
+    return [c for c in server.commands_since(start) if c.startswith("REST ")]
 
 
 class ParallelRun:
@@ -580,15 +592,9 @@ def test_mirror_interrupted_with_parallel_connections_stops_them_all_and_can_con
     assert "interrupted" in err
     stopped = run.stays_as_it_is()
     assert len(stopped) == 3 and all(0 < n < MIRROR_BIG_SIZE for n in stopped.values())
-    remote, local, argv = run.remote, run.local, run.argv
-    start = len(mirror_slow_server.commands)
-    monkeypatch.setattr(mirror_slow_server.handler.dtp_handler, "write_limit", 0)
-
-    finished = mirror_subprocess(tmp_path, "--continue", *argv)
-
-    assert finished.status == 0, finished.err
-    assert mirror_snapshot(local) == mirror_snapshot(remote)
-    rests = [c for c in mirror_slow_server.commands_since(start) if c.startswith("REST ")]
+    rests = continue_at_full_speed(
+        mirror_slow_server, monkeypatch, tmp_path, run.argv, run.remote, run.local
+    )
     assert len(rests) == 3  # each partial file was resumed, none fetched again whole
 
 
